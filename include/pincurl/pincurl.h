@@ -1,0 +1,9 @@
+/* pincurl: a pinning-aware HTTPS client on libcurl. Include this one header. */
+#ifndef PINCURL_H
+#define PINCURL_H
+
+#include "pincurl/common.h"
+#include "pincurl/core.h"
+#include "pincurl/policy.h"
+
+#endif /* PINCURL_H */

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages pincurl's build, tests, demo and benchmarks need.
+# Run as root on Debian 12. Idempotent: packages already present are left alone.
+#
+#   tools/install-deps.sh            build + test dependencies
+#   tools/install-deps.sh --minimal  only what the library and demo need
+set -euo pipefail
+
+minimal=0
+[ "${1:-}" = "--minimal" ] && minimal=1
+
+pkgs=(build-essential cmake pkg-config ca-certificates openssl python3 dpkg-dev
+      libwolfssl-dev libcjson-dev libpsl-dev zlib1g-dev)
+if [ "$minimal" -eq 0 ]; then
+  pkgs+=(libcriterion-dev valgrind mitmproxy libcurl4-openssl-dev)
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps: need root to install: ${missing[*]}" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# The curl source package (for libcurl on wolfSSL) needs a deb-src line.
+src=/etc/apt/sources.list.d/pincurl-debsrc.sources
+if [ ! -f "$src" ] && ! grep -rqs '^Types:.*deb-src' /etc/apt/sources.list.d/ \
+   && ! grep -qs '^deb-src' /etc/apt/sources.list; then
+  if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+    sed 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources > "$src"
+  else
+    printf 'Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: bookworm bookworm-updates\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n\nTypes: deb-src\nURIs: http://deb.debian.org/debian-security\nSuites: bookworm-security\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' > "$src"
+  fi
+  apt-get update -qq
+fi
+echo "install-deps: ok"
