@@ -5,5 +5,7 @@
 #include "pincurl/common.h"
 #include "pincurl/core.h"
 #include "pincurl/policy.h"
+#include "pincurl/events.h"
+#include "pincurl/client.h"
 
 #endif /* PINCURL_H */

@@ -1,0 +1,214 @@
+/*
+ * pincurl client: pinned HTTPS requests on libcurl.
+ *
+ * A client holds a policy, options and a connection pool. It is thread-safe: any number
+ * of threads may call pincurl_client_perform() on one client at once. Requests and
+ * responses are single-owner values: one thread at a time.
+ *
+ * The pin decision is made inside the TLS handshake: a refused connection is aborted
+ * before a single request byte is sent.
+ */
+#ifndef PINCURL_CLIENT_H
+#define PINCURL_CLIENT_H
+
+#include "pincurl/core.h"
+#include "pincurl/events.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct pincurl_options pincurl_options;
+typedef struct pincurl_client pincurl_client;
+typedef struct pincurl_request pincurl_request;
+typedef struct pincurl_response pincurl_response;
+typedef struct pincurl_attachment pincurl_attachment;
+
+/* ------------------------------------------------------------------------------------ */
+/* Options (copied by pincurl_client_new; the options object may be freed afterwards).   */
+/* Not thread-safe: build them on one thread.                                            */
+
+PINCURL_API pincurl_options *pincurl_options_new(void);   /* NULL on OOM; caller frees */
+PINCURL_API void pincurl_options_free(pincurl_options *o);
+
+/* PEM file of trusted roots (default: the system bundle libcurl was built with). */
+PINCURL_API pincurl_status pincurl_options_set_ca_file(pincurl_options *o, const char *path);
+/* Milliseconds; 0 means libcurl's default (connect) or no limit (total). */
+PINCURL_API pincurl_status pincurl_options_set_connect_timeout_ms(pincurl_options *o, long ms);
+PINCURL_API pincurl_status pincurl_options_set_timeout_ms(pincurl_options *o, long ms);
+PINCURL_API pincurl_status pincurl_options_set_user_agent(pincurl_options *o, const char *ua);
+/* A proxy URL in libcurl's syntax ("http://127.0.0.1:8080"); NULL for none. */
+PINCURL_API pincurl_status pincurl_options_set_proxy(pincurl_options *o, const char *proxy);
+/* "HOST:PORT:ADDRESS" as CURLOPT_RESOLVE; may be called repeatedly. The pin decision
+ * uses HOST, never the address. */
+PINCURL_API pincurl_status pincurl_options_add_resolve(pincurl_options *o, const char *entry);
+/* Redirects followed per request (default 0: none; at most 50). */
+PINCURL_API pincurl_status pincurl_options_set_max_redirects(pincurl_options *o, long n);
+/* Cap on a response body kept in memory (default 64 MiB). */
+PINCURL_API pincurl_status pincurl_options_set_max_body_bytes(pincurl_options *o, size_t n);
+/* Called for every event of the client (pincurl/events.h): each validation of a host the
+ * policy names, certificate changes, expiry warnings, policy changes, reports. user is
+ * passed through untouched. NULL for none. */
+PINCURL_API pincurl_status pincurl_options_set_event_callback(pincurl_options *o,
+                                                              pincurl_event_cb cb,
+                                                              void *user);
+
+/* Failure reports (docs/reports.md). The application's identity, copied into every report
+ * (each may be NULL: the field is then ""). */
+PINCURL_API pincurl_status pincurl_options_set_app_info(pincurl_options *o,
+                                                        const char *bundle_id,
+                                                        const char *version,
+                                                        const char *vendor_id,
+                                                        const char *platform,
+                                                        const char *platform_version);
+/* The spool directory (created if missing, mode 0700). Without one, reports are not
+ * written and a REPORT_QUEUED event with status UNSUPPORTED says so. */
+PINCURL_API pincurl_status pincurl_options_set_spool_dir(pincurl_options *o, const char *dir);
+/* Bounds of the spool: most reports and most bytes kept (defaults 256 and 4 MiB; 0 keeps
+ * the default). When full, the oldest report is dropped. */
+PINCURL_API pincurl_status pincurl_options_set_spool_limits(pincurl_options *o,
+                                                            size_t max_reports,
+                                                            size_t max_bytes);
+/* Timeouts of a report delivery in milliseconds (defaults 5000 connect, 15000 total), and
+ * the first retry delay (default 1000; it doubles per failure up to 1 hour, with jitter). */
+PINCURL_API pincurl_status pincurl_options_set_report_timing(pincurl_options *o,
+                                                             long connect_timeout_ms,
+                                                             long timeout_ms,
+                                                             long first_retry_ms);
+
+/* ------------------------------------------------------------------------------------ */
+/* The client                                                                            */
+
+/* Creates a client. Takes its own reference to policy (the caller keeps theirs).
+ * opts may be NULL (defaults). *out is owned by the caller: pincurl_client_free().
+ * The first call initialises libcurl (curl_global_init) exactly once, safely from any
+ * thread; an application calling curl_global_cleanup() must free every client first.
+ * Statuses: INVALID_ARGUMENT, OUT_OF_MEMORY, BACKEND_UNSUPPORTED (the libcurl in use
+ * cannot enforce this policy; *detail says why), INTERNAL. */
+PINCURL_API pincurl_status pincurl_client_new(pincurl_policy *policy,
+                                              const pincurl_options *opts,
+                                              pincurl_client **out);
+
+/* Frees the client. No perform may be running on it. Reports not yet delivered stay in
+ * the spool for the next client on the same spool directory. NULL is a no-op. */
+PINCURL_API void pincurl_client_free(pincurl_client *c);
+
+/* The policy in force now, with a new reference (caller unrefs). Thread-safe. */
+PINCURL_API pincurl_policy *pincurl_client_policy(pincurl_client *c);
+
+/* Puts policy in force as a new generation (the client takes its own reference). Requests
+ * that start afterwards decide with it; requests already running finish with the policy
+ * they started with. A TLS session or pooled connection verified under an older
+ * generation is never resumed or reused. Thread-safe, also while requests run.
+ * Statuses: INVALID_ARGUMENT, BACKEND_UNSUPPORTED (as pincurl_client_new). */
+PINCURL_API pincurl_status pincurl_client_set_policy(pincurl_client *c,
+                                                     pincurl_policy *policy);
+
+/* The generation in force: 1 for the policy the client was made with, plus one for every
+ * set_policy. Thread-safe. */
+PINCURL_API uint64_t pincurl_client_generation(const pincurl_client *c);
+
+/* Reports dropped so far because the spool was full (since the client was made).
+ * Thread-safe. */
+PINCURL_API uint64_t pincurl_client_reports_dropped(const pincurl_client *c);
+
+/* Waits until the report spool is empty or timeout_ms passed, whichever comes first.
+ * Statuses: OK (empty), TIMEOUT (reports remain; they stay in the spool). Thread-safe. */
+PINCURL_API pincurl_status pincurl_client_flush_reports(pincurl_client *c, long timeout_ms);
+
+/* Name of the TLS backend pin decisions run on ("wolfssl", ...). Static storage. */
+PINCURL_API const char *pincurl_client_tls_backend(const pincurl_client *c);
+
+/* ------------------------------------------------------------------------------------ */
+/* Requests                                                                              */
+
+/* A request for method ("GET", "POST", ...) and an absolute http:// or https:// URL; both
+ * copied. NULL on OOM or a NULL argument. Owned by the caller: pincurl_request_free(). */
+PINCURL_API pincurl_request *pincurl_request_new(const char *method, const char *url);
+PINCURL_API void pincurl_request_free(pincurl_request *r);
+
+/* Adds "Name: value" (copied). Statuses: INVALID_ARGUMENT (no colon, CR or LF). */
+PINCURL_API pincurl_status pincurl_request_add_header(pincurl_request *r, const char *line);
+
+/* A body from memory (copied). */
+PINCURL_API pincurl_status pincurl_request_set_body(pincurl_request *r, const void *data,
+                                                    size_t len);
+
+/* A body from a callback: fills buf with up to size bytes, returns the count, 0 at the
+ * end, or (size_t)-1 to abort the request (ABORTED_BY_CALLBACK). length is the total size
+ * or -1 if unknown (chunked). */
+typedef size_t (*pincurl_read_cb)(void *buf, size_t size, void *user);
+PINCURL_API pincurl_status pincurl_request_set_body_callback(pincurl_request *r,
+                                                             pincurl_read_cb cb, void *user,
+                                                             int64_t length);
+
+/* Streams the response body to a callback instead of memory: return len to continue,
+ * anything else aborts the request (ABORTED_BY_CALLBACK). */
+typedef size_t (*pincurl_write_cb)(const void *data, size_t len, void *user);
+PINCURL_API pincurl_status pincurl_request_set_write_callback(pincurl_request *r,
+                                                              pincurl_write_cb cb, void *user);
+
+/* Writes the response body to a file (created or truncated; path copied). */
+PINCURL_API pincurl_status pincurl_request_set_output_file(pincurl_request *r,
+                                                           const char *path);
+
+/* ------------------------------------------------------------------------------------ */
+/* Performing                                                                            */
+
+/* Performs the request, blocking. Thread-safe on one client. Returns the outcome status
+ * (OK when an HTTP response arrived, whatever its code). *out (may be NULL) receives a
+ * response even on failure, so the caller can read the detail and verdict; it is NULL only
+ * when no memory was left. Caller frees it. */
+PINCURL_API pincurl_status pincurl_client_perform(pincurl_client *c, const pincurl_request *r,
+                                                  pincurl_response **out);
+
+PINCURL_API void pincurl_response_free(pincurl_response *resp);
+/* The outcome status (same as perform returned). */
+PINCURL_API pincurl_status pincurl_response_status(const pincurl_response *resp);
+/* HTTP status code of the last response, 0 if none. */
+PINCURL_API long pincurl_response_code(const pincurl_response *resp);
+/* The body kept in memory (NULL and 0 when streamed or empty). Borrowed. */
+PINCURL_API const unsigned char *pincurl_response_body(const pincurl_response *resp,
+                                                       size_t *len);
+/* Headers of the last response. Borrowed strings. */
+PINCURL_API size_t pincurl_response_header_count(const pincurl_response *resp);
+PINCURL_API const char *pincurl_response_header_name(const pincurl_response *resp, size_t i);
+PINCURL_API const char *pincurl_response_header_value(const pincurl_response *resp, size_t i);
+/* First header of that name (case-insensitive), or NULL. */
+PINCURL_API const char *pincurl_response_header(const pincurl_response *resp,
+                                                const char *name);
+/* The URL of the last hop. Borrowed. */
+PINCURL_API const char *pincurl_response_effective_url(const pincurl_response *resp);
+/* A human-readable explanation of a failure ("" on success): for a pin failure, the host,
+ * each certificate of the validated path with its pin and subject, the pins the policy has
+ * for the host, and the served chain when it differs. Borrowed. */
+PINCURL_API const char *pincurl_response_detail(const pincurl_response *resp);
+/* The verdict of the last pinned validation of this request, or NULL if no pinned host was
+ * validated. Borrowed. */
+PINCURL_API const pincurl_verdict *pincurl_response_verdict(const pincurl_response *resp);
+
+/* ------------------------------------------------------------------------------------ */
+/* Attaching to an application's own libcurl handle                                      */
+
+/* Installs the client's pin decision on an existing CURL easy handle (passed as void * so
+ * this header does not need curl.h): it sets CURLOPT_SSL_CTX_FUNCTION/DATA,
+ * CURLOPT_PREREQFUNCTION/DATA and disables the TLS session cache on that handle. The
+ * application keeps its own options otherwise. *out is owned by the caller and must
+ * outlive every transfer on the handle; pincurl_detach() removes the hooks and frees it.
+ * The client must outlive the attachment. Not thread-safe for one handle (as libcurl). */
+PINCURL_API pincurl_status pincurl_attach(pincurl_client *c, void *curl_easy,
+                                          pincurl_attachment **out);
+PINCURL_API void pincurl_detach(pincurl_attachment *a);
+
+/* After curl_easy_perform() returned curl_code on the attached handle: the pincurl status
+ * it means (PIN_MISMATCH rather than a generic TLS error, ...). */
+PINCURL_API pincurl_status pincurl_attachment_status(const pincurl_attachment *a,
+                                                     int curl_code);
+/* Failure detail of the last transfer ("" if none). Borrowed until the next transfer. */
+PINCURL_API const char *pincurl_attachment_detail(const pincurl_attachment *a);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PINCURL_CLIENT_H */

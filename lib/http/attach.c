@@ -1,0 +1,97 @@
+/*
+ * Attaching the client's pin decision to an application's own easy handle.
+ *
+ * The attachment owns the pin state the hooks use (CURLOPT_SSL_CTX_DATA and
+ * CURLOPT_PREREQDATA point at it); CURLOPT_PRIVATE stays the application's. What a
+ * transfer recorded is cleared when the next one connects or passes its request check.
+ */
+#include "http/http.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct pincurl_attachment {
+    pc_pin_state pin;
+    char *detail; /* detail of the last status computed, or NULL */
+};
+
+pincurl_status pincurl_attach(pincurl_client *c, void *curl_easy, pincurl_attachment **out)
+{
+    pincurl_attachment *a;
+    pincurl_status st;
+
+    if (out != NULL)
+        *out = NULL;
+    if (c == NULL || curl_easy == NULL || out == NULL)
+        return PINCURL_INVALID_ARGUMENT;
+    a = calloc(1, sizeof(*a));
+    if (a == NULL)
+        return PINCURL_OUT_OF_MEMORY;
+    st = pc_pin_state_init(&a->pin, c, curl_easy);
+    if (st == PINCURL_OK)
+        st = pc_pin_install(&a->pin);
+    if (st != PINCURL_OK) {
+        pc_pin_state_cleanup(&a->pin);
+        free(a);
+        return st;
+    }
+    *out = a;
+    return PINCURL_OK;
+}
+
+void pincurl_detach(pincurl_attachment *a)
+{
+    if (a == NULL)
+        return;
+    pc_pin_uninstall(a->pin.easy);
+    pc_pin_state_cleanup(&a->pin);
+    free(a->detail);
+    free(a);
+}
+
+pincurl_status pincurl_attachment_status(const pincurl_attachment *a, int curl_code)
+{
+    pincurl_attachment *m = (pincurl_attachment *)(uintptr_t)a;
+    pincurl_status st;
+    const pc_tls_conn *conn;
+
+    if (a == NULL)
+        return PINCURL_INVALID_ARGUMENT;
+    st = pc_pin_map(&a->pin, (CURLcode)curl_code);
+    conn = &a->pin.conn;
+    free(m->detail);
+    m->detail = NULL;
+    if (st == PINCURL_OK)
+        return st;
+    if (a->pin.detail != NULL && (st == a->pin.refusal || st == conn->refusal)) {
+        size_t n = strlen(a->pin.detail);
+        m->detail = malloc(n + 1);
+        if (m->detail != NULL)
+            memcpy(m->detail, a->pin.detail, n + 1);
+    } else if ((st == PINCURL_CERT_INVALID || st == PINCURL_HOST_MISMATCH) &&
+               conn->cert_error != 0) {
+        char reason[200];
+        snprintf(reason, sizeof(reason), "%s error %d: %s", a->pin.client->backend->name,
+                 conn->cert_error, a->pin.client->backend->error_text(conn->cert_error));
+        m->detail = pc_failure_line(conn->host, conn->port, st, reason);
+    } else {
+        char scheme[16], host[PINCURL_HOST_MAX + 1];
+        unsigned port = 0;
+        char *url = NULL;
+        host[0] = '\0';
+        if (curl_easy_getinfo(a->pin.easy, CURLINFO_EFFECTIVE_URL, &url) == CURLE_OK &&
+            url != NULL)
+            (void)pc_url_target(url, scheme, host, &port);
+        m->detail = pc_failure_line(host, port, st, curl_easy_strerror((CURLcode)curl_code));
+    }
+    return st;
+}
+
+const char *pincurl_attachment_detail(const pincurl_attachment *a)
+{
+    if (a == NULL)
+        return "";
+    if (a->detail != NULL)
+        return a->detail;
+    return a->pin.detail != NULL ? a->pin.detail : "";
+}

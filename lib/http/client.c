@@ -1,0 +1,526 @@
+/*
+ * The client: a policy reference, options, and a pool of idle easy handles.
+ *
+ * libcurl is initialised once per process, on the first pincurl_client_new(), through
+ * pthread_once(): curl_global_init() is not thread-safe by itself, and pthread_once makes
+ * concurrent first calls safe. pincurl never calls curl_global_cleanup(); an application
+ * that does must do so after freeing every client.
+ *
+ * pincurl_client_perform() may run on any number of threads at once: each call takes an
+ * easy handle from the pool (or makes one), resets it, sets every option, performs and
+ * puts it back. An idle handle keeps its kept-alive connections, so the next request to
+ * the same host reuses one; CURLOPT_PREREQFUNCTION re-checks it before every request.
+ */
+#include "http/http.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static CURLcode global_result = CURLE_FAILED_INIT;
+static atomic_uint_fast64_t client_ids = 1;
+
+static void global_init_once(void)
+{
+    global_result = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+int pc_http_global_init(void)
+{
+    pthread_once(&global_once, global_init_once);
+    return global_result == CURLE_OK ? 0 : -1;
+}
+
+pincurl_status pincurl_client_new(pincurl_policy *policy, const pincurl_options *opts,
+                                  pincurl_client **out)
+{
+    pincurl_client *c;
+    const curl_version_info_data *vi;
+    const pc_tls_backend *backend;
+
+    if (out != NULL)
+        *out = NULL;
+    if (policy == NULL || out == NULL)
+        return PINCURL_INVALID_ARGUMENT;
+    if (pc_http_global_init() != 0)
+        return PINCURL_INTERNAL;
+    vi = curl_version_info(CURLVERSION_NOW);
+    backend = pc_tls_select(vi != NULL ? vi->ssl_version : NULL);
+    if (backend == NULL || !(backend->caps & PC_TLS_CAP_PATH))
+        return PINCURL_BACKEND_UNSUPPORTED;
+    if (backend->global_init() != 0)
+        return PINCURL_INTERNAL;
+
+    c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        return PINCURL_OUT_OF_MEMORY;
+    if (opts != NULL) {
+        if (pc_options_copy(&c->opts, opts) != 0) {
+            free(c);
+            return PINCURL_OUT_OF_MEMORY;
+        }
+    } else {
+        pc_options_defaults(&c->opts);
+    }
+    c->cache = pc_path_cache_new(PC_PATH_CACHE_ENTRIES);
+    if (c->cache == NULL) {
+        pc_options_clear(&c->opts);
+        free(c);
+        return PINCURL_OUT_OF_MEMORY;
+    }
+    if (pthread_mutex_init(&c->lock, NULL) != 0) {
+        pc_path_cache_free(c->cache);
+        pc_options_clear(&c->opts);
+        free(c);
+        return PINCURL_INTERNAL;
+    }
+    c->backend = backend;
+    c->id = atomic_fetch_add(&client_ids, 1);
+    c->policy = pincurl_policy_ref(policy);
+    c->generation = 1;
+    *out = c;
+    return PINCURL_OK;
+}
+
+void pincurl_client_free(pincurl_client *c)
+{
+    if (c == NULL)
+        return;
+    for (size_t i = 0; i < c->pool_len; i++)
+        curl_easy_cleanup(c->pool[i]);
+    pthread_mutex_destroy(&c->lock);
+    pc_path_cache_free(c->cache);
+    pc_options_clear(&c->opts);
+    pincurl_policy_unref(c->policy);
+    free(c);
+}
+
+pincurl_policy *pc_client_snapshot(pincurl_client *c, uint64_t *generation)
+{
+    pincurl_policy *p;
+    pthread_mutex_lock(&c->lock);
+    p = pincurl_policy_ref(c->policy);
+    if (generation != NULL)
+        *generation = c->generation;
+    pthread_mutex_unlock(&c->lock);
+    return p;
+}
+
+pincurl_policy *pincurl_client_policy(pincurl_client *c)
+{
+    return c != NULL ? pc_client_snapshot(c, NULL) : NULL;
+}
+
+pincurl_status pincurl_client_set_policy(pincurl_client *c, pincurl_policy *policy)
+{
+    pincurl_policy *old;
+    CURL *retired[PC_POOL_MAX];
+    size_t n_retired = 0;
+    pincurl_event ev;
+
+    if (c == NULL || policy == NULL)
+        return PINCURL_INVALID_ARGUMENT;
+    pincurl_policy_ref(policy);
+    pthread_mutex_lock(&c->lock);
+    old = c->policy;
+    c->policy = policy;
+    c->generation++;
+    /* Idle handles hold connections and sessions of the old generation: retire them.
+     * Handles in use are retired when they come back (pool_put sees the generation). */
+    for (size_t i = 0; i < c->pool_len; i++)
+        retired[n_retired++] = c->pool[i];
+    c->pool_len = 0;
+    memset(&ev, 0, sizeof(ev));
+    ev.kind = PINCURL_EVENT_POLICY_CHANGED;
+    ev.generation = c->generation;
+    ev.message = "a new policy generation is in force";
+    pthread_mutex_unlock(&c->lock);
+    for (size_t i = 0; i < n_retired; i++)
+        curl_easy_cleanup(retired[i]);
+    pincurl_policy_unref(old);
+    pc_client_emit(c, &ev);
+    return PINCURL_OK;
+}
+
+uint64_t pincurl_client_generation(const pincurl_client *c)
+{
+    uint64_t g;
+    pincurl_client *m = (pincurl_client *)(uintptr_t)c;
+    if (c == NULL)
+        return 0;
+    pthread_mutex_lock(&m->lock);
+    g = m->generation;
+    pthread_mutex_unlock(&m->lock);
+    return g;
+}
+
+void pc_client_emit(const pincurl_client *c, pincurl_event *ev)
+{
+    if (c == NULL || ev == NULL || c->opts.event_cb == NULL)
+        return;
+    c->opts.event_cb(ev, c->opts.event_user);
+}
+
+const char *pincurl_client_tls_backend(const pincurl_client *c)
+{
+    return c != NULL && c->backend != NULL ? c->backend->name : "";
+}
+
+/* An idle handle whose connections belong to generation, or a new handle. */
+static CURL *pool_take(pincurl_client *c, uint64_t generation)
+{
+    CURL *e = NULL;
+    pthread_mutex_lock(&c->lock);
+    while (c->pool_len > 0 && e == NULL) {
+        c->pool_len--;
+        if (c->pool_gen[c->pool_len] == generation) {
+            e = c->pool[c->pool_len];
+        } else {
+            /* an older generation's connections are never reused */
+            CURL *old = c->pool[c->pool_len];
+            pthread_mutex_unlock(&c->lock);
+            curl_easy_cleanup(old);
+            pthread_mutex_lock(&c->lock);
+        }
+    }
+    pthread_mutex_unlock(&c->lock);
+    return e != NULL ? e : curl_easy_init();
+}
+
+static void pool_put(pincurl_client *c, CURL *e, uint64_t generation)
+{
+    /* No pointer into this perform's stack may survive in the handle. */
+    curl_easy_reset(e);
+    pthread_mutex_lock(&c->lock);
+    if (c->pool_len < PC_POOL_MAX && generation == c->generation) {
+        c->pool_gen[c->pool_len] = generation;
+        c->pool[c->pool_len++] = e;
+        e = NULL;
+    }
+    pthread_mutex_unlock(&c->lock);
+    if (e != NULL)
+        curl_easy_cleanup(e);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* One transfer                                                                          */
+
+typedef struct transfer {
+    pc_pin_state pin;
+    const pincurl_request *req;
+    pincurl_response *resp;
+    size_t max_body;
+    size_t body_seen;
+    FILE *file;
+    int too_large;      /* the body cap was exceeded */
+    int app_aborted;    /* a read or write callback of the application aborted */
+    int io_failed;      /* the output file could not be written */
+    int oom;            /* memory ran out while storing the response */
+    char errbuf[CURL_ERROR_SIZE];
+} transfer;
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
+{
+    transfer *t = userp;
+    size_t len = size * nmemb;
+    const pincurl_request *r = t->req;
+
+    if (r->write_cb != NULL) {
+        if (r->write_cb(data, len, r->write_user) != len) {
+            t->app_aborted = 1;
+            return 0;
+        }
+        return len;
+    }
+    if (r->output_file != NULL) {
+        if (t->file == NULL) {
+            t->file = fopen(r->output_file, "wb");
+            if (t->file == NULL) {
+                t->io_failed = 1;
+                return 0;
+            }
+        }
+        if (len > 0 && fwrite(data, 1, len, t->file) != len) {
+            t->io_failed = 1;
+            return 0;
+        }
+        return len;
+    }
+    if (len > t->max_body - t->resp->body_len) {
+        t->too_large = 1;
+        return 0;
+    }
+    if (pc_response_append(t->resp, data, len) != 0) {
+        t->oom = 1;
+        return 0;
+    }
+    return len;
+}
+
+static size_t on_header(char *data, size_t size, size_t nmemb, void *userp)
+{
+    transfer *t = userp;
+    size_t len = size * nmemb;
+    if (pc_response_header_line(t->resp, data, len) != 0) {
+        t->oom = 1;
+        return 0;
+    }
+    return len;
+}
+
+static size_t on_read(char *buf, size_t size, size_t nmemb, void *userp)
+{
+    transfer *t = userp;
+    size_t n = t->req->read_cb(buf, size * nmemb, t->req->read_user);
+    if (n == (size_t)-1) {
+        t->app_aborted = 1;
+        return CURL_READFUNC_ABORT;
+    }
+    if (n > size * nmemb) {
+        t->app_aborted = 1;
+        return CURL_READFUNC_ABORT;
+    }
+    return n;
+}
+
+#define SET(opt, val)                                                                     \
+    do {                                                                                  \
+        if (curl_easy_setopt(e, opt, val) != CURLE_OK)                                   \
+            return PINCURL_INTERNAL;                                                      \
+    } while (0)
+
+static pincurl_status set_options(pincurl_client *c, transfer *t, CURL *e,
+                                  struct curl_slist **headers, struct curl_slist **resolve)
+{
+    const pincurl_options *o = &c->opts;
+    const pincurl_request *r = t->req;
+
+    SET(CURLOPT_URL, r->url);
+    SET(CURLOPT_NOSIGNAL, 1L);
+    SET(CURLOPT_PROTOCOLS_STR, "http,https");
+    SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    SET(CURLOPT_ERRORBUFFER, t->errbuf);
+    SET(CURLOPT_SSL_VERIFYPEER, 1L);
+    SET(CURLOPT_SSL_VERIFYHOST, 2L);
+    if (o->connect_timeout_ms > 0)
+        SET(CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
+    if (o->timeout_ms > 0)
+        SET(CURLOPT_TIMEOUT_MS, o->timeout_ms);
+    if (o->user_agent != NULL)
+        SET(CURLOPT_USERAGENT, o->user_agent);
+    if (o->proxy != NULL)
+        SET(CURLOPT_PROXY, o->proxy);
+    else
+        SET(CURLOPT_PROXY, ""); /* no proxy from the environment either */
+    if (o->ca_file != NULL)
+        SET(CURLOPT_CAINFO, o->ca_file);
+    if (o->max_redirects > 0) {
+        SET(CURLOPT_FOLLOWLOCATION, 1L);
+        SET(CURLOPT_MAXREDIRS, o->max_redirects);
+    }
+    for (size_t i = 0; i < o->resolve_count; i++) {
+        struct curl_slist *n = curl_slist_append(*resolve, o->resolve[i]);
+        if (n == NULL)
+            return PINCURL_OUT_OF_MEMORY;
+        *resolve = n;
+    }
+    if (*resolve != NULL)
+        SET(CURLOPT_RESOLVE, *resolve);
+    for (size_t i = 0; i < r->header_count; i++) {
+        struct curl_slist *n = curl_slist_append(*headers, r->headers[i]);
+        if (n == NULL)
+            return PINCURL_OUT_OF_MEMORY;
+        *headers = n;
+    }
+    if (*headers != NULL)
+        SET(CURLOPT_HTTPHEADER, *headers);
+
+    /* Method and body */
+    if (strcmp(r->method, "HEAD") == 0 && !r->has_body) {
+        SET(CURLOPT_NOBODY, 1L);
+    } else if (r->has_body) {
+        SET(CURLOPT_POST, 1L);
+        if (r->read_cb != NULL) {
+            SET(CURLOPT_READFUNCTION, on_read);
+            SET(CURLOPT_READDATA, t);
+            SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->read_length);
+        } else {
+            SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len);
+            SET(CURLOPT_POSTFIELDS, r->body != NULL ? (const char *)r->body : "");
+        }
+        if (strcmp(r->method, "POST") != 0)
+            SET(CURLOPT_CUSTOMREQUEST, r->method);
+    } else if (strcmp(r->method, "GET") != 0) {
+        SET(CURLOPT_CUSTOMREQUEST, r->method);
+    }
+
+    SET(CURLOPT_WRITEFUNCTION, on_body);
+    SET(CURLOPT_WRITEDATA, t);
+    SET(CURLOPT_HEADERFUNCTION, on_header);
+    SET(CURLOPT_HEADERDATA, t);
+    return pc_pin_install(&t->pin);
+}
+
+#undef SET
+
+/* The final status of a transfer and its detail (malloc'd or NULL). */
+static pincurl_status outcome(transfer *t, CURLcode code, char **detail)
+{
+    pincurl_status st;
+    const pc_tls_conn *conn = &t->pin.conn;
+
+    *detail = NULL;
+    if (code == CURLE_OK)
+        return PINCURL_OK;
+    if (t->too_large)
+        st = PINCURL_RESPONSE_TOO_LARGE;
+    else if (t->app_aborted)
+        st = PINCURL_ABORTED_BY_CALLBACK;
+    else if (t->io_failed)
+        st = PINCURL_IO;
+    else if (t->oom)
+        st = PINCURL_OUT_OF_MEMORY;
+    else
+        st = pc_pin_map(&t->pin, code);
+
+    if (t->pin.detail != NULL && (st == t->pin.refusal || st == conn->refusal)) {
+        *detail = t->pin.detail;
+        t->pin.detail = NULL;
+        return st;
+    }
+    if ((st == PINCURL_CERT_INVALID || st == PINCURL_HOST_MISMATCH) && conn->cert_error != 0) {
+        char reason[200];
+        snprintf(reason, sizeof(reason), "%s error %d: %s", t->pin.client->backend->name,
+                 conn->cert_error, t->pin.client->backend->error_text(conn->cert_error));
+        *detail = pc_failure_line(conn->host, conn->port, st, reason);
+        return st;
+    }
+    {
+        char scheme[16], host[PINCURL_HOST_MAX + 1];
+        unsigned port = 0;
+        char *url = NULL;
+        const char *reason = t->errbuf[0] != '\0' ? t->errbuf : curl_easy_strerror(code);
+        if (curl_easy_getinfo(t->pin.easy, CURLINFO_EFFECTIVE_URL, &url) != CURLE_OK ||
+            url == NULL || pc_url_target(url, scheme, host, &port) != PINCURL_OK)
+            (void)pc_url_target(t->req->url, scheme, host, &port);
+        *detail = pc_failure_line(host, port, st, reason);
+    }
+    return st;
+}
+
+static pincurl_status finish(pincurl_response *resp, pincurl_status st, char *detail,
+                             pincurl_response **out)
+{
+    if (resp != NULL) {
+        resp->status = st;
+        if (detail != NULL) {
+            free(resp->detail);
+            resp->detail = detail;
+            detail = NULL;
+        }
+    }
+    free(detail);
+    if (out != NULL)
+        *out = resp;
+    else
+        pincurl_response_free(resp);
+    return st;
+}
+
+pincurl_status pincurl_client_perform(pincurl_client *c, const pincurl_request *r,
+                                      pincurl_response **out)
+{
+    pincurl_response *resp = pc_response_new();
+    transfer t;
+    CURL *e;
+    CURLcode code;
+    pincurl_status st;
+    struct curl_slist *headers = NULL, *resolve = NULL;
+    char scheme[16], host[PINCURL_HOST_MAX + 1];
+    unsigned port;
+    char *detail = NULL;
+    long http_code = 0;
+    char *url = NULL;
+
+    if (out != NULL)
+        *out = NULL;
+    if (c == NULL || r == NULL)
+        return finish(resp, PINCURL_INVALID_ARGUMENT, NULL, out);
+    if (resp == NULL)
+        return PINCURL_OUT_OF_MEMORY;
+
+    /* The URL is checked before anything connects: a pinned host never sees cleartext. */
+    st = pc_url_target(r->url, scheme, host, &port);
+    if (st == PINCURL_OK && strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)
+        st = PINCURL_BAD_URL;
+    if (st != PINCURL_OK) {
+        if (st != PINCURL_OUT_OF_MEMORY)
+            st = PINCURL_BAD_URL;
+        return finish(resp, st, pc_failure_line(host, port, st, r->url), out);
+    }
+    (void)pc_response_set_url(resp, r->url);
+
+    memset(&t, 0, sizeof(t));
+    t.req = r;
+    t.resp = resp;
+    t.max_body = c->opts.max_body_bytes;
+    /* The generation first, then a handle whose connections belong to it. */
+    st = pc_pin_state_init(&t.pin, c, NULL);
+    e = st == PINCURL_OK ? pool_take(c, t.pin.generation) : NULL;
+    if (e == NULL) {
+        pc_pin_state_cleanup(&t.pin);
+        return finish(resp, st == PINCURL_OK ? PINCURL_OUT_OF_MEMORY : st, NULL, out);
+    }
+    t.pin.easy = e;
+    if (st == PINCURL_OK && strcmp(scheme, "http") == 0 && pc_host_pinned(t.pin.policy, host)) {
+        st = PINCURL_CLEARTEXT_PINNED;
+        detail = pc_failure_line(host, port, st, "a pinned host is only contacted over https");
+    }
+    if (st == PINCURL_OK)
+        st = set_options(c, &t, e, &headers, &resolve);
+    if (st != PINCURL_OK) {
+        pool_put(c, e, t.pin.generation);
+        pc_pin_state_cleanup(&t.pin);
+        curl_slist_free_all(headers);
+        curl_slist_free_all(resolve);
+        return finish(resp, st, detail, out);
+    }
+
+    code = curl_easy_perform(e);
+
+    if (code == CURLE_OK && r->output_file != NULL && t.file == NULL) {
+        /* an empty body still produces the (empty) file */
+        t.file = fopen(r->output_file, "wb");
+        if (t.file == NULL)
+            t.io_failed = 1;
+    }
+    if (t.file != NULL) {
+        if (fclose(t.file) != 0)
+            t.io_failed = 1;
+        t.file = NULL;
+    }
+    st = outcome(&t, code, &detail);
+    if (st == PINCURL_OK && t.io_failed)
+        st = PINCURL_IO;
+    if (curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &http_code) == CURLE_OK)
+        resp->code = http_code;
+    if (curl_easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &url) == CURLE_OK && url != NULL)
+        (void)pc_response_set_url(resp, url);
+    if (t.pin.have_verdict) {
+        resp->have_verdict = 1;
+        resp->verdict = t.pin.verdict;
+        resp->policy = pincurl_policy_ref(t.pin.verdict_policy);
+    }
+    if (st != PINCURL_OK) {
+        /* a failed transfer keeps no partial body */
+        resp->body_len = 0;
+    }
+
+    pool_put(c, e, t.pin.generation);
+    pc_pin_state_cleanup(&t.pin);
+    curl_slist_free_all(headers);
+    curl_slist_free_all(resolve);
+    return finish(resp, st, detail, out);
+}

@@ -1,0 +1,179 @@
+/* Internal: the client's objects and the pin hooks shared by the client and attach. */
+#ifndef PINCURL_HTTP_HTTP_H
+#define PINCURL_HTTP_HTTP_H
+
+#include "pincurl/client.h"
+#include "tls/tls.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdio.h>
+
+/* Default cap on a response body kept in memory. */
+#define PC_DEFAULT_MAX_BODY ((size_t)64 * 1024 * 1024)
+/* Most redirects a request may follow. */
+#define PC_MAX_REDIRECTS 50
+/* Idle easy handles a client keeps (each with its kept-alive connections). */
+#define PC_POOL_MAX 16
+/* Validated paths a client caches. */
+#define PC_PATH_CACHE_ENTRIES 64
+
+struct pincurl_options {
+    char *ca_file;
+    long connect_timeout_ms;
+    long timeout_ms;
+    char *user_agent;
+    char *proxy;
+    char **resolve;
+    size_t resolve_count;
+    long max_redirects;
+    size_t max_body_bytes;
+    pincurl_event_cb event_cb;
+    void *event_user;
+    /* failure reports */
+    char *app_bundle_id;
+    char *app_version;
+    char *app_vendor_id;
+    char *app_platform;
+    char *app_platform_version;
+    char *spool_dir;
+    size_t spool_max_reports;
+    size_t spool_max_bytes;
+    long report_connect_timeout_ms;
+    long report_timeout_ms;
+    long report_first_retry_ms;
+};
+
+/* Defaults of the report options (client.h documents them). */
+#define PC_SPOOL_MAX_REPORTS 256
+#define PC_SPOOL_MAX_BYTES ((size_t)4 * 1024 * 1024)
+#define PC_REPORT_CONNECT_TIMEOUT_MS 5000L
+#define PC_REPORT_TIMEOUT_MS 15000L
+#define PC_REPORT_FIRST_RETRY_MS 1000L
+
+/* An event as the callback sees it (pincurl/events.h); every pointer borrowed. */
+struct pincurl_event {
+    pincurl_event_kind kind;
+    const char *host;
+    unsigned port;
+    const pincurl_verdict *verdict;
+    const pincurl_cert_ref *path;
+    size_t path_len;
+    const pincurl_cert_ref *served;
+    size_t served_len;
+    const pincurl_pin *old_pin;
+    int64_t expires;
+    uint64_t duration_us;
+    uint64_t generation;
+    pincurl_status status;
+    const char *message;
+};
+
+/* Deep copy of src into dst (zeroed first). 0 on success; on failure dst is empty. */
+int pc_options_copy(pincurl_options *dst, const pincurl_options *src);
+/* Frees what dst holds (not dst itself). */
+void pc_options_clear(pincurl_options *dst);
+/* Defaults into a zeroed o. */
+void pc_options_defaults(pincurl_options *o);
+
+struct pincurl_request {
+    char *method;
+    char *url;
+    char **headers;
+    size_t header_count;
+    unsigned char *body;
+    size_t body_len;
+    int has_body;
+    pincurl_read_cb read_cb;
+    void *read_user;
+    int64_t read_length;
+    pincurl_write_cb write_cb;
+    void *write_user;
+    char *output_file;
+};
+
+struct pincurl_response {
+    pincurl_status status;
+    long code;
+    unsigned char *body;
+    size_t body_len;
+    size_t body_cap;
+    char **names;
+    char **values;
+    size_t header_count;
+    size_t header_cap;
+    char *effective_url;
+    char *detail;
+    int have_verdict;
+    pincurl_verdict verdict;
+    pincurl_policy *policy; /* keeps verdict.domain and verdict.noted_host valid */
+};
+
+/* A response with status INTERNAL and nothing else; NULL on OOM. */
+pincurl_response *pc_response_new(void);
+/* Appends body bytes. 0 on success, -1 on OOM. */
+int pc_response_append(pincurl_response *resp, const void *data, size_t len);
+/* Takes one raw header line of a response: a status line starts a new header set. 0 on
+ * success, -1 on OOM. */
+int pc_response_header_line(pincurl_response *resp, const char *line, size_t len);
+/* Replaces the detail / effective URL with copies (NULL: empty). 0 on success. */
+int pc_response_set_detail(pincurl_response *resp, const char *detail);
+int pc_response_set_url(pincurl_response *resp, const char *url);
+
+struct pincurl_client {
+    pincurl_policy *policy;
+    pincurl_options opts;
+    const pc_tls_backend *backend;
+    pc_path_cache *cache;
+    uint64_t id; /* process-unique; bound into connection records */
+    pthread_mutex_t lock; /* guards policy, generation and the pool */
+    uint64_t generation;  /* of policy: 1, plus one per set_policy */
+    CURL *pool[PC_POOL_MAX];
+    uint64_t pool_gen[PC_POOL_MAX]; /* the generation each idle handle's connections have */
+    size_t pool_len;
+};
+
+/* The policy in force and its generation, with a new reference (caller unrefs). */
+pincurl_policy *pc_client_snapshot(pincurl_client *c, uint64_t *generation);
+/* Raises ev on the client's event callback (if any), stamping the generation if unset. */
+void pc_client_emit(const pincurl_client *c, pincurl_event *ev);
+
+/* Initialises libcurl once per process (thread-safe). 0 on success. */
+int pc_http_global_init(void);
+
+/* The pin state of one easy handle: what its hooks need and what they recorded. */
+typedef struct pc_pin_state {
+    pincurl_client *client;
+    CURL *easy;
+    pincurl_policy *policy; /* the reference the transfer decides with */
+    uint64_t generation;    /* policy's generation */
+    pc_tls_conn conn;
+    pincurl_status refusal;       /* a refusal recorded by the hooks, OK if none */
+    char *detail;                 /* detail of that refusal (malloc), or NULL */
+    int have_verdict;             /* the last evaluation of this transfer */
+    pincurl_verdict verdict;
+    pincurl_policy *verdict_policy; /* the policy verdict points into (a reference) */
+    char host[PINCURL_HOST_MAX + 1]; /* host:port of the last connection the hooks saw */
+    unsigned port;
+} pc_pin_state;
+
+/* Prepares s for easy on client c, taking a policy reference. */
+pincurl_status pc_pin_state_init(pc_pin_state *s, pincurl_client *c, CURL *easy);
+/* Frees what s holds. */
+void pc_pin_state_cleanup(pc_pin_state *s);
+/* Sets CURLOPT_SSL_CTX_FUNCTION/DATA, CURLOPT_PREREQFUNCTION/DATA and turns the TLS
+ * session cache off. Statuses: OK, INTERNAL (libcurl refused an option). */
+pincurl_status pc_pin_install(pc_pin_state *s);
+/* Restores libcurl's defaults for the options pc_pin_install set. */
+void pc_pin_uninstall(CURL *easy);
+/* The status a transfer's CURLcode means, given what the hooks recorded. */
+pincurl_status pc_pin_map(const pc_pin_state *s, CURLcode code);
+/* Host and port of an absolute URL: host normalised into host (PINCURL_HOST_MAX + 1),
+ * scheme into scheme (16 bytes). Statuses: OK, BAD_URL, HOST_INVALID, HOST_NOT_ASCII. */
+pincurl_status pc_url_target(const char *url, char *scheme, char *host, unsigned *port);
+/* 1 if the normalised host is pinned (an enforcing or report-only entry) by policy. */
+int pc_host_pinned(const pincurl_policy *policy, const char *host);
+/* A malloc'd one-line explanation of a non-pin failure: host:port, status, reason. */
+char *pc_failure_line(const char *host, unsigned port, pincurl_status st, const char *reason);
+
+#endif

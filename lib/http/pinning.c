@@ -1,0 +1,371 @@
+/*
+ * The pin hooks on an easy handle, shared by the client and attach.
+ *
+ * CURLOPT_SSL_CTX_FUNCTION runs for every new TLS connection: it takes the host and port
+ * of the hop being connected from CURLINFO_EFFECTIVE_URL (so redirects and proxies are
+ * decided per connection) and lets the backend hook the handshake.
+ * CURLOPT_PREREQFUNCTION runs before every request, on new and reused connections: for a
+ * pinned host it refuses cleartext and requires the ALLOW record this client's backend
+ * left on the connection.
+ */
+#include "http/http.h"
+
+#include "core/detail.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+pincurl_status pc_url_target(const char *url, char *scheme, char *host, unsigned *port)
+{
+    CURLU *u;
+    char *s = NULL, *h = NULL, *p = NULL;
+    pincurl_status st = PINCURL_BAD_URL;
+
+    host[0] = '\0';
+    scheme[0] = '\0';
+    *port = 0;
+    if (url == NULL)
+        return PINCURL_BAD_URL;
+    u = curl_url();
+    if (u == NULL)
+        return PINCURL_OUT_OF_MEMORY;
+    if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_SCHEME, &s, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_PORT, &p, CURLU_DEFAULT_PORT) == CURLUE_OK &&
+        strlen(s) < 16) {
+        char *end = NULL;
+        unsigned long n = strtoul(p, &end, 10);
+        if (end != p && *end == '\0' && n > 0 && n <= 65535) {
+            snprintf(scheme, 16, "%s", s);
+            *port = (unsigned)n;
+            st = pincurl_host_normalize(h, strlen(h), host, PINCURL_HOST_MAX + 1);
+            if (st == PINCURL_BUFFER_TOO_SMALL)
+                st = PINCURL_HOST_INVALID;
+        }
+    }
+    curl_free(s);
+    curl_free(h);
+    curl_free(p);
+    curl_url_cleanup(u);
+    if (st != PINCURL_OK)
+        host[0] = '\0';
+    return st;
+}
+
+int pc_host_pinned(const pincurl_policy *policy, const char *host)
+{
+    const pincurl_domain *d;
+    if (policy == NULL || host == NULL || host[0] == '\0')
+        return 0;
+    d = pincurl_policy_lookup(policy, host, strlen(host));
+    return d != NULL && !(pincurl_domain_flags(d) & PINCURL_DOMAIN_EXCLUDE);
+}
+
+char *pc_failure_line(const char *host, unsigned port, pincurl_status st, const char *reason)
+{
+    const char *name = pincurl_status_name(st);
+    int ipv6 = host != NULL && strchr(host, ':') != NULL;
+    int n = snprintf(NULL, 0, "pincurl: %s%s%s:%u: %s: %s%s%s", ipv6 ? "[" : "",
+                     host != NULL ? host : "?", ipv6 ? "]" : "", port, name ? name : "?",
+                     pincurl_strerror(st), reason != NULL ? ": " : "",
+                     reason != NULL ? reason : "");
+    char *line;
+    if (n < 0)
+        return NULL;
+    line = malloc((size_t)n + 1);
+    if (line != NULL)
+        snprintf(line, (size_t)n + 1, "pincurl: %s%s%s:%u: %s: %s%s%s", ipv6 ? "[" : "",
+                 host != NULL ? host : "?", ipv6 ? "]" : "", port, name ? name : "?",
+                 pincurl_strerror(st), reason != NULL ? ": " : "",
+                 reason != NULL ? reason : "");
+    return line;
+}
+
+static void set_detail(pc_pin_state *s, char *detail)
+{
+    free(s->detail);
+    s->detail = detail;
+}
+
+/* A request passed its check: what earlier handshakes or requests refused is over. */
+static void pass(pc_pin_state *s)
+{
+    s->refusal = PINCURL_OK;
+    s->conn.refusal = PINCURL_OK;
+    s->conn.cert_error = 0;
+    set_detail(s, NULL);
+}
+
+static void refuse(pc_pin_state *s, pincurl_status st, const char *reason)
+{
+    s->refusal = st;
+    set_detail(s, pc_failure_line(s->host, s->port, st, reason));
+}
+
+/* Inside the handshake, after every evaluation: keep the verdict, format the detail of a
+ * refusal and tell the application. */
+static void on_verdict(pc_tls_conn *conn, const pincurl_verdict *verdict,
+                       const pincurl_cert_ref *path, size_t path_len,
+                       const pincurl_cert_ref *served, size_t served_len)
+{
+    pc_pin_state *s = conn->user;
+    char *detail = NULL;
+    pincurl_event ev;
+
+    s->have_verdict = 1;
+    s->verdict = *verdict;
+    if (s->verdict_policy != s->policy) {
+        pincurl_policy_unref(s->verdict_policy);
+        s->verdict_policy = pincurl_policy_ref(s->policy);
+    }
+    if (verdict->decision != PINCURL_DECISION_ALLOW) {
+        if (path_len == 0 && conn->cert_error != 0) {
+            char reason[200];
+            pincurl_status st = conn->refusal != PINCURL_OK ? conn->refusal
+                                                            : PINCURL_CERT_INVALID;
+            snprintf(reason, sizeof(reason), "%s error %d: %s", s->client->backend->name,
+                     conn->cert_error, s->client->backend->error_text(conn->cert_error));
+            detail = pc_failure_line(conn->host, conn->port, st, reason);
+        } else if (pc_detail_pin_failure(NULL, s->policy, verdict, conn->host, conn->port,
+                                         path, path_len, served, served_len,
+                                         &detail) != PINCURL_OK) {
+            detail = NULL;
+        }
+        set_detail(s, detail);
+    }
+    memset(&ev, 0, sizeof(ev));
+    ev.kind = PINCURL_EVENT_VALIDATION;
+    ev.host = conn->host;
+    ev.port = conn->port;
+    ev.verdict = verdict;
+    ev.path_len = path_len;
+    ev.path = path;
+    ev.served_len = served_len;
+    ev.served = served;
+    ev.duration_us = conn->duration_us;
+    ev.generation = s->generation;
+    ev.message = verdict->decision == PINCURL_DECISION_ALLOW || s->detail == NULL
+                     ? ""
+                     : s->detail;
+    pc_client_emit(s->client, &ev);
+}
+
+/* Every new connection and every request decides with the policy in force at that moment:
+ * after pincurl_client_set_policy(), take the new generation. */
+static void refresh_policy(pc_pin_state *s)
+{
+    uint64_t gen = pincurl_client_generation(s->client);
+    pincurl_policy *p;
+
+    if (gen == s->generation && s->policy != NULL)
+        return;
+    p = pc_client_snapshot(s->client, &gen);
+    pincurl_policy_unref(s->policy);
+    s->policy = p;
+    s->generation = gen;
+}
+
+static CURLcode ssl_ctx_hook(CURL *easy, void *ssl_ctx, void *userptr)
+{
+    pc_pin_state *s = userptr;
+    char *url = NULL;
+    char scheme[16];
+    pincurl_status st;
+    const pincurl_domain *domain = NULL;
+
+    if (s == NULL || s->client == NULL)
+        return CURLE_SSL_CONNECT_ERROR;
+    if (easy != s->easy) {
+        /* A handle libcurl derived from ours (DNS-over-HTTPS copies this callback): it
+         * gets ordinary validation, and a host the policy names is refused. */
+        char host[PINCURL_HOST_MAX + 1];
+        unsigned port = 0;
+        if (curl_easy_getinfo(easy, CURLINFO_EFFECTIVE_URL, &url) != CURLE_OK || url == NULL ||
+            pc_url_target(url, scheme, host, &port) != PINCURL_OK ||
+            (s->policy != NULL && pincurl_policy_lookup(s->policy, host, strlen(host)) != NULL))
+            return CURLE_SSL_CONNECT_ERROR;
+        return CURLE_OK;
+    }
+    /* a new connection: what an earlier transfer on this handle recorded is over */
+    refresh_policy(s);
+    s->refusal = PINCURL_OK;
+    set_detail(s, NULL);
+    s->conn.policy = s->policy;
+    s->conn.owner = s->client->id;
+    s->conn.generation = s->generation;
+    s->conn.cache = s->client->cache;
+    s->conn.on_verdict = on_verdict;
+    s->conn.user = s;
+
+    if (curl_easy_getinfo(easy, CURLINFO_EFFECTIVE_URL, &url) != CURLE_OK || url == NULL ||
+        pc_url_target(url, scheme, s->host, &s->port) != PINCURL_OK) {
+        /* Without the host nothing can be decided: refuse. */
+        (void)pc_tls_conn_begin(&s->conn, NULL, 0, 0, PC_TLS_MODE_EVALUATE);
+        refuse(s, PINCURL_PIN_CHECK_FAILED, "the connection's host is not known");
+        return CURLE_SSL_CONNECT_ERROR;
+    }
+    if (s->policy != NULL)
+        domain = pincurl_policy_lookup(s->policy, s->host, strlen(s->host));
+    st = pc_tls_conn_begin(&s->conn, s->host, strlen(s->host), s->port,
+                           domain != NULL ? PC_TLS_MODE_EVALUATE : PC_TLS_MODE_OBSERVE);
+    if (st == PINCURL_OK)
+        st = s->client->backend->install(ssl_ctx, &s->conn);
+    if (st != PINCURL_OK) {
+        refuse(s, PINCURL_PIN_CHECK_FAILED, "the handshake could not be hooked");
+        return CURLE_SSL_CONNECT_ERROR;
+    }
+    return CURLE_OK;
+}
+
+static int prereq_hook(void *clientp, char *primary_ip, char *local_ip, int primary_port,
+                       int local_port)
+{
+    pc_pin_state *s = clientp;
+    char *url = NULL;
+    char scheme[16];
+    struct curl_tlssessioninfo *info = NULL;
+
+    (void)primary_ip;
+    (void)local_ip;
+    (void)primary_port;
+    (void)local_port;
+    if (s == NULL || s->client == NULL)
+        return CURL_PREREQFUNC_ABORT;
+    refresh_policy(s);
+    if (curl_easy_getinfo(s->easy, CURLINFO_EFFECTIVE_URL, &url) != CURLE_OK || url == NULL ||
+        pc_url_target(url, scheme, s->host, &s->port) != PINCURL_OK) {
+        refuse(s, PINCURL_PIN_CHECK_FAILED, "the request's host is not known");
+        return CURL_PREREQFUNC_ABORT;
+    }
+    if (!pc_host_pinned(s->policy, s->host)) {
+        pass(s);
+        return CURL_PREREQFUNC_OK;
+    }
+    if (strcmp(scheme, "https") != 0) {
+        refuse(s, strcmp(scheme, "http") == 0 ? PINCURL_CLEARTEXT_PINNED
+                                              : PINCURL_PIN_CHECK_FAILED,
+               "a pinned host is only contacted over https");
+        return CURL_PREREQFUNC_ABORT;
+    }
+    if (curl_easy_getinfo(s->easy, CURLINFO_TLS_SSL_PTR, &info) != CURLE_OK || info == NULL ||
+        (int)info->backend != s->client->backend->curl_backend || info->internals == NULL ||
+        !s->client->backend->has_allow_record(info->internals, s->client->id, s->generation,
+                                              s->host, s->port)) {
+        refuse(s, PINCURL_PIN_CHECK_FAILED,
+               "the connection carries no pin decision of this client for this host");
+        return CURL_PREREQFUNC_ABORT;
+    }
+    pass(s);
+    return CURL_PREREQFUNC_OK;
+}
+
+pincurl_status pc_pin_state_init(pc_pin_state *s, pincurl_client *c, CURL *easy)
+{
+    memset(s, 0, sizeof(*s));
+    s->client = c;
+    s->easy = easy;
+    s->policy = pc_client_snapshot(c, &s->generation);
+    s->conn.verdict.matched_depth = -1;
+    return s->policy != NULL ? PINCURL_OK : PINCURL_INTERNAL;
+}
+
+void pc_pin_state_cleanup(pc_pin_state *s)
+{
+    if (s == NULL)
+        return;
+    pc_tls_conn_release(&s->conn);
+    free(s->detail);
+    s->detail = NULL;
+    pincurl_policy_unref(s->policy);
+    s->policy = NULL;
+    pincurl_policy_unref(s->verdict_policy);
+    s->verdict_policy = NULL;
+}
+
+pincurl_status pc_pin_install(pc_pin_state *s)
+{
+    CURL *e = s->easy;
+    if (curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_hook) != CURLE_OK ||
+        curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, s) != CURLE_OK ||
+        curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, prereq_hook) != CURLE_OK ||
+        curl_easy_setopt(e, CURLOPT_PREREQDATA, s) != CURLE_OK ||
+        curl_easy_setopt(e, CURLOPT_SSL_SESSIONID_CACHE, 0L) != CURLE_OK) {
+        pc_pin_uninstall(e);
+        return PINCURL_INTERNAL;
+    }
+    return PINCURL_OK;
+}
+
+void pc_pin_uninstall(CURL *easy)
+{
+    (void)curl_easy_setopt(easy, CURLOPT_SSL_CTX_FUNCTION, (curl_ssl_ctx_callback)NULL);
+    (void)curl_easy_setopt(easy, CURLOPT_SSL_CTX_DATA, (void *)NULL);
+    (void)curl_easy_setopt(easy, CURLOPT_PREREQFUNCTION, (curl_prereq_callback)NULL);
+    (void)curl_easy_setopt(easy, CURLOPT_PREREQDATA, (void *)NULL);
+    (void)curl_easy_setopt(easy, CURLOPT_SSL_SESSIONID_CACHE, 1L);
+}
+
+pincurl_status pc_pin_map(const pc_pin_state *s, CURLcode code)
+{
+    pincurl_status recorded = s->refusal != PINCURL_OK ? s->refusal : s->conn.refusal;
+
+    switch (code) {
+    case CURLE_OK:
+        return PINCURL_OK;
+    /* What a refused handshake or request can come back as. */
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_ABORTED_BY_CALLBACK:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+        if (recorded != PINCURL_OK)
+            return recorded;
+        break;
+    default:
+        break;
+    }
+    switch (code) {
+    case CURLE_OPERATION_TIMEDOUT:
+        return PINCURL_TIMEOUT;
+    case CURLE_COULDNT_RESOLVE_HOST:
+        return PINCURL_DNS;
+    case CURLE_COULDNT_CONNECT:
+        return PINCURL_CONNECT;
+    case CURLE_TOO_MANY_REDIRECTS:
+        return PINCURL_TOO_MANY_REDIRECTS;
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_URL_MALFORMAT:
+        return PINCURL_BAD_URL;
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_PROXY:
+        return PINCURL_PROXY;
+    case CURLE_PEER_FAILED_VERIFICATION:
+        return PINCURL_CERT_INVALID;
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+        return PINCURL_PIN_MISMATCH;
+    case CURLE_ABORTED_BY_CALLBACK:
+        return PINCURL_ABORTED_BY_CALLBACK;
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+    case CURLE_SSL_ENGINE_SETFAILED:
+    case CURLE_SSL_ENGINE_INITFAILED:
+    case CURLE_SSL_SHUTDOWN_FAILED:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_CLIENTCERT:
+    case CURLE_USE_SSL_FAILED:
+        return PINCURL_TLS;
+    case CURLE_OUT_OF_MEMORY:
+        return PINCURL_OUT_OF_MEMORY;
+    default:
+        return PINCURL_TRANSFER;
+    }
+}

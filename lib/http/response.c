@@ -1,0 +1,235 @@
+/* Responses: status, code, body, the last response's headers, detail and verdict. */
+#include "http/http.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Most header lines kept per response. */
+#define PC_MAX_HEADERS 1024
+
+pincurl_response *pc_response_new(void)
+{
+    pincurl_response *resp = calloc(1, sizeof(*resp));
+    if (resp != NULL)
+        resp->status = PINCURL_INTERNAL;
+    return resp;
+}
+
+static void clear_headers(pincurl_response *resp)
+{
+    for (size_t i = 0; i < resp->header_count; i++) {
+        free(resp->names[i]);
+        free(resp->values[i]);
+    }
+    resp->header_count = 0;
+}
+
+void pincurl_response_free(pincurl_response *resp)
+{
+    if (resp == NULL)
+        return;
+    clear_headers(resp);
+    free(resp->names);
+    free(resp->values);
+    free(resp->body);
+    free(resp->effective_url);
+    free(resp->detail);
+    pincurl_policy_unref(resp->policy);
+    free(resp);
+}
+
+int pc_response_append(pincurl_response *resp, const void *data, size_t len)
+{
+    if (len == 0)
+        return 0;
+    if (len > SIZE_MAX - resp->body_len)
+        return -1;
+    if (resp->body_len + len > resp->body_cap) {
+        size_t cap = resp->body_cap ? resp->body_cap : 4096;
+        unsigned char *grown;
+        while (cap < resp->body_len + len)
+            cap = cap > SIZE_MAX / 2 ? resp->body_len + len : cap * 2;
+        grown = realloc(resp->body, cap);
+        if (grown == NULL)
+            return -1;
+        resp->body = grown;
+        resp->body_cap = cap;
+    }
+    memcpy(resp->body + resp->body_len, data, len);
+    resp->body_len += len;
+    return 0;
+}
+
+static char *copy_trimmed(const char *s, size_t len)
+{
+    char *d;
+    while (len > 0 && (s[0] == ' ' || s[0] == '\t')) {
+        s++;
+        len--;
+    }
+    while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\r' ||
+                       s[len - 1] == '\n'))
+        len--;
+    d = malloc(len + 1);
+    if (d != NULL) {
+        memcpy(d, s, len);
+        d[len] = '\0';
+    }
+    return d;
+}
+
+int pc_response_header_line(pincurl_response *resp, const char *line, size_t len)
+{
+    const char *colon;
+    char *name, *value;
+
+    if (len >= 5 && memcmp(line, "HTTP/", 5) == 0) {
+        clear_headers(resp); /* a new response (redirect, 1xx, proxy CONNECT) */
+        return 0;
+    }
+    if (len == 0 || line[0] == '\r' || line[0] == '\n')
+        return 0;
+    if ((line[0] == ' ' || line[0] == '\t') && resp->header_count > 0) {
+        /* obsolete line folding: continue the previous value */
+        char *more = copy_trimmed(line, len);
+        char *prev = resp->values[resp->header_count - 1];
+        size_t a, b;
+        char *joined;
+        if (more == NULL)
+            return -1;
+        a = strlen(prev);
+        b = strlen(more);
+        joined = realloc(prev, a + b + 2);
+        if (joined == NULL) {
+            free(more);
+            return -1;
+        }
+        joined[a] = ' ';
+        memcpy(joined + a + 1, more, b + 1);
+        resp->values[resp->header_count - 1] = joined;
+        free(more);
+        return 0;
+    }
+    colon = memchr(line, ':', len);
+    if (colon == NULL || colon == line)
+        return 0; /* not a header line: ignored */
+    if (resp->header_count >= PC_MAX_HEADERS)
+        return 0;
+    if (resp->header_count == resp->header_cap) {
+        size_t cap = resp->header_cap ? resp->header_cap * 2 : 16;
+        char **n = realloc(resp->names, cap * sizeof(char *));
+        char **v;
+        if (n == NULL)
+            return -1;
+        resp->names = n;
+        v = realloc(resp->values, cap * sizeof(char *));
+        if (v == NULL)
+            return -1;
+        resp->values = v;
+        resp->header_cap = cap;
+    }
+    name = copy_trimmed(line, (size_t)(colon - line));
+    value = copy_trimmed(colon + 1, len - (size_t)(colon - line) - 1);
+    if (name == NULL || value == NULL) {
+        free(name);
+        free(value);
+        return -1;
+    }
+    resp->names[resp->header_count] = name;
+    resp->values[resp->header_count] = value;
+    resp->header_count++;
+    return 0;
+}
+
+static int replace(char **slot, const char *s)
+{
+    char *copy = NULL;
+    if (s != NULL) {
+        size_t n = strlen(s);
+        copy = malloc(n + 1);
+        if (copy == NULL)
+            return -1;
+        memcpy(copy, s, n + 1);
+    }
+    free(*slot);
+    *slot = copy;
+    return 0;
+}
+
+int pc_response_set_detail(pincurl_response *resp, const char *detail)
+{
+    return replace(&resp->detail, detail);
+}
+
+int pc_response_set_url(pincurl_response *resp, const char *url)
+{
+    return replace(&resp->effective_url, url);
+}
+
+pincurl_status pincurl_response_status(const pincurl_response *resp)
+{
+    return resp != NULL ? resp->status : PINCURL_INVALID_ARGUMENT;
+}
+
+long pincurl_response_code(const pincurl_response *resp)
+{
+    return resp != NULL ? resp->code : 0;
+}
+
+const unsigned char *pincurl_response_body(const pincurl_response *resp, size_t *len)
+{
+    if (resp == NULL || resp->body_len == 0) {
+        if (len != NULL)
+            *len = 0;
+        return NULL;
+    }
+    if (len != NULL)
+        *len = resp->body_len;
+    return resp->body;
+}
+
+size_t pincurl_response_header_count(const pincurl_response *resp)
+{
+    return resp != NULL ? resp->header_count : 0;
+}
+
+const char *pincurl_response_header_name(const pincurl_response *resp, size_t i)
+{
+    return resp != NULL && i < resp->header_count ? resp->names[i] : NULL;
+}
+
+const char *pincurl_response_header_value(const pincurl_response *resp, size_t i)
+{
+    return resp != NULL && i < resp->header_count ? resp->values[i] : NULL;
+}
+
+const char *pincurl_response_header(const pincurl_response *resp, const char *name)
+{
+    if (resp == NULL || name == NULL)
+        return NULL;
+    for (size_t i = 0; i < resp->header_count; i++) {
+        if (strcasecmp(resp->names[i], name) == 0)
+            return resp->values[i];
+    }
+    return NULL;
+}
+
+const char *pincurl_response_effective_url(const pincurl_response *resp)
+{
+    if (resp == NULL)
+        return NULL;
+    return resp->effective_url != NULL ? resp->effective_url : "";
+}
+
+const char *pincurl_response_detail(const pincurl_response *resp)
+{
+    if (resp == NULL || resp->detail == NULL)
+        return "";
+    return resp->detail;
+}
+
+const pincurl_verdict *pincurl_response_verdict(const pincurl_response *resp)
+{
+    return resp != NULL && resp->have_verdict ? &resp->verdict : NULL;
+}

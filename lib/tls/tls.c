@@ -1,0 +1,286 @@
+/* The parts of the TLS layer every backend shares: selection, per-connection state,
+ * connection records and the cache of validated paths. */
+#include "tls/tls.h"
+
+#include <wolfssl/options.h>
+#include <wolfssl/wolfcrypt/sha256.h>
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+const pc_tls_backend *pc_tls_select(const char *ssl_version)
+{
+    if (ssl_version != NULL && strstr(ssl_version, "wolfSSL") != NULL)
+        return &pc_tls_wolfssl;
+    return NULL;
+}
+
+static void conn_free_scratch(pc_tls_conn *conn)
+{
+    for (size_t i = 0; i < conn->sent_count; i++)
+        free(conn->sent_der[i]);
+    free(conn->sent_der);
+    free(conn->sent_len);
+    conn->sent_der = NULL;
+    conn->sent_len = NULL;
+    conn->sent_count = 0;
+    conn->sent_cap = 0;
+    conn->scratch_failed = 0;
+}
+
+pincurl_status pc_tls_conn_begin(pc_tls_conn *conn, const char *host, size_t host_len,
+                                 unsigned port, pc_tls_mode mode)
+{
+    conn_free_scratch(conn);
+    conn->refusal = PINCURL_OK;
+    conn->cert_error = 0;
+    conn->evaluated = 0;
+    memset(&conn->verdict, 0, sizeof(conn->verdict));
+    conn->verdict.matched_depth = -1;
+    conn->mode = mode;
+    conn->port = port;
+    conn->host[0] = '\0';
+    if (host == NULL)
+        return PINCURL_HOST_INVALID;
+    return pincurl_host_normalize(host, host_len, conn->host, sizeof(conn->host));
+}
+
+void pc_tls_conn_release(pc_tls_conn *conn)
+{
+    if (conn != NULL)
+        conn_free_scratch(conn);
+}
+
+uint64_t pc_tls_now_us(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+        return 0;
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+uint64_t pc_tls_record_token(uint64_t owner, uint64_t generation, const char *host,
+                             unsigned port)
+{
+    static const char label[] = "pincurl connection record";
+    unsigned char head[sizeof(label) + 20];
+    unsigned char digest[WC_SHA256_DIGEST_SIZE];
+    wc_Sha256 sha;
+    uint64_t token = 0;
+
+    memcpy(head, label, sizeof(label));
+    for (int i = 0; i < 8; i++)
+        head[sizeof(label) + (size_t)i] = (unsigned char)(owner >> (56 - 8 * i));
+    for (int i = 0; i < 4; i++)
+        head[sizeof(label) + 8 + (size_t)i] = (unsigned char)((uint32_t)port >> (24 - 8 * i));
+    for (int i = 0; i < 8; i++)
+        head[sizeof(label) + 12 + (size_t)i] = (unsigned char)(generation >> (56 - 8 * i));
+    if (wc_InitSha256(&sha) != 0)
+        return 0;
+    if (wc_Sha256Update(&sha, head, (word32)sizeof(head)) != 0 ||
+        wc_Sha256Update(&sha, (const unsigned char *)host, (word32)strlen(host)) != 0 ||
+        wc_Sha256Final(&sha, digest) != 0) {
+        wc_Sha256Free(&sha);
+        return 0;
+    }
+    wc_Sha256Free(&sha);
+    for (int i = 0; i < 8; i++)
+        token = (token << 8) | digest[i];
+    /* Zero is what a fresh connection object holds: never a valid token. The value is
+     * folded to pointer width by the caller, so also keep the low half non-zero. */
+    if ((uintptr_t)token == 0)
+        token |= 1;
+    return token;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Path cache                                                                            */
+
+struct cache_slot {
+    unsigned char key[32];
+    pc_path_entry *entry; /* NULL: empty */
+    unsigned long stamp;  /* insertion order, for eviction */
+};
+
+/* An entry and its bookkeeping live in one allocation; the DER bytes follow it. */
+typedef struct cache_block {
+    pc_path_entry entry; /* first member: a pc_path_entry * is a cache_block * */
+    unsigned long refs;
+} cache_block;
+
+struct pc_path_cache {
+    pthread_mutex_t lock;
+    size_t capacity;
+    struct cache_slot *slots;
+    unsigned long clock;
+    unsigned long hits;
+    unsigned long misses;
+};
+
+pc_path_cache *pc_path_cache_new(size_t capacity)
+{
+    pc_path_cache *c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        return NULL;
+    if (capacity > 0) {
+        c->slots = calloc(capacity, sizeof(*c->slots));
+        if (c->slots == NULL) {
+            free(c);
+            return NULL;
+        }
+    }
+    if (pthread_mutex_init(&c->lock, NULL) != 0) {
+        free(c->slots);
+        free(c);
+        return NULL;
+    }
+    c->capacity = capacity;
+    return c;
+}
+
+static void block_unref_locked(cache_block *b)
+{
+    if (b != NULL && --b->refs == 0)
+        free(b);
+}
+
+void pc_path_cache_free(pc_path_cache *cache)
+{
+    if (cache == NULL)
+        return;
+    for (size_t i = 0; i < cache->capacity; i++)
+        block_unref_locked((cache_block *)cache->slots[i].entry);
+    free(cache->slots);
+    pthread_mutex_destroy(&cache->lock);
+    free(cache);
+}
+
+int pc_path_cache_key(const pincurl_cert_ref *served, size_t served_len, unsigned char key[32])
+{
+    wc_Sha256 sha;
+    int ok = 1;
+
+    if (wc_InitSha256(&sha) != 0)
+        return -1;
+    for (size_t i = 0; i < served_len && ok; i++) {
+        unsigned char len[8];
+        uint64_t n = served[i].len;
+        for (int k = 0; k < 8; k++)
+            len[k] = (unsigned char)(n >> (56 - 8 * k));
+        if (served[i].len > 0xffffffffu ||
+            wc_Sha256Update(&sha, len, (word32)sizeof(len)) != 0 ||
+            wc_Sha256Update(&sha, served[i].der, (word32)served[i].len) != 0)
+            ok = 0;
+    }
+    if (ok && wc_Sha256Final(&sha, key) != 0)
+        ok = 0;
+    wc_Sha256Free(&sha);
+    return ok ? 0 : -1;
+}
+
+const pc_path_entry *pc_path_cache_get(pc_path_cache *cache, const unsigned char key[32])
+{
+    const pc_path_entry *found = NULL;
+
+    if (cache == NULL || cache->capacity == 0)
+        return NULL;
+    pthread_mutex_lock(&cache->lock);
+    for (size_t i = 0; i < cache->capacity; i++) {
+        struct cache_slot *s = &cache->slots[i];
+        if (s->entry != NULL && memcmp(s->key, key, 32) == 0) {
+            ((cache_block *)s->entry)->refs++;
+            found = s->entry;
+            break;
+        }
+    }
+    if (found != NULL)
+        cache->hits++;
+    else
+        cache->misses++;
+    pthread_mutex_unlock(&cache->lock);
+    return found;
+}
+
+int pc_path_cache_put(pc_path_cache *cache, const unsigned char key[32],
+                      const pincurl_cert_ref *path, size_t path_len)
+{
+    size_t total = sizeof(cache_block);
+    cache_block *b;
+    unsigned char *p;
+    struct cache_slot *victim = NULL;
+
+    if (cache == NULL || cache->capacity == 0)
+        return 0;
+    if (path_len == 0 || path_len > PINCURL_MAX_PATH)
+        return -1;
+    for (size_t i = 0; i < path_len; i++) {
+        if (path[i].der == NULL || path[i].len == 0 || path[i].len > SIZE_MAX / 2 - total)
+            return -1;
+        total += path[i].len;
+    }
+    b = malloc(total);
+    if (b == NULL)
+        return -1;
+    memset(b, 0, sizeof(*b));
+    b->refs = 1;
+    b->entry.count = path_len;
+    p = (unsigned char *)(b + 1);
+    for (size_t i = 0; i < path_len; i++) {
+        memcpy(p, path[i].der, path[i].len);
+        b->entry.certs[i].der = p;
+        b->entry.certs[i].len = path[i].len;
+        p += path[i].len;
+    }
+
+    pthread_mutex_lock(&cache->lock);
+    for (size_t i = 0; i < cache->capacity && victim == NULL; i++) {
+        struct cache_slot *s = &cache->slots[i];
+        if (s->entry != NULL && memcmp(s->key, key, 32) == 0)
+            victim = s; /* same key: replace */
+    }
+    for (size_t i = 0; i < cache->capacity && victim == NULL; i++) {
+        if (cache->slots[i].entry == NULL)
+            victim = &cache->slots[i];
+    }
+    if (victim == NULL) {
+        victim = &cache->slots[0];
+        for (size_t i = 1; i < cache->capacity; i++) {
+            if (cache->slots[i].stamp < victim->stamp)
+                victim = &cache->slots[i];
+        }
+    }
+    block_unref_locked((cache_block *)victim->entry);
+    memcpy(victim->key, key, 32);
+    victim->entry = &b->entry;
+    victim->stamp = ++cache->clock;
+    pthread_mutex_unlock(&cache->lock);
+    return 0;
+}
+
+void pc_path_cache_release(pc_path_cache *cache, const pc_path_entry *entry)
+{
+    if (cache == NULL || entry == NULL)
+        return;
+    pthread_mutex_lock(&cache->lock);
+    block_unref_locked((cache_block *)(uintptr_t)entry);
+    pthread_mutex_unlock(&cache->lock);
+}
+
+void pc_path_cache_stats(pc_path_cache *cache, unsigned long *hits, unsigned long *misses)
+{
+    if (cache == NULL) {
+        if (hits != NULL)
+            *hits = 0;
+        if (misses != NULL)
+            *misses = 0;
+        return;
+    }
+    pthread_mutex_lock(&cache->lock);
+    if (hits != NULL)
+        *hits = cache->hits;
+    if (misses != NULL)
+        *misses = cache->misses;
+    pthread_mutex_unlock(&cache->lock);
+}

@@ -1,0 +1,126 @@
+/*
+ * Internal: the TLS backend interface.
+ *
+ * Each backend exports one const table (name, capability bits, function pointers), as
+ * curl's lib/vtls does. A backend only hooks the handshake, extracts the validated path
+ * and the served chain, hands them to pincurl_evaluate() and records the outcome: it never
+ * decides anything itself.
+ *
+ * The caller (lib/http) owns one pc_tls_conn per transfer, fills its "input" fields before
+ * each new connection (pc_tls_conn_begin) and reads its "outcome" fields afterwards. A
+ * pc_tls_conn is used by one thread at a time (the thread performing the transfer).
+ */
+#ifndef PINCURL_TLS_TLS_H
+#define PINCURL_TLS_TLS_H
+
+#include "pincurl/core.h"
+
+/* Capability bits. */
+#define PC_TLS_CAP_PATH 0x1u   /* pins may name any certificate of the validated path */
+#define PC_TLS_CAP_SERVED 0x2u /* the served chain is reported next to the path */
+
+/* A bounded, thread-safe cache of validated paths keyed on the bytes of the sent chain. */
+typedef struct pc_path_cache pc_path_cache;
+
+/* One cached path; immutable, reference-counted (pc_path_cache_release). */
+typedef struct pc_path_entry {
+    size_t count;
+    pincurl_cert_ref certs[PINCURL_MAX_PATH]; /* leaf first; point into the entry */
+} pc_path_entry;
+
+/* NULL on OOM. capacity 0 disables caching. Free with pc_path_cache_free (no user left). */
+pc_path_cache *pc_path_cache_new(size_t capacity);
+void pc_path_cache_free(pc_path_cache *cache);
+/* The cache key of a sent chain (SHA-256 over the length-prefixed certificates). */
+int pc_path_cache_key(const pincurl_cert_ref *served, size_t served_len,
+                      unsigned char key[32]);
+/* A referenced entry for key, or NULL. Thread-safe. */
+const pc_path_entry *pc_path_cache_get(pc_path_cache *cache, const unsigned char key[32]);
+/* Stores a copy of path under key (evicting the oldest entry when full). 0 on success.
+ * Thread-safe. */
+int pc_path_cache_put(pc_path_cache *cache, const unsigned char key[32],
+                      const pincurl_cert_ref *path, size_t path_len);
+/* Drops a reference taken by pc_path_cache_get. NULL is a no-op. Thread-safe. */
+void pc_path_cache_release(pc_path_cache *cache, const pc_path_entry *entry);
+/* Hits and misses so far (for tests and statistics). Thread-safe. */
+void pc_path_cache_stats(pc_path_cache *cache, unsigned long *hits, unsigned long *misses);
+
+typedef struct pc_tls_conn pc_tls_conn;
+
+/* Called by the backend after every evaluation, inside the handshake. */
+typedef void (*pc_tls_verdict_fn)(pc_tls_conn *conn, const pincurl_verdict *verdict,
+                                  const pincurl_cert_ref *path, size_t path_len,
+                                  const pincurl_cert_ref *served, size_t served_len);
+
+/* How the hook treats the connection being set up. */
+typedef enum pc_tls_mode {
+    PC_TLS_MODE_OBSERVE = 0, /* host not named by the policy: record certificate errors only */
+    PC_TLS_MODE_EVALUATE = 1 /* host named by the policy (pinned or excluded): evaluate */
+} pc_tls_mode;
+
+struct pc_tls_conn {
+    /* Input, set by the caller for each connection. */
+    const pincurl_policy *policy; /* borrowed; must outlive the connection's handshake */
+    uint64_t owner;               /* identity of the deciding client, bound into records */
+    uint64_t generation;          /* policy generation, bound into records */
+    pc_path_cache *cache;         /* may be NULL */
+    pc_tls_mode mode;
+    char host[PINCURL_HOST_MAX + 1]; /* normalised host of this connection */
+    unsigned port;
+    pc_tls_verdict_fn on_verdict; /* may be NULL */
+    void *user;                   /* for on_verdict */
+
+    /* Outcome, written by the backend. */
+    pincurl_status refusal;  /* OK, or why the backend refused the handshake */
+    int cert_error;          /* library error of a failed certificate check, 0 if none */
+    int evaluated;           /* 1 once verdict holds an evaluation of this connection */
+    uint64_t duration_us;    /* time the decision took (path, evaluation) */
+    pincurl_verdict verdict;
+
+    /* Backend scratch: DER copies of the certificates sent so far (top first). */
+    unsigned char **sent_der;
+    size_t *sent_len;
+    size_t sent_count;
+    size_t sent_cap;
+    int scratch_failed; /* OOM or a limit while recording: refuse (fail closed) */
+};
+
+/* Clears the outcome and scratch of conn and sets host and port for a new connection.
+ * Statuses: HOST_INVALID, HOST_NOT_ASCII (host is not usable). */
+pincurl_status pc_tls_conn_begin(pc_tls_conn *conn, const char *host, size_t host_len,
+                                 unsigned port, pc_tls_mode mode);
+/* Frees the scratch (the outcome stays). */
+void pc_tls_conn_release(pc_tls_conn *conn);
+
+typedef struct pc_tls_backend {
+    const char *name; /* "wolfssl" */
+    unsigned caps;    /* PC_TLS_CAP_* */
+    int curl_backend; /* libcurl's curl_sslbackend value for this library */
+    /* Process-wide setup; idempotent and thread-safe. 0 on success. */
+    int (*global_init)(void);
+    /* Installs the verify hook on the library context curl passes to
+     * CURLOPT_SSL_CTX_FUNCTION. conn must stay valid until the handshake ends.
+     * Statuses: OK, INTERNAL. */
+    pincurl_status (*install)(void *ssl_ctx, pc_tls_conn *conn);
+    /* 1 if the connection object (CURLINFO_TLS_SSL_PTR's internals) carries an ALLOW
+     * record made by owner under generation for host:port, else 0. Thread-safe. */
+    int (*has_allow_record)(void *ssl, uint64_t owner, uint64_t generation, const char *host,
+                            unsigned port);
+    /* A static text for a library error code recorded in cert_error. */
+    const char *(*error_text)(int err);
+} pc_tls_backend;
+
+extern const pc_tls_backend pc_tls_wolfssl;
+
+/* The backend for the libcurl in use, from curl_version_info()->ssl_version; NULL when
+ * pincurl has none for it. */
+const pc_tls_backend *pc_tls_select(const char *ssl_version);
+
+/* The record token bound to owner, generation, host and port (never 0). Shared by
+ * backends. */
+uint64_t pc_tls_record_token(uint64_t owner, uint64_t generation, const char *host,
+                             unsigned port);
+/* Microseconds on a monotonic clock. */
+uint64_t pc_tls_now_us(void);
+
+#endif

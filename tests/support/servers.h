@@ -1,0 +1,60 @@
+/* Real peers for the integration tests: the loopback HTTPS server tests/servers/tls_server.py
+ * and mitmproxy (mitmdump). Each runs as a child process, started per test and stopped by
+ * its PID; whatever a failing test leaves running is killed when the test process exits,
+ * and the children also exit by themselves when that process is gone. */
+#ifndef PINCURL_TEST_SERVERS_H
+#define PINCURL_TEST_SERVERS_H
+
+#include <sys/types.h>
+
+typedef struct pt_server_opts {
+    const char *chain;  /* certificate chain to send: a PKI file name or an absolute path */
+    const char *key;    /* its private key: a PKI file name or an absolute path */
+    const char *host;   /* "127.0.0.1" (default when NULL) or "::1" */
+    int tls_max;        /* 12 or 13 (0: TLS 1.3) */
+    int no_tickets;     /* 1: the server issues no session tickets */
+    const char *name;   /* answered by "/" as "hello from NAME" (default "server") */
+} pt_server_opts;
+
+typedef struct pt_server {
+    pid_t pid;
+    int port;
+    char log_path[1024];
+    char dir[1024];
+} pt_server;
+
+/* Starts tls_server.py and waits (at most 10 s) until it listens; fails the test otherwise. */
+void pt_server_start(pt_server *s, const pt_server_opts *o);
+
+/* Decrypted request bytes the server has received so far, over all its connections. */
+long pt_server_request_bytes(const pt_server *s);
+
+/* Connections the server has accepted so far (from its log). */
+long pt_server_connections(const pt_server *s);
+
+/* Waits (at most ms) until every accepted connection is logged closed, so that a count of
+ * received bytes is final. 1 if so, 0 on timeout. */
+int pt_server_wait_closed(const pt_server *s, long ms);
+
+/* SIGTERM, then SIGKILL after 2 s; reaps the process. Safe to call twice. */
+void pt_server_stop(pt_server *s);
+
+typedef struct pt_mitm {
+    pid_t pid;
+    int port;
+    char confdir[1024];
+    char ca_pem[1024];  /* the interception CA a client must trust */
+} pt_mitm;
+
+/* Starts mitmdump on 127.0.0.1:<free port> with a fresh confdir, verifying upstream servers
+ * against upstream_ca_pem (a PKI file name or an absolute path); waits until it listens. */
+void pt_mitm_start(pt_mitm *m, const char *upstream_ca_pem);
+void pt_mitm_stop(pt_mitm *m);
+
+/* 1 if mitmdump is on PATH. */
+int pt_mitm_available(void);
+
+/* A TCP port on 127.0.0.1 that was free a moment ago. */
+int pt_free_port(void);
+
+#endif

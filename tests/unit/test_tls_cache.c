@@ -1,0 +1,114 @@
+/* The TLS layer's shared parts: the validated-path cache, connection record tokens and
+ * backend selection. */
+#include "tls/tls.h"
+
+#include <criterion/criterion.h>
+#include <string.h>
+
+static void key_of(const char *text, unsigned char key[32])
+{
+    pincurl_cert_ref ref = {(const unsigned char *)text, strlen(text)};
+    cr_assert_eq(pc_path_cache_key(&ref, 1, key), 0);
+}
+
+Test(tls_cache, stores_copies_and_evicts_the_oldest)
+{
+    pc_path_cache *c = pc_path_cache_new(2);
+    unsigned char k1[32], k2[32], k3[32];
+    unsigned char der[3][4] = {{1, 2, 3, 4}, {5, 6, 7, 8}, {9, 9, 9, 9}};
+    pincurl_cert_ref path[2] = {{der[0], 4}, {der[1], 4}};
+    const pc_path_entry *e;
+    unsigned long hits, misses;
+
+    cr_assert_not_null(c);
+    key_of("chain one", k1);
+    key_of("chain two", k2);
+    key_of("chain three", k3);
+    cr_assert(memcmp(k1, k2, 32) != 0);
+    cr_assert_null(pc_path_cache_get(c, k1));
+    cr_assert_eq(pc_path_cache_put(c, k1, path, 2), 0);
+    der[0][0] = 0xff; /* the cache holds its own copy */
+    e = pc_path_cache_get(c, k1);
+    cr_assert_not_null(e);
+    cr_assert_eq(e->count, 2);
+    cr_assert_eq(e->certs[0].len, 4);
+    cr_assert_eq(e->certs[0].der[0], 1);
+    cr_assert_eq(e->certs[1].der[3], 8);
+
+    /* fill and overflow: k1 is the oldest and goes, but the reference taken stays valid */
+    cr_assert_eq(pc_path_cache_put(c, k2, path, 1), 0);
+    cr_assert_eq(pc_path_cache_put(c, k3, path, 1), 0);
+    cr_assert_null(pc_path_cache_get(c, k1));
+    cr_assert_eq(e->certs[1].der[0], 5);
+    pc_path_cache_release(c, e);
+    e = pc_path_cache_get(c, k3);
+    cr_assert_not_null(e);
+    cr_assert_eq(e->count, 1);
+    pc_path_cache_release(c, e);
+
+    pc_path_cache_stats(c, &hits, &misses);
+    cr_assert_eq(hits, 2);
+    cr_assert_eq(misses, 2);
+
+    /* refused inputs */
+    cr_assert_eq(pc_path_cache_put(c, k1, path, 0), -1);
+    cr_assert_eq(pc_path_cache_put(c, k1, path, PINCURL_MAX_PATH + 1), -1);
+    pc_path_cache_free(c);
+    pc_path_cache_free(NULL);
+}
+
+Test(tls_cache, key_covers_boundaries_between_certificates)
+{
+    const unsigned char ab[] = "ab", c[] = "c", a[] = "a", bc[] = "bc";
+    pincurl_cert_ref x[2] = {{ab, 2}, {c, 1}}, y[2] = {{a, 1}, {bc, 2}};
+    unsigned char kx[32], ky[32];
+    cr_assert_eq(pc_path_cache_key(x, 2, kx), 0);
+    cr_assert_eq(pc_path_cache_key(y, 2, ky), 0);
+    cr_assert(memcmp(kx, ky, 32) != 0);
+}
+
+Test(tls_cache, disabled_cache_stores_nothing)
+{
+    pc_path_cache *c = pc_path_cache_new(0);
+    unsigned char k[32], d[1] = {1};
+    pincurl_cert_ref path[1] = {{d, 1}};
+    key_of("x", k);
+    cr_assert_eq(pc_path_cache_put(c, k, path, 1), 0);
+    cr_assert_null(pc_path_cache_get(c, k));
+    pc_path_cache_free(c);
+}
+
+Test(tls_cache, record_tokens_bind_owner_generation_host_and_port)
+{
+    uint64_t t = pc_tls_record_token(1, 1, "localhost", 443);
+    cr_assert_neq(t, 0);
+    cr_assert_eq(t, pc_tls_record_token(1, 1, "localhost", 443));
+    cr_assert_neq(t, pc_tls_record_token(2, 1, "localhost", 443));
+    cr_assert_neq(t, pc_tls_record_token(1, 2, "localhost", 443));
+    cr_assert_neq(t, pc_tls_record_token(1, 1, "localhost", 444));
+    cr_assert_neq(t, pc_tls_record_token(1, 1, "localhosu", 443));
+}
+
+Test(tls_cache, backend_selection)
+{
+    cr_assert_eq(pc_tls_select("wolfSSL/5.5.4"), &pc_tls_wolfssl);
+    cr_assert_null(pc_tls_select("OpenSSL/3.0.11"));
+    cr_assert_null(pc_tls_select(NULL));
+    cr_assert_str_eq(pc_tls_wolfssl.name, "wolfssl");
+    cr_assert(pc_tls_wolfssl.caps & PC_TLS_CAP_PATH);
+}
+
+Test(tls_cache, connection_state_normalises_the_host)
+{
+    pc_tls_conn conn;
+    memset(&conn, 0, sizeof(conn));
+    cr_assert_eq(pc_tls_conn_begin(&conn, "LocalHost.", 10, 443, PC_TLS_MODE_EVALUATE),
+                 PINCURL_OK);
+    cr_assert_str_eq(conn.host, "localhost");
+    cr_assert_eq(conn.verdict.decision, PINCURL_DECISION_BLOCK);
+    cr_assert_eq(pc_tls_conn_begin(&conn, "b\xc3\xa4d.example", 11, 443, PC_TLS_MODE_EVALUATE),
+                 PINCURL_HOST_NOT_ASCII);
+    cr_assert_eq(pc_tls_conn_begin(&conn, NULL, 0, 0, PC_TLS_MODE_EVALUATE),
+                 PINCURL_HOST_INVALID);
+    pc_tls_conn_release(&conn);
+}
