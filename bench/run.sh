@@ -1,0 +1,232 @@
+#!/usr/bin/env bash
+# Runs pincurl's request benchmark against nginx on loopback.
+#
+#   bench/run.sh BUILD_DIR [--requests N] [--warmup W] [--callgrind-requests N]
+#                          [--no-callgrind] [--callgrind-out DIR] [--pki DIR] [--smoke]
+#                          [-- BENCH_ARGS...]
+#
+# BUILD_DIR is a configured and built pincurl tree (it holds bench/bench_requests).
+# Steps: a fresh test PKI (or --pki DIR), nginx on 127.0.0.1 (its own prefix and config,
+# TLS with leaf-ec + intermediate, session cache and tickets off, HTTP/1.1 keep-alive, a
+# small static body), bench_requests (arms alternating), then callgrind instruction counts
+# per request for arms A and C in both scenarios (B full, D kept-alive), the functions that
+# make the difference, then nginx is stopped by its PID.
+# --callgrind-out DIR keeps the callgrind files (for callgrind_annotate) in DIR.
+# Arguments after -- go to the main bench_requests run (e.g. -- --arms AB --rounds 30).
+# --smoke: 5 requests per arm, validations checked, no callgrind (the ctest bench.smoke).
+# Exits 77 when nginx is not installed (tools/install-deps.sh installs it).
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(dirname "$here")
+build=${1:?usage: bench/run.sh BUILD_DIR [options]}
+shift
+requests=300
+warmup=20
+cg_requests=50
+callgrind=1
+pki=""
+cg_out=""
+smoke=0
+extra=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --requests) requests=$2; shift 2 ;;
+    --warmup) warmup=$2; shift 2 ;;
+    --callgrind-requests) cg_requests=$2; shift 2 ;;
+    --no-callgrind) callgrind=0; shift ;;
+    --callgrind-out) cg_out=$2; shift 2 ;;
+    --pki) pki=$2; shift 2 ;;
+    --smoke) smoke=1; requests=5; warmup=2; callgrind=0; shift ;;
+    --) shift; extra=("$@"); break ;;
+    *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+
+bin=$(cd "$build" && pwd)/bench/bench_requests
+[ -x "$bin" ] || { echo "run.sh: $bin not built (cmake --build $build)" >&2; exit 2; }
+nginx_bin=$(command -v nginx || true)
+[ -n "$nginx_bin" ] || nginx_bin=/usr/sbin/nginx
+if [ ! -x "$nginx_bin" ]; then
+  echo "run.sh: nginx is not installed (tools/install-deps.sh installs it); skipping" >&2
+  exit 77
+fi
+if [ "$callgrind" -eq 1 ] && ! command -v valgrind >/dev/null; then
+  echo "run.sh: valgrind not installed; skipping the callgrind part" >&2
+  callgrind=0
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/pincurl-bench.XXXXXX")
+nginx_pid=""
+cleanup() {
+  if [ -n "$nginx_pid" ] && kill -0 "$nginx_pid" 2>/dev/null; then
+    kill -TERM "$nginx_pid" 2>/dev/null || true
+    wait "$nginx_pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+if [ -z "$pki" ]; then
+  pki=$work/pki
+  bash "$root/tests/pki/make-pki.sh" "$pki" >/dev/null
+fi
+for f in leaf-ec-chain.pem leaf-ec.key root.pem pins.txt; do
+  [ -f "$pki/$f" ] || { echo "run.sh: $pki/$f missing" >&2; exit 2; }
+done
+pin_of() { awk -v n="$1" '$1 == n { print $2 }' "$pki/pins.txt"; }
+leaf_pin=$(pin_of leaf-ec)
+inter_pin=$(pin_of inter)
+backup_pin=$(pin_of leaf-backup)
+
+# nginx: its own prefix; workers may run as another user, so the body is world-readable.
+prefix=$work/nginx
+mkdir -p "$prefix/html" "$prefix/tmp" "$prefix/logs"
+chmod 755 "$work" "$prefix" "$prefix/html"
+printf 'pincurl benchmark body: a small static response, 63 bytes long\n' \
+  > "$prefix/html/index.html"
+chmod 644 "$prefix/html/index.html"
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1]); s.close()')
+cat > "$prefix/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+pid $prefix/nginx.pid;
+error_log $prefix/logs/error.log warn;
+events { worker_connections 256; }
+http {
+    access_log off;
+    default_type text/plain;
+    client_body_temp_path $prefix/tmp/body;
+    proxy_temp_path $prefix/tmp/proxy;
+    fastcgi_temp_path $prefix/tmp/fastcgi;
+    uwsgi_temp_path $prefix/tmp/uwsgi;
+    scgi_temp_path $prefix/tmp/scgi;
+    keepalive_timeout 300s;
+    keepalive_requests 1000000;
+    server {
+        listen 127.0.0.1:$port ssl;
+        ssl_certificate $pki/leaf-ec-chain.pem;
+        ssl_certificate_key $pki/leaf-ec.key;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        ssl_session_cache off;
+        ssl_session_tickets off;
+        root $prefix/html;
+        location / { }
+    }
+}
+CONF
+"$nginx_bin" -p "$prefix" -e "$prefix/logs/error.log" -c "$prefix/nginx.conf" &
+nginx_pid=$!
+for _ in $(seq 1 100); do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then break; fi
+  kill -0 "$nginx_pid" 2>/dev/null || { cat "$prefix/logs/error.log" >&2; exit 1; }
+  sleep 0.05
+done
+url="https://127.0.0.1:$port/"
+
+common=(--url "$url" --ca-file "$pki/root.pem" --leaf-pin "$leaf_pin"
+        --pin "$inter_pin" --pin "$backup_pin")
+
+os_name=$(. /etc/os-release && echo "$PRETTY_NAME")
+nginx_version=$("$nginx_bin" -v 2>&1 | sed 's|.*/||')
+echo "== machine: $(nproc) cores, $os_name, $(uname -r); nginx $nginx_version"
+echo "== date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "== load average before the run: $(cut -d" " -f1-3 /proc/loadavg)"
+if [ "$smoke" -eq 1 ]; then
+  "$bin" "${common[@]}" --requests "$requests" --warmup "$warmup" --check-handshakes \
+    "${extra[@]}"
+else
+  "$bin" "${common[@]}" --requests "$requests" --warmup "$warmup" "${extra[@]}"
+fi
+
+if [ "$callgrind" -eq 1 ]; then
+  cg=${cg_out:-$work/callgrind}
+  mkdir -p "$cg"
+  echo
+  echo "== callgrind: instructions (Ir) per measured request, $cg_requests requests per arm" \
+       "and scenario, each arm in its own process after 5 warm-up requests (not counted)"
+  for sc in full keep; do
+    arms="A B C"
+    [ "$sc" = keep ] && arms="A C D"
+    for arm in $arms; do
+      valgrind --tool=callgrind --collect-atstart=no --toggle-collect=measured_batch \
+        --callgrind-out-file="$cg/$sc-$arm.out" \
+        "$bin" "${common[@]}" --arms "$arm" --scenario "$sc" --requests "$cg_requests" \
+        --warmup 5 > "$cg/$sc-$arm.log" 2>&1 \
+        || { cat "$cg/$sc-$arm.log" >&2; exit 1; }
+    done
+  done
+  python3 - "$cg" "$cg_requests" <<'PY'
+import os, re, subprocess, sys
+
+LINE = re.compile(r"^\s*([\d,]+)\s+\(\s*[\d.]+%\)\s+(.*?)(?:\s+\[([^\]]*)\])?\s*$")
+
+def costs(path, inclusive):
+    # Run away from the source tree: inside it callgrind_annotate shortens some file names
+    # and splits one function over two lines.
+    out = subprocess.run(["callgrind_annotate", "--auto=no", "--inclusive=" + inclusive,
+                          "--threshold=100", os.path.abspath(path)], cwd="/",
+                         capture_output=True, text=True, check=True).stdout
+    result = {}
+    for line in out.splitlines():
+        m = LINE.match(line)
+        if not m or m.group(2) == "PROGRAM TOTALS":
+            continue
+        func = m.group(2).split(":", 1)[1] if ":" in m.group(2) else m.group(2)
+        key = (func, os.path.basename(m.group(3) or "?"))
+        result[key] = result.get(key, 0) + int(m.group(1).replace(",", ""))
+    return result
+
+def total(path):
+    with open(path) as f:
+        for line in f:
+            if line.startswith(("summary:", "totals:")):
+                return int(line.split()[1])
+    raise SystemExit("no totals in " + path)
+
+cg, n = sys.argv[1], int(sys.argv[2])
+names = {"full": "full handshake", "keep": "kept-alive"}
+for sc, arms in (("full", "BCA"), ("keep", "CDA")):
+    a = total(os.path.join(cg, sc + "-A.out")) / n
+    print("  %-14s arm A: %11.0f Ir/request" % (names[sc], a))
+    for arm in arms[:-1]:
+        x = total(os.path.join(cg, "%s-%s.out" % (sc, arm))) / n
+        print("  %-14s arm %s: %11.0f Ir/request   %s/A = %.4f   (%s - A = %.0f Ir/request)"
+              % (names[sc], arm, x, arm, x / a, arm, x - a))
+for sc in ("full", "keep"):
+    pa, pc = (os.path.join(cg, "%s-%s.out" % (sc, arm)) for arm in "AC")
+    a, c = costs(pa, "no"), costs(pc, "no")
+    diff = {k: c.get(k, 0) - a.get(k, 0) for k in set(a) | set(c)}
+    net = sum(diff.values())
+    print("\n== callgrind, %s: largest differences in self Ir, arm C - arm A (Ir per request)"
+          % names[sc])
+    print("  %10s %7s  %s" % ("Ir/req", "share", "function [object]"))
+    for (func, obj), d in sorted(diff.items(), key=lambda kv: -kv[1])[:12]:
+        print("  %10.0f %6.1f%%  %s [%s]" % (d / n, 100.0 * d / net if net else 0.0, func, obj))
+    print("  %10.0f %7s  net difference over all functions" % (net / n, ""))
+    incl = costs(pc, "yes")
+    incl_a = costs(pa, "yes")
+    idiff = {k: incl.get(k, 0) - incl_a.get(k, 0) for k in set(incl) | set(incl_a)}
+    print("  largest differences in inclusive Ir, C - A, below the common callers"
+          " (Ir per request, share of the net difference):")
+    shown = 0
+    for (func, obj), d in sorted(idiff.items(), key=lambda kv: -kv[1]):
+        if d >= 0.9 * net or obj == "?":
+            continue  # main, curl_easy_perform, ...: the callers every difference is under
+        print("  %10.0f %6.1f%%  %s [%s]" % (d / n, 100.0 * d / net if net else 0.0, func, obj))
+        shown += 1
+        if shown == 14:
+            break
+    ours = sorted(((v, k[0]) for k, v in incl.items() if k[1].startswith("libpincurl")),
+                  reverse=True)
+    print("  arm C, pincurl's functions by inclusive Ir per request:")
+    for v, func in ours[:10]:
+        print("  %10.0f  %s" % (v / n, func))
+PY
+fi
+
+kill -TERM "$nginx_pid"
+wait "$nginx_pid" 2>/dev/null || true
+nginx_pid=""
+echo "== nginx stopped"
