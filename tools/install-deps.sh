@@ -12,7 +12,7 @@ minimal=0
 pkgs=(build-essential cmake pkg-config ca-certificates openssl python3 dpkg-dev
       libwolfssl-dev libcjson-dev libpsl-dev zlib1g-dev)
 if [ "$minimal" -eq 0 ]; then
-  pkgs+=(libcriterion-dev valgrind mitmproxy libcurl4-openssl-dev)
+  pkgs+=(libcriterion-dev valgrind mitmproxy libcurl4-openssl-dev nginx)
 fi
 
 missing=()
@@ -26,8 +26,24 @@ if [ "${#missing[@]}" -gt 0 ]; then
     exit 1
   fi
   export DEBIAN_FRONTEND=noninteractive
+  # nginx is only a benchmark server run on loopback under its own config (bench/run.sh):
+  # forbid service starts while installing, so no system nginx is left bound to port 80.
+  policy=/usr/sbin/policy-rc.d
+  made_policy=0
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod 755 "$policy"; made_policy=1
+    trap '[ "$made_policy" -eq 1 ] && rm -f "$policy"' EXIT
+  fi
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  if [ "$made_policy" -eq 1 ]; then rm -f "$policy"; made_policy=0; fi
+  if [[ " ${missing[*]} " == *" nginx "* ]]; then
+    if [ -d /run/systemd/system ]; then
+      systemctl disable --now nginx >/dev/null 2>&1 || true
+    else
+      update-rc.d nginx disable >/dev/null 2>&1 || true
+    fi
+  fi
 fi
 
 # The curl source package (for libcurl on wolfSSL) needs a deb-src line.
