@@ -12,7 +12,9 @@ minimal=0
 pkgs=(build-essential cmake pkg-config ca-certificates openssl python3 dpkg-dev
       libwolfssl-dev libcjson-dev libpsl-dev zlib1g-dev)
 if [ "$minimal" -eq 0 ]; then
-  pkgs+=(libcriterion-dev valgrind mitmproxy libcurl4-openssl-dev nginx)
+  pkgs+=(libcriterion-dev valgrind mitmproxy libcurl4-openssl-dev nginx
+         libssl-dev tinyproxy clang libclang-rt-14-dev libxml2-dev sqlite3
+         swig junit5 default-jdk-headless)
 fi
 
 missing=()

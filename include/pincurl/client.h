@@ -44,6 +44,12 @@ PINCURL_API pincurl_status pincurl_options_set_proxy(pincurl_options *o, const c
 PINCURL_API pincurl_status pincurl_options_add_resolve(pincurl_options *o, const char *entry);
 /* Redirects followed per request (default 0: none; at most 50). */
 PINCURL_API pincurl_status pincurl_options_set_max_redirects(pincurl_options *o, long n);
+/* libcurl's own leaf pinning, as CURLOPT_PINNEDPUBLICKEY and curl's --pinnedpubkey:
+ * "sha256//BASE64;sha256//BASE64" or the path of a PEM or DER public key file. Applies to
+ * every host of the client, in addition to the policy (both must pass); a mismatch is
+ * PIN_MISMATCH. NULL for none. Copied. */
+PINCURL_API pincurl_status pincurl_options_set_pinned_public_key(pincurl_options *o,
+                                                                 const char *spec);
 /* Cap on a response body kept in memory (default 64 MiB). */
 PINCURL_API pincurl_status pincurl_options_set_max_body_bytes(pincurl_options *o, size_t n);
 /* Called for every event of the client (pincurl/events.h): each validation of a host the

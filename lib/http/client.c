@@ -316,6 +316,8 @@ static pincurl_status set_options(pincurl_client *c, transfer *t, CURL *e,
         SET(CURLOPT_PROXY, ""); /* no proxy from the environment either */
     if (o->ca_file != NULL)
         SET(CURLOPT_CAINFO, o->ca_file);
+    if (o->pinned_public_key != NULL)
+        SET(CURLOPT_PINNEDPUBLICKEY, o->pinned_public_key);
     if (o->max_redirects > 0) {
         SET(CURLOPT_FOLLOWLOCATION, 1L);
         SET(CURLOPT_MAXREDIRS, o->max_redirects);

@@ -24,6 +24,7 @@ struct pincurl_options {
     long timeout_ms;
     char *user_agent;
     char *proxy;
+    char *pinned_public_key;
     char **resolve;
     size_t resolve_count;
     long max_redirects;

@@ -52,6 +52,7 @@ void pc_options_clear(pincurl_options *o)
     free(o->ca_file);
     free(o->user_agent);
     free(o->proxy);
+    free(o->pinned_public_key);
     for (size_t i = 0; i < o->resolve_count; i++)
         free(o->resolve[i]);
     free(o->resolve);
@@ -78,12 +79,14 @@ int pc_options_copy(pincurl_options *dst, const pincurl_options *src)
     dst->ca_file = NULL;
     dst->user_agent = NULL;
     dst->proxy = NULL;
+    dst->pinned_public_key = NULL;
     dst->resolve = NULL;
     dst->resolve_count = 0;
     dst->app_bundle_id = dst->app_version = dst->app_vendor_id = NULL;
     dst->app_platform = dst->app_platform_version = dst->spool_dir = NULL;
 #define COPY_STR(f) (src->f != NULL && (dst->f = dup_or_null(src->f)) == NULL)
     if (COPY_STR(ca_file) || COPY_STR(user_agent) || COPY_STR(proxy) ||
+        COPY_STR(pinned_public_key) ||
         COPY_STR(app_bundle_id) || COPY_STR(app_version) || COPY_STR(app_vendor_id) ||
         COPY_STR(app_platform) || COPY_STR(app_platform_version) || COPY_STR(spool_dir))
         goto fail;
@@ -280,4 +283,11 @@ pincurl_status pincurl_options_set_report_timing(pincurl_options *o, long connec
     o->report_timeout_ms = timeout_ms > 0 ? timeout_ms : PC_REPORT_TIMEOUT_MS;
     o->report_first_retry_ms = first_retry_ms > 0 ? first_retry_ms : PC_REPORT_FIRST_RETRY_MS;
     return PINCURL_OK;
+}
+
+pincurl_status pincurl_options_set_pinned_public_key(pincurl_options *o, const char *spec)
+{
+    if (o == NULL || (spec != NULL && spec[0] == '\0'))
+        return PINCURL_INVALID_ARGUMENT;
+    return set_string(&o->pinned_public_key, spec);
 }
