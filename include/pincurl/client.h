@@ -118,6 +118,10 @@ PINCURL_API uint64_t pincurl_client_generation(const pincurl_client *c);
  * Thread-safe. */
 PINCURL_API uint64_t pincurl_client_reports_dropped(const pincurl_client *c);
 
+/* Reports not written because an identical one (same noted host, host, port, validated
+ * path, pins and result) was spooled within the last 24 hours. Thread-safe. */
+PINCURL_API uint64_t pincurl_client_reports_suppressed(const pincurl_client *c);
+
 /* Waits until the report spool is empty or timeout_ms passed, whichever comes first.
  * Statuses: OK (empty), TIMEOUT (reports remain; they stay in the spool). Thread-safe. */
 PINCURL_API pincurl_status pincurl_client_flush_reports(pincurl_client *c, long timeout_ms);

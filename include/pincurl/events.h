@@ -44,7 +44,16 @@ typedef enum pincurl_event_kind {
     /* The spool was full: its oldest report was dropped to make room. */
     PINCURL_EVENT_REPORT_DROPPED = 6,
     /* A collector acknowledged a report (2xx) and it left the spool. */
-    PINCURL_EVENT_REPORT_SENT = 7
+    PINCURL_EVENT_REPORT_SENT = 7,
+    /* A signed policy update was verified and applied (a new generation is in force). */
+    PINCURL_EVENT_UPDATE_APPLIED = 8,
+    /* A signed policy update was rejected (pincurl_event_status says why); the policy in
+     * force is unchanged. */
+    PINCURL_EVENT_UPDATE_REJECTED = 9,
+    /* The stored update was damaged or expired: the base policy is back in force. */
+    PINCURL_EVENT_UPDATE_BASE_RESTORED = 10,
+    /* A file in the report spool could not be read and was set aside. */
+    PINCURL_EVENT_REPORT_SET_ASIDE = 11
 } pincurl_event_kind;
 
 /* The application's event callback; user is passed through untouched. */

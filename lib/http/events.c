@@ -26,6 +26,14 @@ const char *pincurl_event_kind_name(pincurl_event_kind kind)
         return "REPORT_DROPPED";
     case PINCURL_EVENT_REPORT_SENT:
         return "REPORT_SENT";
+    case PINCURL_EVENT_UPDATE_APPLIED:
+        return "UPDATE_APPLIED";
+    case PINCURL_EVENT_UPDATE_REJECTED:
+        return "UPDATE_REJECTED";
+    case PINCURL_EVENT_UPDATE_BASE_RESTORED:
+        return "UPDATE_BASE_RESTORED";
+    case PINCURL_EVENT_REPORT_SET_ASIDE:
+        return "REPORT_SET_ASIDE";
     }
     return "UNKNOWN";
 }
