@@ -29,7 +29,7 @@ pincurl_status pincurl_attach(pincurl_client *c, void *curl_easy, pincurl_attach
         return PINCURL_OUT_OF_MEMORY;
     st = pc_pin_state_init(&a->pin, c, curl_easy);
     if (st == PINCURL_OK)
-        st = pc_pin_install(&a->pin);
+        st = pc_pin_install(&a->pin, 0);
     if (st != PINCURL_OK) {
         pc_pin_state_cleanup(&a->pin);
         free(a);

@@ -65,13 +65,17 @@ pincurl_status pincurl_client_new(pincurl_policy *policy, const pincurl_options 
         pc_options_defaults(&c->opts);
     }
     c->cache = pc_path_cache_new(PC_PATH_CACHE_ENTRIES);
-    if (c->cache == NULL) {
+    c->monitor = pc_monitor_new();
+    if (c->cache == NULL || c->monitor == NULL) {
+        pc_path_cache_free(c->cache);
+        pc_monitor_free(c->monitor);
         pc_options_clear(&c->opts);
         free(c);
         return PINCURL_OUT_OF_MEMORY;
     }
     if (pthread_mutex_init(&c->lock, NULL) != 0) {
         pc_path_cache_free(c->cache);
+        pc_monitor_free(c->monitor);
         pc_options_clear(&c->opts);
         free(c);
         return PINCURL_INTERNAL;
@@ -92,6 +96,7 @@ void pincurl_client_free(pincurl_client *c)
         curl_easy_cleanup(c->pool[i]);
     pthread_mutex_destroy(&c->lock);
     pc_path_cache_free(c->cache);
+    pc_monitor_free(c->monitor);
     pc_options_clear(&c->opts);
     pincurl_policy_unref(c->policy);
     free(c);
@@ -189,12 +194,14 @@ static CURL *pool_take(pincurl_client *c, uint64_t generation)
     return e != NULL ? e : curl_easy_init();
 }
 
-static void pool_put(pincurl_client *c, CURL *e, uint64_t generation)
+/* Returns a handle taken for generation. A handle whose connection or session was refused
+ * (retire) is freed with its caches, as is one of an older generation. */
+static void pool_put(pincurl_client *c, CURL *e, uint64_t generation, int retire)
 {
     /* No pointer into this perform's stack may survive in the handle. */
     curl_easy_reset(e);
     pthread_mutex_lock(&c->lock);
-    if (c->pool_len < PC_POOL_MAX && generation == c->generation) {
+    if (!retire && c->pool_len < PC_POOL_MAX && generation == c->generation) {
         c->pool_gen[c->pool_len] = generation;
         c->pool[c->pool_len++] = e;
         e = NULL;
@@ -362,7 +369,7 @@ static pincurl_status set_options(pincurl_client *c, transfer *t, CURL *e,
     SET(CURLOPT_WRITEDATA, t);
     SET(CURLOPT_HEADERFUNCTION, on_header);
     SET(CURLOPT_HEADERDATA, t);
-    return pc_pin_install(&t->pin);
+    return pc_pin_install(&t->pin, 1);
 }
 
 #undef SET
@@ -445,6 +452,7 @@ pincurl_status pincurl_client_perform(pincurl_client *c, const pincurl_request *
     char *detail = NULL;
     long http_code = 0;
     char *url = NULL;
+    uint64_t taken_gen = 0;
 
     if (out != NULL)
         *out = NULL;
@@ -470,7 +478,8 @@ pincurl_status pincurl_client_perform(pincurl_client *c, const pincurl_request *
     t.max_body = c->opts.max_body_bytes;
     /* The generation first, then a handle whose connections belong to it. */
     st = pc_pin_state_init(&t.pin, c, NULL);
-    e = st == PINCURL_OK ? pool_take(c, t.pin.generation) : NULL;
+    taken_gen = t.pin.generation;
+    e = st == PINCURL_OK ? pool_take(c, taken_gen) : NULL;
     if (e == NULL) {
         pc_pin_state_cleanup(&t.pin);
         return finish(resp, st == PINCURL_OK ? PINCURL_OUT_OF_MEMORY : st, NULL, out);
@@ -483,7 +492,7 @@ pincurl_status pincurl_client_perform(pincurl_client *c, const pincurl_request *
     if (st == PINCURL_OK)
         st = set_options(c, &t, e, &headers, &resolve);
     if (st != PINCURL_OK) {
-        pool_put(c, e, t.pin.generation);
+        pool_put(c, e, taken_gen, t.pin.retire);
         pc_pin_state_cleanup(&t.pin);
         curl_slist_free_all(headers);
         curl_slist_free_all(resolve);
@@ -520,7 +529,7 @@ pincurl_status pincurl_client_perform(pincurl_client *c, const pincurl_request *
         resp->body_len = 0;
     }
 
-    pool_put(c, e, t.pin.generation);
+    pool_put(c, e, taken_gen, t.pin.retire);
     pc_pin_state_cleanup(&t.pin);
     curl_slist_free_all(headers);
     curl_slist_free_all(resolve);

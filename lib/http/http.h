@@ -121,6 +121,11 @@ int pc_response_header_line(pincurl_response *resp, const char *line, size_t len
 int pc_response_set_detail(pincurl_response *resp, const char *detail);
 int pc_response_set_url(pincurl_response *resp, const char *url);
 
+/* Certificate-change and expiry monitoring (monitor.c). Thread-safe. */
+typedef struct pc_monitor pc_monitor;
+pc_monitor *pc_monitor_new(void);
+void pc_monitor_free(pc_monitor *m);
+
 struct pincurl_client {
     pincurl_policy *policy;
     pincurl_options opts;
@@ -132,7 +137,12 @@ struct pincurl_client {
     CURL *pool[PC_POOL_MAX];
     uint64_t pool_gen[PC_POOL_MAX]; /* the generation each idle handle's connections have */
     size_t pool_len;
+    pc_monitor *monitor;
 };
+
+/* After a VALIDATION event with a path: raises CERT_CHANGED, POLICY_EXPIRING and
+ * LEAF_EXPIRING as they are due. */
+void pc_monitor_observe(const pincurl_client *c, const pincurl_event *validation, int64_t now);
 
 /* The policy in force and its generation, with a new reference (caller unrefs). */
 pincurl_policy *pc_client_snapshot(pincurl_client *c, uint64_t *generation);
@@ -156,6 +166,7 @@ typedef struct pc_pin_state {
     pincurl_policy *verdict_policy; /* the policy verdict points into (a reference) */
     char host[PINCURL_HOST_MAX + 1]; /* host:port of the last connection the hooks saw */
     unsigned port;
+    int retire; /* a refused connection or session: do not keep this handle's caches */
 } pc_pin_state;
 
 /* Prepares s for easy on client c, taking a policy reference. */
@@ -163,8 +174,9 @@ pincurl_status pc_pin_state_init(pc_pin_state *s, pincurl_client *c, CURL *easy)
 /* Frees what s holds. */
 void pc_pin_state_cleanup(pc_pin_state *s);
 /* Sets CURLOPT_SSL_CTX_FUNCTION/DATA, CURLOPT_PREREQFUNCTION/DATA and turns the TLS
- * session cache off. Statuses: OK, INTERNAL (libcurl refused an option). */
-pincurl_status pc_pin_install(pc_pin_state *s);
+ * session cache on (sessions 1: a pooled handle of one generation) or off.
+ * Statuses: OK, INTERNAL (libcurl refused an option). */
+pincurl_status pc_pin_install(pc_pin_state *s, int sessions);
 /* Restores libcurl's defaults for the options pc_pin_install set. */
 void pc_pin_uninstall(CURL *easy);
 /* The status a transfer's CURLcode means, given what the hooks recorded. */

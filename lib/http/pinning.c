@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 pincurl_status pc_url_target(const char *url, char *scheme, char *host, unsigned *port)
 {
@@ -150,6 +151,8 @@ static void on_verdict(pc_tls_conn *conn, const pincurl_verdict *verdict,
                      ? ""
                      : s->detail;
     pc_client_emit(s->client, &ev);
+    if (path_len > 0 && verdict->pinned)
+        pc_monitor_observe(s->client, &ev, (int64_t)time(NULL));
 }
 
 /* Every new connection and every request decides with the policy in force at that moment:
@@ -219,6 +222,70 @@ static CURLcode ssl_ctx_hook(CURL *easy, void *ssl_ctx, void *userptr)
     return CURLE_OK;
 }
 
+/* Re-decides a connection from the chain it remembers and the validated path this client
+ * built for that chain when it verified it (the path cache). Unknown path: refuse. 1 to
+ * continue. */
+static int reverify(pc_pin_state *s, void *ssl)
+{
+    const pc_tls_backend *b = s->client->backend;
+    pincurl_cert_ref served[PINCURL_MAX_PATH * 2];
+    size_t served_len = 0;
+    unsigned char key[32];
+    const pc_path_entry *entry = NULL;
+    pincurl_verdict verdict;
+    pincurl_status st;
+    uint64_t started = pc_tls_now_us();
+    int allow;
+
+    (void)pc_tls_conn_begin(&s->conn, s->host, strlen(s->host), s->port, PC_TLS_MODE_EVALUATE);
+    s->conn.policy = s->policy;
+    s->conn.owner = s->client->id;
+    s->conn.generation = s->generation;
+    s->conn.cache = s->client->cache;
+    s->conn.on_verdict = on_verdict;
+    s->conn.user = s;
+    if (b->peer_chain != NULL)
+        served_len = b->peer_chain(ssl, served, sizeof(served) / sizeof(served[0]));
+    if (served_len > 0 && pc_path_cache_key(served, served_len, key) == 0)
+        entry = pc_path_cache_get(s->client->cache, key);
+    if (entry == NULL) {
+        refuse(s, PINCURL_PIN_CHECK_FAILED,
+               "the connection was not verified by this client under the policy in force "
+               "and its validated path is not known");
+        s->retire = 1;
+        return 0;
+    }
+    st = pincurl_evaluate(s->policy, s->host, s->port, entry->certs, entry->count, served,
+                          served_len, (int64_t)time(NULL), &verdict);
+    if (st != PINCURL_OK)
+        verdict.decision = PINCURL_DECISION_BLOCK;
+    allow = st == PINCURL_OK && verdict.decision == PINCURL_DECISION_ALLOW;
+    s->conn.verdict = verdict;
+    s->conn.evaluated = 1;
+    s->conn.duration_us = pc_tls_now_us() - started;
+    on_verdict(&s->conn, &verdict, entry->certs, entry->count, served, served_len);
+    pc_path_cache_release(s->client->cache, entry);
+    if (allow) {
+        uint64_t token = pc_tls_record_token(s->client->id, s->generation, s->host, s->port);
+        if (b->set_allow_record == NULL || b->set_allow_record(ssl, token) != 0) {
+            refuse(s, PINCURL_PIN_CHECK_FAILED, "the decision could not be recorded");
+            s->retire = 1;
+            return 0;
+        }
+        pass(s);
+        return 1;
+    }
+    s->refusal = st != PINCURL_OK ? PINCURL_PIN_CHECK_FAILED
+                 : verdict.result == PINCURL_RESULT_POLICY_EXPIRED ? PINCURL_POLICY_EXPIRED
+                 : verdict.result == PINCURL_RESULT_PIN_MISMATCH  ? PINCURL_PIN_MISMATCH
+                                                                   : PINCURL_PIN_CHECK_FAILED;
+    s->conn.refusal = s->refusal;
+    if (s->detail == NULL)
+        refuse(s, s->refusal, "the connection's remembered path no longer passes the policy");
+    s->retire = 1;
+    return 0;
+}
+
 static int prereq_hook(void *clientp, char *primary_ip, char *local_ip, int primary_port,
                        int local_port)
 {
@@ -250,15 +317,20 @@ static int prereq_hook(void *clientp, char *primary_ip, char *local_ip, int prim
         return CURL_PREREQFUNC_ABORT;
     }
     if (curl_easy_getinfo(s->easy, CURLINFO_TLS_SSL_PTR, &info) != CURLE_OK || info == NULL ||
-        (int)info->backend != s->client->backend->curl_backend || info->internals == NULL ||
-        !s->client->backend->has_allow_record(info->internals, s->client->id, s->generation,
-                                              s->host, s->port)) {
-        refuse(s, PINCURL_PIN_CHECK_FAILED,
-               "the connection carries no pin decision of this client for this host");
+        (int)info->backend != s->client->backend->curl_backend || info->internals == NULL) {
+        refuse(s, PINCURL_PIN_CHECK_FAILED, "the connection's TLS state is not available");
+        s->retire = 1;
         return CURL_PREREQFUNC_ABORT;
     }
-    pass(s);
-    return CURL_PREREQFUNC_OK;
+    if (s->client->backend->has_allow_record(info->internals, s->client->id, s->generation,
+                                             s->host, s->port)) {
+        pass(s);
+        return CURL_PREREQFUNC_OK;
+    }
+    /* No decision of this client and generation on the connection: a resumed session (the
+     * verify callback does not run then), or a connection an attached handle kept from an
+     * earlier generation. Decide again, now, with the policy in force. */
+    return reverify(s, info->internals) ? CURL_PREREQFUNC_OK : CURL_PREREQFUNC_ABORT;
 }
 
 pincurl_status pc_pin_state_init(pc_pin_state *s, pincurl_client *c, CURL *easy)
@@ -284,14 +356,14 @@ void pc_pin_state_cleanup(pc_pin_state *s)
     s->verdict_policy = NULL;
 }
 
-pincurl_status pc_pin_install(pc_pin_state *s)
+pincurl_status pc_pin_install(pc_pin_state *s, int sessions)
 {
     CURL *e = s->easy;
     if (curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_hook) != CURLE_OK ||
         curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, s) != CURLE_OK ||
         curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, prereq_hook) != CURLE_OK ||
         curl_easy_setopt(e, CURLOPT_PREREQDATA, s) != CURLE_OK ||
-        curl_easy_setopt(e, CURLOPT_SSL_SESSIONID_CACHE, 0L) != CURLE_OK) {
+        curl_easy_setopt(e, CURLOPT_SSL_SESSIONID_CACHE, sessions ? 1L : 0L) != CURLE_OK) {
         pc_pin_uninstall(e);
         return PINCURL_INTERNAL;
     }

@@ -10,10 +10,29 @@
 #include <string.h>
 #include <time.h>
 
+#ifdef PINCURL_HAVE_OPENSSL
+extern const pc_tls_backend pc_tls_openssl;
+#define PC_TLS_STR_(x) #x
+#define PC_TLS_STR(x) PC_TLS_STR_(x)
+/* PINCURL_HAVE_OPENSSL is the major version of the OpenSSL pincurl is built against; a
+ * libcurl on another major version would hand over objects of a different library. */
+#define PC_TLS_OPENSSL_PREFIX "OpenSSL/" PC_TLS_STR(PINCURL_HAVE_OPENSSL) "."
+#endif
+
+/* ssl_version is curl_version_info()->ssl_version: "wolfSSL/5.5.4", "OpenSSL/3.0.11", or
+ * with MultiSSL a list in which the active backend is the one without parentheses. Only a
+ * single backend is accepted: with several, which one a connection uses is not known here. */
 const pc_tls_backend *pc_tls_select(const char *ssl_version)
 {
-    if (ssl_version != NULL && strstr(ssl_version, "wolfSSL") != NULL)
+    if (ssl_version == NULL || strchr(ssl_version, ' ') != NULL ||
+        strchr(ssl_version, '(') != NULL)
+        return NULL;
+    if (strncmp(ssl_version, "wolfSSL/", 8) == 0)
         return &pc_tls_wolfssl;
+#ifdef PINCURL_HAVE_OPENSSL
+    if (strncmp(ssl_version, PC_TLS_OPENSSL_PREFIX, strlen(PC_TLS_OPENSSL_PREFIX)) == 0)
+        return &pc_tls_openssl;
+#endif
     return NULL;
 }
 

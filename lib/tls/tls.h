@@ -108,6 +108,13 @@ typedef struct pc_tls_backend {
                             unsigned port);
     /* A static text for a library error code recorded in cert_error. */
     const char *(*error_text)(int err);
+    /* The chain the server sent, as the connection object remembers it (from its session
+     * when the session was resumed), leaf first, into out[max]: borrowed DER, valid while
+     * ssl lives. Returns the count; 0 when unknown or longer than max. NULL: not supported
+     * (re-verification then refuses). */
+    size_t (*peer_chain)(void *ssl, pincurl_cert_ref *out, size_t max);
+    /* Records an ALLOW token on the connection object. 0 on success. */
+    int (*set_allow_record)(void *ssl, uint64_t token);
 } pc_tls_backend;
 
 extern const pc_tls_backend pc_tls_wolfssl;

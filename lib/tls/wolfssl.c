@@ -346,12 +346,50 @@ static int ws_has_allow_record(void *ssl, uint64_t owner, uint64_t generation,
     return token != 0 && (uintptr_t)rec == (uintptr_t)token;
 }
 
+/* With SESSION_CERTS (Debian's build has it) the WOLFSSL object keeps the sent chain,
+ * also on a resumed session, where it comes from the session. */
+static size_t ws_peer_chain(void *ssl, pincurl_cert_ref *out, size_t max)
+{
+    WOLFSSL_X509_CHAIN *chain;
+    int count;
+
+    if (ssl == NULL || out == NULL)
+        return 0;
+    chain = wolfSSL_get_peer_chain((WOLFSSL *)ssl);
+    if (chain == NULL)
+        return 0;
+    count = wolfSSL_get_chain_count(chain);
+    if (count <= 0 || (size_t)count > max)
+        return 0;
+    for (int i = 0; i < count; i++) {
+        const unsigned char *der = wolfSSL_get_chain_cert(chain, i);
+        int len = wolfSSL_get_chain_length(chain, i);
+        if (der == NULL || len <= 0)
+            return 0;
+        out[i].der = der;
+        out[i].len = (size_t)len;
+    }
+    return (size_t)count;
+}
+
+static int ws_set_allow_record(void *ssl, uint64_t token)
+{
+    if (ssl == NULL || token == 0 || ws_global_init() != 0)
+        return -1;
+    return wolfSSL_set_ex_data((WOLFSSL *)ssl, ws_record_index, (void *)(uintptr_t)token) ==
+                   WOLFSSL_SUCCESS
+               ? 0
+               : -1;
+}
+
 const pc_tls_backend pc_tls_wolfssl = {
-    "wolfssl",
-    PC_TLS_CAP_PATH | PC_TLS_CAP_SERVED,
-    CURLSSLBACKEND_WOLFSSL,
-    ws_global_init,
-    ws_install,
-    ws_has_allow_record,
-    ws_error_text,
+    .name = "wolfssl",
+    .caps = PC_TLS_CAP_PATH | PC_TLS_CAP_SERVED,
+    .curl_backend = CURLSSLBACKEND_WOLFSSL,
+    .global_init = ws_global_init,
+    .install = ws_install,
+    .has_allow_record = ws_has_allow_record,
+    .error_text = ws_error_text,
+    .peer_chain = ws_peer_chain,
+    .set_allow_record = ws_set_allow_record,
 };

@@ -12,7 +12,7 @@ connection sent zero request bytes. Log lines:
 
     listening PORT
     conn N accept ADDRESS
-    conn N tls VERSION CIPHER
+    conn N tls VERSION CIPHER resumed|full
     conn N handshake-failed REASON
     conn N recv COUNT HEX
     conn N close bytes=TOTAL
@@ -134,13 +134,21 @@ class Server:
                 except OSError:
                     pass
                 return
-            self.log.write("conn %d tls %s %s" % (n, tls.version(), (tls.cipher() or ("?",))[0]))
+            self.log.write("conn %d tls %s %s %s" % (n, tls.version(), (tls.cipher() or ("?",))[0],
+                                                     "resumed" if tls.session_reused else "full"))
             tls.settimeout(IDLE_TIMEOUT)
             try:
                 Connection(self, tls, n, total).run()
             except (ssl.SSLError, OSError, ValueError):
                 pass
             finally:
+                # A clean TLS shutdown (close_notify) keeps the session resumable: OpenSSL
+                # drops a TLS 1.2 session from its cache when a connection ends without one.
+                try:
+                    tls.settimeout(1.0)
+                    tls.unwrap()
+                except (ssl.SSLError, OSError, ValueError):
+                    pass
                 try:
                     tls.close()
                 except OSError:

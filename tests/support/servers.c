@@ -262,6 +262,29 @@ static void scan_log(const char *path, long *bytes, long *accepted, long *closed
     fclose(f);
 }
 
+void pt_server_handshakes(const pt_server *s, long *full, long *resumed)
+{
+    *full = 0;
+    *resumed = 0;
+    FILE *f = fopen(s->log_path, "r");
+    if (f == NULL)
+        return;
+    char *line = NULL;
+    size_t cap = 0;
+    while (getline(&line, &cap, f) >= 0) {
+        long conn;
+        char word[32];
+        if (sscanf(line, "conn %ld %31s", &conn, word) != 2 || strcmp(word, "tls") != 0)
+            continue;
+        if (strstr(line, " resumed") != NULL)
+            (*resumed)++;
+        else if (strstr(line, " full") != NULL)
+            (*full)++;
+    }
+    free(line);
+    fclose(f);
+}
+
 long pt_server_request_bytes(const pt_server *s)
 {
     long bytes, accepted, closed;

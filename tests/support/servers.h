@@ -29,6 +29,9 @@ void pt_server_start(pt_server *s, const pt_server_opts *o);
 /* Decrypted request bytes the server has received so far, over all its connections. */
 long pt_server_request_bytes(const pt_server *s);
 
+/* Completed handshakes so far: full ones and resumed sessions (from its log). */
+void pt_server_handshakes(const pt_server *s, long *full, long *resumed);
+
 /* Connections the server has accepted so far (from its log). */
 long pt_server_connections(const pt_server *s);
 

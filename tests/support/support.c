@@ -1,5 +1,7 @@
 #include "support.h"
 
+#include "pincurl/core.h"
+
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -116,4 +118,51 @@ const char *pt_tmpdir(const char *tag)
     snprintf(dir, sizeof dir, "%s/test-tmp/%s-%ld", base, tag, (long)getpid());
     pt_system("rm -rf '%s' && mkdir -p '%s'", dir, dir);
     return dir;
+}
+
+void pt_pki_pin(const char *name, pincurl_pin *out)
+{
+    size_t len = 0;
+    unsigned char *text = pt_read_file(pt_pki("pins.txt"), &len);
+    char *line = (char *)text;
+    char *end = (char *)text + len;
+    size_t nlen = strlen(name);
+    int found = 0;
+
+    memset(out, 0, sizeof(*out));
+    while (line < end) {
+        char *nl = memchr(line, '\n', (size_t)(end - line));
+        size_t l = nl != NULL ? (size_t)(nl - line) : (size_t)(end - line);
+        if (l > nlen + 1 && memcmp(line, name, nlen) == 0 && line[nlen] == ' ') {
+            cr_assert_eq(pincurl_pin_parse(line + nlen + 1, l - nlen - 1, out), PINCURL_OK);
+            found = 1;
+            break;
+        }
+        line += l + 1;
+    }
+    free(text);
+    cr_assert(found, "no pin for %s in pins.txt", name);
+}
+
+pincurl_policy *pt_policy_exact(const char *host, const char *pin1, const char *pin2)
+{
+    pincurl_policy_builder *b = pincurl_policy_builder_new_custom(NULL, NULL, NULL);
+    pincurl_policy *p = NULL;
+    size_t idx = 0;
+    pincurl_pin a, c;
+
+    cr_assert_not_null(b);
+    cr_assert_eq(pincurl_policy_builder_add_domain(b, host,
+                                                   pin2 != NULL ? PINCURL_DOMAIN_ENFORCE : 0,
+                                                   &idx),
+                 PINCURL_OK);
+    pt_pki_pin(pin1, &a);
+    cr_assert_eq(pincurl_policy_builder_add_pin(b, idx, &a), PINCURL_OK);
+    if (pin2 != NULL) {
+        pt_pki_pin(pin2, &c);
+        cr_assert_eq(pincurl_policy_builder_add_pin(b, idx, &c), PINCURL_OK);
+    }
+    cr_assert_eq(pincurl_policy_builder_finish(b, &p, NULL), PINCURL_OK);
+    pincurl_policy_builder_free(b);
+    return p;
 }

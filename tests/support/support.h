@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include "pincurl/core.h"
+
 /* Directory of the test PKI (PINCURL_TEST_PKI); aborts the test if unset. */
 const char *pt_pki_dir(void);
 
@@ -29,5 +31,13 @@ int pt_system(const char *fmt, ...);
 
 /* A fresh empty directory under the build tree for this test; static storage. */
 const char *pt_tmpdir(const char *tag);
+
+/* The pin of a PKI certificate as pins.txt (computed by openssl when the PKI was made), as
+ * a parsed value. Fails the current test if the name is not there. */
+void pt_pki_pin(const char *name, pincurl_pin *out);
+
+/* A policy pinning host (an exact, enforcing entry) to the pins of the named PKI
+ * certificates (pin2 may be NULL: then report-only, one pin). Caller unrefs. */
+pincurl_policy *pt_policy_exact(const char *host, const char *pin1, const char *pin2);
 
 #endif

@@ -89,13 +89,42 @@ Test(tls_cache, record_tokens_bind_owner_generation_host_and_port)
     cr_assert_neq(t, pc_tls_record_token(1, 1, "localhosu", 443));
 }
 
+#include <curl/curl.h> /* CURLSSLBACKEND_* */
+
+#ifdef PINCURL_HAVE_OPENSSL
+extern const pc_tls_backend pc_tls_openssl;
+#endif
+
 Test(tls_cache, backend_selection)
 {
     cr_assert_eq(pc_tls_select("wolfSSL/5.5.4"), &pc_tls_wolfssl);
-    cr_assert_null(pc_tls_select("OpenSSL/3.0.11"));
-    cr_assert_null(pc_tls_select(NULL));
     cr_assert_str_eq(pc_tls_wolfssl.name, "wolfssl");
     cr_assert(pc_tls_wolfssl.caps & PC_TLS_CAP_PATH);
+    cr_assert_eq(pc_tls_wolfssl.curl_backend, CURLSSLBACKEND_WOLFSSL);
+#ifdef PINCURL_HAVE_OPENSSL
+    /* built with OpenSSL 3: a libcurl on OpenSSL 3 gets the OpenSSL backend */
+    cr_assert_eq(pc_tls_select("OpenSSL/3.0.11"), &pc_tls_openssl);
+    cr_assert_eq(pc_tls_select("OpenSSL/3.1.0"), &pc_tls_openssl);
+    cr_assert_str_eq(pc_tls_openssl.name, "openssl");
+    cr_assert_eq(pc_tls_openssl.caps, PC_TLS_CAP_PATH | PC_TLS_CAP_SERVED);
+    cr_assert_eq(pc_tls_openssl.curl_backend, CURLSSLBACKEND_OPENSSL);
+    /* another major version is another library */
+    cr_assert_null(pc_tls_select("OpenSSL/1.1.1w"));
+    cr_assert_null(pc_tls_select("OpenSSL/30.0.0"));
+#else
+    cr_assert_null(pc_tls_select("OpenSSL/3.0.11"));
+#endif
+    /* the backend in use must be the one pincurl hooks: none of these is */
+    cr_assert_null(pc_tls_select("OpenSSL"));
+    cr_assert_null(pc_tls_select("LibreSSL/3.8.2"));
+    cr_assert_null(pc_tls_select("BoringSSL"));
+    cr_assert_null(pc_tls_select("GnuTLS/3.7.9"));
+    cr_assert_null(pc_tls_select("mbedTLS/2.28.3"));
+    cr_assert_null(pc_tls_select("(wolfSSL/5.5.4) OpenSSL/3.0.11"));
+    cr_assert_null(pc_tls_select("OpenSSL/3.0.11 (wolfSSL/5.5.4)"));
+    cr_assert_null(pc_tls_select("xwolfSSL/5.5.4"));
+    cr_assert_null(pc_tls_select(""));
+    cr_assert_null(pc_tls_select(NULL));
 }
 
 Test(tls_cache, connection_state_normalises_the_host)
