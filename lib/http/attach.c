@@ -27,7 +27,7 @@ pincurl_status pincurl_attach(pincurl_client *c, void *curl_easy, pincurl_attach
     a = calloc(1, sizeof(*a));
     if (a == NULL)
         return PINCURL_OUT_OF_MEMORY;
-    st = pc_pin_state_init(&a->pin, c, curl_easy);
+    st = pc_pin_state_init(&a->pin, c, curl_easy, NULL);
     if (st == PINCURL_OK)
         st = pc_pin_install(&a->pin, 0);
     if (st != PINCURL_OK) {

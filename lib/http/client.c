@@ -321,8 +321,10 @@ static pincurl_status set_options(pincurl_client *c, transfer *t, CURL *e,
         SET(CURLOPT_PROXY, o->proxy);
     else
         SET(CURLOPT_PROXY, ""); /* no proxy from the environment either */
-    if (o->ca_file != NULL)
+    if (o->ca_file != NULL) {
         SET(CURLOPT_CAINFO, o->ca_file);
+        SET(CURLOPT_PROXY_CAINFO, o->ca_file); /* an https:// proxy is validated alike */
+    }
     if (o->pinned_public_key != NULL)
         SET(CURLOPT_PINNEDPUBLICKEY, o->pinned_public_key);
     if (o->max_redirects > 0) {
@@ -477,7 +479,7 @@ pincurl_status pincurl_client_perform(pincurl_client *c, const pincurl_request *
     t.resp = resp;
     t.max_body = c->opts.max_body_bytes;
     /* The generation first, then a handle whose connections belong to it. */
-    st = pc_pin_state_init(&t.pin, c, NULL);
+    st = pc_pin_state_init(&t.pin, c, NULL, c->opts.proxy);
     taken_gen = t.pin.generation;
     e = st == PINCURL_OK ? pool_take(c, taken_gen) : NULL;
     if (e == NULL) {

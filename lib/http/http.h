@@ -167,10 +167,17 @@ typedef struct pc_pin_state {
     char host[PINCURL_HOST_MAX + 1]; /* host:port of the last connection the hooks saw */
     unsigned port;
     int retire; /* a refused connection or session: do not keep this handle's caches */
+    /* An https:// proxy (client mode): its own handshake comes before each origin's. */
+    int https_proxy;
+    int next_is_origin; /* the last handshake hooked was the proxy's */
+    char proxy_host[PINCURL_HOST_MAX + 1];
+    unsigned proxy_port;
 } pc_pin_state;
 
-/* Prepares s for easy on client c, taking a policy reference. */
-pincurl_status pc_pin_state_init(pc_pin_state *s, pincurl_client *c, CURL *easy);
+/* Prepares s for easy on client c, taking a policy reference. proxy: the proxy URL the
+ * transfer uses (NULL for none, or unknown as on an attached handle). */
+pincurl_status pc_pin_state_init(pc_pin_state *s, pincurl_client *c, CURL *easy,
+                                 const char *proxy);
 /* Frees what s holds. */
 void pc_pin_state_cleanup(pc_pin_state *s);
 /* Sets CURLOPT_SSL_CTX_FUNCTION/DATA, CURLOPT_PREREQFUNCTION/DATA and turns the TLS

@@ -202,12 +202,23 @@ static CURLcode ssl_ctx_hook(CURL *easy, void *ssl_ctx, void *userptr)
     s->conn.on_verdict = on_verdict;
     s->conn.user = s;
 
-    if (curl_easy_getinfo(easy, CURLINFO_EFFECTIVE_URL, &url) != CURLE_OK || url == NULL ||
-        pc_url_target(url, scheme, s->host, &s->port) != PINCURL_OK) {
+    if (s->https_proxy && !s->next_is_origin) {
+        /* Through an https:// proxy each new connection makes two handshakes: the proxy's,
+         * then the origin's inside the tunnel. This one is the proxy's: its own host is
+         * decided (a policy may pin it). Should the order ever be mistaken, the origin is
+         * still decided on its own in the request check, which refuses a connection
+         * without this client's decision for the origin. */
+        s->next_is_origin = 1;
+        snprintf(s->host, sizeof(s->host), "%s", s->proxy_host);
+        s->port = s->proxy_port;
+    } else if (curl_easy_getinfo(easy, CURLINFO_EFFECTIVE_URL, &url) != CURLE_OK ||
+               url == NULL || pc_url_target(url, scheme, s->host, &s->port) != PINCURL_OK) {
         /* Without the host nothing can be decided: refuse. */
         (void)pc_tls_conn_begin(&s->conn, NULL, 0, 0, PC_TLS_MODE_EVALUATE);
         refuse(s, PINCURL_PIN_CHECK_FAILED, "the connection's host is not known");
         return CURLE_SSL_CONNECT_ERROR;
+    } else {
+        s->next_is_origin = 0;
     }
     if (s->policy != NULL)
         domain = pincurl_policy_lookup(s->policy, s->host, strlen(s->host));
@@ -333,14 +344,24 @@ static int prereq_hook(void *clientp, char *primary_ip, char *local_ip, int prim
     return reverify(s, info->internals) ? CURL_PREREQFUNC_OK : CURL_PREREQFUNC_ABORT;
 }
 
-pincurl_status pc_pin_state_init(pc_pin_state *s, pincurl_client *c, CURL *easy)
+pincurl_status pc_pin_state_init(pc_pin_state *s, pincurl_client *c, CURL *easy,
+                                 const char *proxy)
 {
     memset(s, 0, sizeof(*s));
     s->client = c;
     s->easy = easy;
     s->policy = pc_client_snapshot(c, &s->generation);
     s->conn.verdict.matched_depth = -1;
-    return s->policy != NULL ? PINCURL_OK : PINCURL_INTERNAL;
+    if (s->policy == NULL)
+        return PINCURL_INTERNAL;
+    if (proxy != NULL && strncmp(proxy, "https://", 8) == 0) {
+        char scheme[16];
+        pincurl_status st = pc_url_target(proxy, scheme, s->proxy_host, &s->proxy_port);
+        if (st != PINCURL_OK)
+            return st == PINCURL_OUT_OF_MEMORY ? st : PINCURL_PROXY;
+        s->https_proxy = 1;
+    }
+    return PINCURL_OK;
 }
 
 void pc_pin_state_cleanup(pc_pin_state *s)

@@ -393,3 +393,77 @@ int pt_free_port(void)
     close(fd);
     return ntohs(sa.sin_port);
 }
+
+void pt_proxy_start(pt_proxy *p, const char *tls_chain, const char *tls_key)
+{
+    char conf[1100], out_file[1100], text[2048];
+    int proxy_port;
+
+    memset(p, 0, sizeof *p);
+    unique_dir("proxy", p->dir, sizeof p->dir);
+    proxy_port = pt_free_port();
+    join_path(p->log_path, sizeof p->log_path, p->dir, "tinyproxy.log");
+    join_path(conf, sizeof conf, p->dir, "tinyproxy.conf");
+    snprintf(text, sizeof text,
+             "Port %d\nListen 127.0.0.1\nTimeout 30\nMaxClients 50\nLogLevel Connect\n"
+             "LogFile \"%s\"\n", proxy_port, p->log_path);
+    pt_write_file(conf, text, strlen(text));
+    join_path(out_file, sizeof out_file, p->dir, "tinyproxy.out");
+    {
+        char *argv[] = { "tinyproxy", "-d", "-c", conf, NULL };
+        p->pid = spawn(argv, out_file, 1);
+    }
+    p->port = proxy_port;
+    if (tls_chain != NULL) {
+        char sconf[1100], sout[1100];
+        p->port = pt_free_port();
+        join_path(sconf, sizeof sconf, p->dir, "stunnel.conf");
+        snprintf(text, sizeof text,
+                 "foreground = yes\npid =\n[proxy]\naccept = 127.0.0.1:%d\n"
+                 "connect = 127.0.0.1:%d\ncert = %s\nkey = %s\n",
+                 p->port, proxy_port, pki_path(tls_chain), pki_path(tls_key));
+        pt_write_file(sconf, text, strlen(text));
+        join_path(sout, sizeof sout, p->dir, "stunnel.out");
+        char *argv[] = { "stunnel", sconf, NULL };
+        p->tls_pid = spawn(argv, sout, 1);
+    }
+    for (int i = 0; i < 1000; i++) { /* 10 s */
+        if (can_connect(proxy_port) && can_connect(p->port))
+            return;
+        if (child_exited(p->pid) || (p->tls_pid > 0 && child_exited(p->tls_pid))) {
+            child_output(out_file, text, sizeof text);
+            pt_proxy_stop(p);
+            cr_assert_fail("the proxy exited before listening:\n%s", text);
+        }
+        sleep_ms(10);
+    }
+    pt_proxy_stop(p);
+    cr_assert_fail("the proxy did not listen within 10 s");
+}
+
+long pt_proxy_tunnels(const pt_proxy *p)
+{
+    long n = 0;
+    FILE *f = fopen(p->log_path, "r");
+    char *line = NULL;
+    size_t cap = 0;
+    if (f == NULL)
+        return 0;
+    while (getline(&line, &cap, f) >= 0) {
+        if (strstr(line, "Request (file descriptor") != NULL && strstr(line, ": CONNECT ") != NULL)
+            n++;
+    }
+    free(line);
+    fclose(f);
+    return n;
+}
+
+void pt_proxy_stop(pt_proxy *p)
+{
+    if (p->tls_pid > 0)
+        stop_child(p->tls_pid);
+    if (p->pid > 0)
+        stop_child(p->pid);
+    p->pid = 0;
+    p->tls_pid = 0;
+}

@@ -57,6 +57,22 @@ void pt_mitm_stop(pt_mitm *m);
 /* 1 if mitmdump is on PATH. */
 int pt_mitm_available(void);
 
+typedef struct pt_proxy {
+    pid_t pid;           /* tinyproxy (HTTP CONNECT proxy) */
+    pid_t tls_pid;       /* stunnel in front of it, for an HTTPS proxy; 0 otherwise */
+    int port;            /* where clients connect (tinyproxy's, or stunnel's TLS port) */
+    char dir[1024];
+    char log_path[1100]; /* tinyproxy's log: one "CONNECT" line per tunnel */
+} pt_proxy;
+
+/* Starts tinyproxy on 127.0.0.1:<free port>; with tls_chain/tls_key (PKI names), also
+ * stunnel terminating TLS with that certificate in front of it (an HTTPS proxy). Waits until
+ * it listens. */
+void pt_proxy_start(pt_proxy *p, const char *tls_chain, const char *tls_key);
+/* Tunnels (CONNECT requests) the proxy has opened so far. */
+long pt_proxy_tunnels(const pt_proxy *p);
+void pt_proxy_stop(pt_proxy *p);
+
 /* A TCP port on 127.0.0.1 that was free a moment ago. */
 int pt_free_port(void);
 
