@@ -455,6 +455,7 @@ pincurl_status pincurl_client_perform(pincurl_client *c, const pincurl_request *
     long http_code = 0;
     char *url = NULL;
     uint64_t taken_gen = 0;
+    int attempt = 0;
 
     if (out != NULL)
         *out = NULL;
@@ -474,14 +475,16 @@ pincurl_status pincurl_client_perform(pincurl_client *c, const pincurl_request *
     }
     (void)pc_response_set_url(resp, r->url);
 
+again:
     memset(&t, 0, sizeof(t));
     t.req = r;
     t.resp = resp;
     t.max_body = c->opts.max_body_bytes;
-    /* The generation first, then a handle whose connections belong to it. */
+    /* The generation first, then a handle whose connections belong to it (or, on the
+     * second attempt, a new handle with no connection or session at all). */
     st = pc_pin_state_init(&t.pin, c, NULL, c->opts.proxy);
     taken_gen = t.pin.generation;
-    e = st == PINCURL_OK ? pool_take(c, taken_gen) : NULL;
+    e = st != PINCURL_OK ? NULL : attempt == 0 ? pool_take(c, taken_gen) : curl_easy_init();
     if (e == NULL) {
         pc_pin_state_cleanup(&t.pin);
         return finish(resp, st == PINCURL_OK ? PINCURL_OUT_OF_MEMORY : st, NULL, out);
@@ -515,6 +518,22 @@ pincurl_status pincurl_client_perform(pincurl_client *c, const pincurl_request *
         t.file = NULL;
     }
     st = outcome(&t, code, &detail);
+    if (st == PINCURL_PIN_CHECK_FAILED && t.pin.retry_fresh && t.pin.passed == 0 &&
+        attempt == 0) {
+        /* A resumed session whose validated path this client no longer knows was refused
+         * before any request byte was sent: make the request once more on a new
+         * connection with a full handshake, decided in the handshake. */
+        attempt++;
+        free(detail);
+        detail = NULL;
+        curl_easy_cleanup(e);
+        pc_pin_state_cleanup(&t.pin);
+        curl_slist_free_all(headers);
+        curl_slist_free_all(resolve);
+        headers = NULL;
+        resolve = NULL;
+        goto again;
+    }
     if (st == PINCURL_OK && t.io_failed)
         st = PINCURL_IO;
     if (curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &http_code) == CURLE_OK)

@@ -167,6 +167,8 @@ typedef struct pc_pin_state {
     char host[PINCURL_HOST_MAX + 1]; /* host:port of the last connection the hooks saw */
     unsigned port;
     int retire; /* a refused connection or session: do not keep this handle's caches */
+    int retry_fresh; /* refused for want of a known path: a full handshake may decide */
+    int passed;      /* requests that passed the check (and so were sent) */
     /* An https:// proxy (client mode): its own handshake comes before each origin's. */
     int https_proxy;
     int next_is_origin; /* the last handshake hooked was the proxy's */

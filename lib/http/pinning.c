@@ -93,6 +93,7 @@ static void set_detail(pc_pin_state *s, char *detail)
 /* A request passed its check: what earlier handshakes or requests refused is over. */
 static void pass(pc_pin_state *s)
 {
+    s->passed++;
     s->refusal = PINCURL_OK;
     s->conn.refusal = PINCURL_OK;
     s->conn.cert_error = 0;
@@ -260,6 +261,10 @@ static int reverify(pc_pin_state *s, void *ssl)
     if (served_len > 0 && pc_path_cache_key(served, served_len, key) == 0)
         entry = pc_path_cache_get(s->client->cache, key);
     if (entry == NULL) {
+        /* wolfSSL 5.5 appends a failed resumption's chain to the new session's, so the
+         * remembered chain may not be the one that was verified: refuse, and let the
+         * caller decide afresh in a full handshake */
+        s->retry_fresh = 1;
         refuse(s, PINCURL_PIN_CHECK_FAILED,
                "the connection was not verified by this client under the policy in force "
                "and its validated path is not known");

@@ -5,7 +5,8 @@
 #
 # Genuine hierarchy:  root (RSA 2048) -> inter (EC P-256) -> leaves for localhost,
 #                     127.0.0.1 and ::1: leaf-ec (P-256), leaf-rsa (RSA 2048),
-#                     leaf-backup (the backup key, P-256), leaf-expired, leaf-otherhost.
+#                     leaf-backup (the backup key, P-256), leaf-expired, leaf-otherhost,
+#                     leaf-soon (expires in 7 days).
 # Rogue hierarchy:    rogue-root (P-256) -> rogue-leaf (localhost).
 # Key zoo (self-signed certificates, for SPKI tests): rsa2048 rsa3072 rsa4096 p256 p384
 #                     p521 ed25519 ed448; plus the pins file pins.txt for each cert above.
@@ -59,6 +60,9 @@ key leaf-rsa -algorithm RSA -pkeyopt rsa_keygen_bits:2048
 sign leaf-rsa inter localhost "$(leaf_ext "$san")"
 key leaf-backup -algorithm EC -pkeyopt ec_paramgen_curve:P-256
 sign leaf-backup inter localhost "$(leaf_ext "$san")"
+# A leaf that expires in 7 days (the expiry warning window is 14).
+key leaf-soon -algorithm EC -pkeyopt ec_paramgen_curve:P-256
+sign leaf-soon inter localhost "$(leaf_ext "$san")" 7
 key leaf-otherhost -algorithm EC -pkeyopt ec_paramgen_curve:P-256
 sign leaf-otherhost inter other.example "$(leaf_ext "subjectAltName=DNS:other.example")"
 
@@ -120,6 +124,7 @@ cat leaf-ec.pem inter.pem > leaf-ec-chain.pem
 cat leaf-ec.pem inter.pem root.pem > leaf-ec-fullchain.pem
 cat leaf-rsa.pem inter.pem > leaf-rsa-chain.pem
 cat leaf-backup.pem inter.pem > leaf-backup-chain.pem
+cat leaf-soon.pem inter.pem > leaf-soon-chain.pem
 cat leaf-expired.pem inter.pem > leaf-expired-chain.pem
 cat leaf-otherhost.pem inter.pem > leaf-otherhost-chain.pem
 cat rogue-leaf.pem inter.pem root.pem > padded-chain.pem

@@ -195,6 +195,12 @@ void pt_server_start(pt_server *s, const pt_server_opts *o)
     argv[a++] = key;
     argv[a++] = "--host";
     argv[a++] = (char *)(o->host != NULL ? o->host : "127.0.0.1");
+    char port_arg[16];
+    if (o->port > 0) {
+        snprintf(port_arg, sizeof port_arg, "%d", o->port);
+        argv[a++] = "--port";
+        argv[a++] = port_arg;
+    }
     argv[a++] = "--port-file";
     argv[a++] = port_file;
     argv[a++] = "--log";

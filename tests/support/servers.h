@@ -14,6 +14,7 @@ typedef struct pt_server_opts {
     int tls_max;        /* 12 or 13 (0: TLS 1.3) */
     int no_tickets;     /* 1: the server issues no session tickets */
     const char *name;   /* answered by "/" as "hello from NAME" (default "server") */
+    int port;           /* a fixed port (0: any free one) */
 } pt_server_opts;
 
 typedef struct pt_server {
