@@ -7,5 +7,6 @@
 #include "pincurl/policy.h"
 #include "pincurl/events.h"
 #include "pincurl/client.h"
+#include "pincurl/update.h"
 
 #endif /* PINCURL_H */

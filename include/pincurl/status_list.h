@@ -65,3 +65,27 @@ PINCURL_STATUS(BAD_URL,                 113, "URL is malformed or its scheme is 
 PINCURL_STATUS(BACKEND_UNSUPPORTED,     114, "the TLS backend in use cannot enforce this policy")
 PINCURL_STATUS(PIN_CHECK_FAILED,        115, "pin decision could not be made; connection refused")
 PINCURL_STATUS(PROXY,                   116, "proxy failed")
+
+/* 160-179 signed policy updates */
+PINCURL_STATUS(UPDATE_MALFORMED,        160, "update bundle is malformed")
+PINCURL_STATUS(UPDATE_TOO_LARGE,        161, "update bundle exceeds the size limit")
+PINCURL_STATUS(UPDATE_UNSUPPORTED,      162, "update bundle format version or algorithm is not supported")
+PINCURL_STATUS(UPDATE_UNKNOWN_KEY,      163, "update bundle is signed with an unknown key id")
+PINCURL_STATUS(UPDATE_BAD_SIGNATURE,    164, "update bundle signature does not verify")
+PINCURL_STATUS(UPDATE_NOT_HIGHER,       165, "update bundle sequence is not higher than the last one applied")
+PINCURL_STATUS(UPDATE_NOT_YET_VALID,    166, "update bundle is not valid yet (not-before is in the future)")
+PINCURL_STATUS(UPDATE_EXPIRED,          167, "update bundle has expired")
+PINCURL_STATUS(UPDATE_POLICY_INVALID,   168, "policy document in the update bundle fails validation")
+PINCURL_STATUS(UPDATE_STATE_DAMAGED,    169, "stored update state is damaged")
+PINCURL_STATUS(UPDATE_ROLLBACK,         170, "stored update bundle is older than the recorded sequence")
+PINCURL_STATUS(UPDATE_KEY_INVALID,      171, "update signing or verification key is malformed")
+PINCURL_STATUS(UPDATE_FETCH_FAILED,     172, "update server did not answer with a bundle")
+
+/* 180-199 reports and spool */
+PINCURL_STATUS(SPOOL_UNAVAILABLE,       180, "report spool directory cannot be created or opened")
+PINCURL_STATUS(SPOOL_READ_ONLY,         181, "report spool directory is read-only or not writable")
+PINCURL_STATUS(SPOOL_NO_SPACE,          182, "no space left for the report spool (disk full, quota or file size limit)")
+PINCURL_STATUS(SPOOL_NOT_PRIVATE,       183, "report spool directory is not private (another user owns it, or group or others can write)")
+PINCURL_STATUS(SPOOL_BUSY,              184, "report spool directory is in use by another spool")
+PINCURL_STATUS(SPOOL_DAMAGED,           185, "a report spool file is damaged or unreadable; it was set aside")
+PINCURL_STATUS(REPORT_NO_COLLECTOR,     186, "the policy names no report URI; no report is written or sent")
