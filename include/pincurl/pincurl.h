@@ -8,5 +8,6 @@
 #include "pincurl/events.h"
 #include "pincurl/client.h"
 #include "pincurl/update.h"
+#include "pincurl/cert.h"
 
 #endif /* PINCURL_H */

@@ -24,6 +24,8 @@ pincurl_status pincurl_attach(pincurl_client *c, void *curl_easy, pincurl_attach
         *out = NULL;
     if (c == NULL || curl_easy == NULL || out == NULL)
         return PINCURL_INVALID_ARGUMENT;
+    if (!(c->backend->caps & PC_TLS_CAP_PATH))
+        return PINCURL_BACKEND_UNSUPPORTED; /* no handshake hook on this TLS library */
     a = calloc(1, sizeof(*a));
     if (a == NULL)
         return PINCURL_OUT_OF_MEMORY;

@@ -48,10 +48,15 @@ pincurl_status pincurl_client_new(pincurl_policy *policy, const pincurl_options 
         return PINCURL_INTERNAL;
     vi = curl_version_info(CURLVERSION_NOW);
     backend = pc_tls_select(vi != NULL ? vi->ssl_version : NULL);
-    if (backend == NULL || !(backend->caps & PC_TLS_CAP_PATH))
-        return PINCURL_BACKEND_UNSUPPORTED;
+    if (backend == NULL)
+        backend = &pc_tls_leaf_only; /* libcurl checks leaf pins; see pc_leaf_policy_ok */
     if (backend->global_init() != 0)
         return PINCURL_INTERNAL;
+    if (!(backend->caps & PC_TLS_CAP_PATH)) {
+        pincurl_status st = pc_leaf_policy_ok(policy, opts != NULL ? opts->ca_file : NULL);
+        if (st != PINCURL_OK)
+            return st;
+    }
 
     c = calloc(1, sizeof(*c));
     if (c == NULL)
@@ -84,6 +89,13 @@ pincurl_status pincurl_client_new(pincurl_policy *policy, const pincurl_options 
     c->id = atomic_fetch_add(&client_ids, 1);
     c->policy = pincurl_policy_ref(policy);
     c->generation = 1;
+    {
+        pincurl_status st = pc_reports_open(c);
+        if (st != PINCURL_OK) {
+            pincurl_client_free(c);
+            return st;
+        }
+    }
     *out = c;
     return PINCURL_OK;
 }
@@ -92,6 +104,7 @@ void pincurl_client_free(pincurl_client *c)
 {
     if (c == NULL)
         return;
+    pc_reports_close(c);
     for (size_t i = 0; i < c->pool_len; i++)
         curl_easy_cleanup(c->pool[i]);
     pthread_mutex_destroy(&c->lock);
@@ -127,6 +140,11 @@ pincurl_status pincurl_client_set_policy(pincurl_client *c, pincurl_policy *poli
 
     if (c == NULL || policy == NULL)
         return PINCURL_INVALID_ARGUMENT;
+    if (!(c->backend->caps & PC_TLS_CAP_PATH)) {
+        pincurl_status st = pc_leaf_policy_ok(policy, c->opts.ca_file);
+        if (st != PINCURL_OK)
+            return st;
+    }
     pincurl_policy_ref(policy);
     pthread_mutex_lock(&c->lock);
     old = c->policy;
@@ -145,20 +163,16 @@ pincurl_status pincurl_client_set_policy(pincurl_client *c, pincurl_policy *poli
     for (size_t i = 0; i < n_retired; i++)
         curl_easy_cleanup(retired[i]);
     pincurl_policy_unref(old);
+    if (c->reporter != NULL)
+        (void)pincurl_client_set_policy(c->reporter, policy);
     pc_client_emit(c, &ev);
     return PINCURL_OK;
 }
 
 uint64_t pincurl_client_generation(const pincurl_client *c)
 {
-    uint64_t g;
-    pincurl_client *m = (pincurl_client *)(uintptr_t)c;
-    if (c == NULL)
-        return 0;
-    pthread_mutex_lock(&m->lock);
-    g = m->generation;
-    pthread_mutex_unlock(&m->lock);
-    return g;
+    /* the hooks call this for every connection and request: no lock */
+    return c != NULL ? atomic_load(&c->generation) : 0;
 }
 
 void pc_client_emit(const pincurl_client *c, pincurl_event *ev)
@@ -292,6 +306,17 @@ static size_t on_read(char *buf, size_t size, size_t nmemb, void *userp)
     return n;
 }
 
+static int on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    transfer *t = userp;
+    (void)dltotal;
+    (void)dlnow;
+    (void)ultotal;
+    (void)ulnow;
+    return t->req->cancel != NULL && atomic_load(t->req->cancel) != 0;
+}
+
 #define SET(opt, val)                                                                     \
     do {                                                                                  \
         if (curl_easy_setopt(e, opt, val) != CURLE_OK)                                   \
@@ -311,10 +336,19 @@ static pincurl_status set_options(pincurl_client *c, transfer *t, CURL *e,
     SET(CURLOPT_ERRORBUFFER, t->errbuf);
     SET(CURLOPT_SSL_VERIFYPEER, 1L);
     SET(CURLOPT_SSL_VERIFYHOST, 2L);
-    if (o->connect_timeout_ms > 0)
+    if (r->connect_timeout_ms > 0)
+        SET(CURLOPT_CONNECTTIMEOUT_MS, r->connect_timeout_ms);
+    else if (o->connect_timeout_ms > 0)
         SET(CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
-    if (o->timeout_ms > 0)
+    if (r->timeout_ms > 0)
+        SET(CURLOPT_TIMEOUT_MS, r->timeout_ms);
+    else if (o->timeout_ms > 0)
         SET(CURLOPT_TIMEOUT_MS, o->timeout_ms);
+    if (r->cancel != NULL) {
+        SET(CURLOPT_NOPROGRESS, 0L);
+        SET(CURLOPT_XFERINFOFUNCTION, on_progress);
+        SET(CURLOPT_XFERINFODATA, t);
+    }
     if (o->user_agent != NULL)
         SET(CURLOPT_USERAGENT, o->user_agent);
     if (o->proxy != NULL)
@@ -371,6 +405,8 @@ static pincurl_status set_options(pincurl_client *c, transfer *t, CURL *e,
     SET(CURLOPT_WRITEDATA, t);
     SET(CURLOPT_HEADERFUNCTION, on_header);
     SET(CURLOPT_HEADERDATA, t);
+    if (!(c->backend->caps & PC_TLS_CAP_PATH))
+        return pc_leaf_install(&t->pin, r->url);
     return pc_pin_install(&t->pin, 1);
 }
 
@@ -550,7 +586,10 @@ again:
         resp->body_len = 0;
     }
 
-    pool_put(c, e, taken_gen, t.pin.retire);
+    /* A failed transfer may leave a TLS session libcurl should not offer again (wolfSSL
+     * 5.5 resumed sessions of aborted transfers with a bad PSK binder): such a handle is
+     * not kept. */
+    pool_put(c, e, taken_gen, t.pin.retire || st != PINCURL_OK);
     pc_pin_state_cleanup(&t.pin);
     curl_slist_free_all(headers);
     curl_slist_free_all(resolve);

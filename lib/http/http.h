@@ -7,6 +7,7 @@
 
 #include <curl/curl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 
 /* Default cap on a response body kept in memory. */
@@ -91,6 +92,11 @@ struct pincurl_request {
     pincurl_write_cb write_cb;
     void *write_user;
     char *output_file;
+    /* internal (report delivery): abort when *cancel becomes non-zero; timeouts that
+     * replace the client's when non-zero */
+    const atomic_int *cancel;
+    long connect_timeout_ms;
+    long timeout_ms;
 };
 
 struct pincurl_response {
@@ -133,12 +139,25 @@ struct pincurl_client {
     pc_path_cache *cache;
     uint64_t id; /* process-unique; bound into connection records */
     pthread_mutex_t lock; /* guards policy, generation and the pool */
-    uint64_t generation;  /* of policy: 1, plus one per set_policy */
+    /* of policy: 1, plus one per set_policy; written under lock, read without it */
+    _Atomic uint64_t generation;
     CURL *pool[PC_POOL_MAX];
     uint64_t pool_gen[PC_POOL_MAX]; /* the generation each idle handle's connections have */
     size_t pool_len;
     pc_monitor *monitor;
+    struct pc_spool *spool;   /* failure reports (NULL without a spool directory) */
+    pincurl_client *reporter; /* delivers them: same policy, no spool */
 };
+
+/* Failure reports (reports.c). open: with a spool directory, the spool and its delivering
+ * client; OK and nothing without one. close frees both. */
+pincurl_status pc_reports_open(pincurl_client *c);
+void pc_reports_close(pincurl_client *c);
+/* 1 if a validation with this verdict produces a report. */
+int pc_report_due(const pincurl_verdict *v);
+/* Spools the report a VALIDATION event calls for (decided under policy), if one is due. */
+void pc_reports_submit(pincurl_client *c, const pincurl_policy *policy,
+                       const pincurl_event *validation);
 
 /* After a VALIDATION event with a path: raises CERT_CHANGED, POLICY_EXPIRING and
  * LEAF_EXPIRING as they are due. */
@@ -174,6 +193,12 @@ typedef struct pc_pin_state {
     int next_is_origin; /* the last handshake hooked was the proxy's */
     char proxy_host[PINCURL_HOST_MAX + 1];
     unsigned proxy_port;
+    /* leaf-only backends: the entry whose pins CURLOPT_PINNEDPUBLICKEY holds, and the
+     * generation that entry belongs to (NULL: the request's host is not pinned) */
+    int leaf_mode;
+    char leaf_host[PINCURL_HOST_MAX + 1];
+    uint64_t leaf_generation;
+    char *leaf_pins; /* "sha256//...;sha256//..." (malloc), or NULL */
 } pc_pin_state;
 
 /* Prepares s for easy on client c, taking a policy reference. proxy: the proxy URL the
@@ -186,6 +211,12 @@ void pc_pin_state_cleanup(pc_pin_state *s);
  * session cache on (sessions 1: a pooled handle of one generation) or off.
  * Statuses: OK, INTERNAL (libcurl refused an option). */
 pincurl_status pc_pin_install(pc_pin_state *s, int sessions);
+/* Leaf-only backends (no handshake hook). policy_ok: OK unless a pin of policy is the
+ * key of a certificate in the trust store (ca_file, or libcurl's default bundle):
+ * BACKEND_UNSUPPORTED, as such a pin cannot be checked. install: CURLOPT_PINNEDPUBLICKEY
+ * with the pins of url's host (when pinned) and the request check. */
+pincurl_status pc_leaf_policy_ok(const pincurl_policy *policy, const char *ca_file);
+pincurl_status pc_leaf_install(pc_pin_state *s, const char *url);
 /* Restores libcurl's defaults for the options pc_pin_install set. */
 void pc_pin_uninstall(CURL *easy);
 /* The status a transfer's CURLcode means, given what the hooks recorded. */

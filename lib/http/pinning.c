@@ -154,6 +154,8 @@ static void on_verdict(pc_tls_conn *conn, const pincurl_verdict *verdict,
     pc_client_emit(s->client, &ev);
     if (path_len > 0 && verdict->pinned)
         pc_monitor_observe(s->client, &ev, (int64_t)time(NULL));
+    /* on disk before the request returns */
+    pc_reports_submit(s->client, s->policy, &ev);
 }
 
 /* Every new connection and every request decides with the policy in force at that moment:
@@ -332,6 +334,22 @@ static int prereq_hook(void *clientp, char *primary_ip, char *local_ip, int prim
                "a pinned host is only contacted over https");
         return CURL_PREREQFUNC_ABORT;
     }
+    if (s->leaf_mode) {
+        /* libcurl checked the leaf against the pins of the host the request started with,
+         * under the generation it started with: any other pinned host or generation was
+         * not decided by them */
+        const pincurl_domain *d = pincurl_policy_lookup(s->policy, s->host, strlen(s->host));
+        if (s->leaf_pins == NULL || s->leaf_generation != s->generation || d == NULL ||
+            strcmp(pincurl_domain_host(d), s->leaf_host) != 0) {
+            refuse(s, PINCURL_PIN_CHECK_FAILED,
+                   "with this TLS library a request is decided for the pins of the host it "
+                   "started with only (no redirect to another pinned host, no policy change "
+                   "during the request)");
+            return CURL_PREREQFUNC_ABORT;
+        }
+        pass(s);
+        return CURL_PREREQFUNC_OK;
+    }
     if (curl_easy_getinfo(s->easy, CURLINFO_TLS_SSL_PTR, &info) != CURLE_OK || info == NULL ||
         (int)info->backend != s->client->backend->curl_backend || info->internals == NULL) {
         refuse(s, PINCURL_PIN_CHECK_FAILED, "the connection's TLS state is not available");
@@ -380,6 +398,8 @@ void pc_pin_state_cleanup(pc_pin_state *s)
     s->policy = NULL;
     pincurl_policy_unref(s->verdict_policy);
     s->verdict_policy = NULL;
+    free(s->leaf_pins);
+    s->leaf_pins = NULL;
 }
 
 pincurl_status pc_pin_install(pc_pin_state *s, int sessions)
@@ -466,4 +486,115 @@ pincurl_status pc_pin_map(const pc_pin_state *s, CURLcode code)
     default:
         return PINCURL_TRANSFER;
     }
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Leaf-only backends                                                                    */
+
+pincurl_status pc_leaf_policy_ok(const pincurl_policy *policy, const char *ca_file)
+{
+    char *path = NULL;
+    FILE *f;
+    unsigned char *data = NULL;
+    size_t len = 0, cap = 0;
+    pincurl_cert_list *list = NULL;
+    pincurl_status st = PINCURL_OK;
+
+    if (ca_file == NULL) {
+        /* libcurl's default bundle */
+        CURL *e = curl_easy_init();
+        char *def = NULL;
+        if (e == NULL)
+            return PINCURL_OUT_OF_MEMORY;
+        if (curl_easy_getinfo(e, CURLINFO_CAINFO, &def) == CURLE_OK && def != NULL)
+            path = strdup(def);
+        curl_easy_cleanup(e);
+        if (path == NULL)
+            return PINCURL_BACKEND_UNSUPPORTED; /* no trust store to check against */
+        ca_file = path;
+    }
+    f = fopen(ca_file, "rb");
+    if (f == NULL) {
+        free(path);
+        return PINCURL_IO;
+    }
+    for (;;) {
+        size_t n;
+        if (len == cap) {
+            unsigned char *grown;
+            cap = cap ? cap * 2 : 65536;
+            if (cap > (size_t)64 * 1024 * 1024 || (grown = realloc(data, cap)) == NULL) {
+                st = PINCURL_OUT_OF_MEMORY;
+                break;
+            }
+            data = grown;
+        }
+        n = fread(data + len, 1, cap - len, f);
+        len += n;
+        if (n == 0)
+            break;
+    }
+    if (ferror(f) && st == PINCURL_OK)
+        st = PINCURL_IO;
+    fclose(f);
+    free(path);
+    if (st == PINCURL_OK)
+        st = pincurl_cert_list_load(data, len, NULL, &list);
+    free(data);
+    if (st != PINCURL_OK) {
+        pincurl_cert_list_free(list);
+        return st == PINCURL_OUT_OF_MEMORY ? st : PINCURL_BACKEND_UNSUPPORTED;
+    }
+    for (size_t i = 0; i < pincurl_cert_list_count(list) && st == PINCURL_OK; i++) {
+        size_t dlen = 0;
+        const unsigned char *der = pincurl_cert_list_der(list, i, &dlen);
+        pincurl_pin anchor;
+        if (pincurl_pin_from_cert_der(der, dlen, &anchor) != PINCURL_OK)
+            continue;
+        for (size_t d = 0; d < pincurl_policy_domain_count(policy) && st == PINCURL_OK; d++) {
+            const pincurl_domain *dom = pincurl_policy_domain(policy, d);
+            for (size_t p = 0; p < pincurl_domain_pin_count(dom); p++) {
+                if (pincurl_pin_equal(pincurl_domain_pin(dom, p), &anchor)) {
+                    st = PINCURL_BACKEND_UNSUPPORTED; /* a root pin: cannot be checked */
+                    break;
+                }
+            }
+        }
+    }
+    pincurl_cert_list_free(list);
+    return st;
+}
+
+pincurl_status pc_leaf_install(pc_pin_state *s, const char *url)
+{
+    CURL *e = s->easy;
+    char scheme[16];
+    const pincurl_domain *d;
+
+    s->leaf_mode = 1;
+    s->leaf_generation = s->generation;
+    if (pc_url_target(url, scheme, s->host, &s->port) != PINCURL_OK)
+        return PINCURL_BAD_URL;
+    d = pincurl_policy_lookup(s->policy, s->host, strlen(s->host));
+    if (d != NULL && !(pincurl_domain_flags(d) & PINCURL_DOMAIN_EXCLUDE)) {
+        size_t n = pincurl_domain_pin_count(d), off = 0;
+        s->leaf_pins = malloc(n * (PINCURL_PIN_TEXT_SIZE + 2) + 1);
+        if (s->leaf_pins == NULL)
+            return PINCURL_OUT_OF_MEMORY;
+        for (size_t i = 0; i < n; i++) {
+            char text[PINCURL_PIN_TEXT_SIZE];
+            if (pincurl_pin_format(pincurl_domain_pin(d, i), text, sizeof(text)) != PINCURL_OK)
+                return PINCURL_INTERNAL;
+            /* libcurl's form: sha256//BASE64, ';' between pins, no spaces */
+            off += (size_t)sprintf(s->leaf_pins + off, "%ssha256/%s", i > 0 ? ";" : "",
+                                   text + strlen("sha256"));
+        }
+        snprintf(s->leaf_host, sizeof(s->leaf_host), "%s", pincurl_domain_host(d));
+        if (curl_easy_setopt(e, CURLOPT_PINNEDPUBLICKEY, s->leaf_pins) != CURLE_OK)
+            return PINCURL_INTERNAL;
+    }
+    if (curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, prereq_hook) != CURLE_OK ||
+        curl_easy_setopt(e, CURLOPT_PREREQDATA, s) != CURLE_OK)
+        return PINCURL_INTERNAL;
+    return PINCURL_OK;
 }

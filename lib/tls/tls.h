@@ -118,6 +118,8 @@ typedef struct pc_tls_backend {
 } pc_tls_backend;
 
 extern const pc_tls_backend pc_tls_wolfssl;
+/* For a libcurl on any other TLS library: no hook, leaf pins via CURLOPT_PINNEDPUBLICKEY. */
+extern const pc_tls_backend pc_tls_leaf_only;
 
 /* The backend for the libcurl in use, from curl_version_info()->ssl_version; NULL when
  * pincurl has none for it. */

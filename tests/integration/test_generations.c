@@ -415,3 +415,55 @@ Test(generations, set_policy_arguments)
     pincurl_client_free(c);
     pincurl_policy_unref(p);
 }
+
+/* ---- sessions after failures -------------------------------------------------------- */
+
+static size_t abort_write(const void *data, size_t len, void *user)
+{
+    (void)data;
+    (void)len;
+    (void)user;
+    return 0;
+}
+
+static size_t abort_read(void *buf, size_t size, void *user)
+{
+    (void)buf;
+    (void)size;
+    (void)user;
+    return (size_t)-1;
+}
+
+/* A failed transfer's handle is not kept: wolfSSL 5.5 then offered the session of an
+ * aborted transfer with a bad PSK binder, and the next request failed its handshake. */
+Test(generations, aborted_transfers_leave_no_session_behind, .timeout = 120)
+{
+    pt_server s = start(13);
+    pincurl_policy *good = matching();
+    pincurl_client *c = client_for(good, NULL, NULL);
+    char url[128];
+
+    for (int round = 0; round < 5; round++) {
+        pincurl_request *r;
+        pincurl_response *resp = NULL;
+
+        snprintf(url, sizeof(url), "https://localhost:%d/bytes?n=100000", s.port);
+        r = pincurl_request_new("GET", url);
+        cr_assert_eq(pincurl_request_set_write_callback(r, abort_write, NULL), PINCURL_OK);
+        cr_assert_eq(pincurl_client_perform(c, r, &resp), PINCURL_ABORTED_BY_CALLBACK);
+        pincurl_response_free(resp);
+        pincurl_request_free(r);
+
+        snprintf(url, sizeof(url), "https://localhost:%d/echo", s.port);
+        r = pincurl_request_new("POST", url);
+        cr_assert_eq(pincurl_request_set_body_callback(r, abort_read, NULL, 10), PINCURL_OK);
+        cr_assert_eq(pincurl_client_perform(c, r, &resp), PINCURL_ABORTED_BY_CALLBACK);
+        pincurl_response_free(resp);
+        pincurl_request_free(r);
+
+        expect_ok(c, &s, round % 2);
+    }
+    pincurl_client_free(c);
+    pincurl_policy_unref(good);
+    pt_server_stop(&s);
+}
