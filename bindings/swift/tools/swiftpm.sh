@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Runs SwiftPM on a package against the libpincurl of a CMake build, with every cache and
+# product inside the build tree (CI machines may have a read-only or foreign HOME).
+#
+#   swiftpm.sh build|test|run PACKAGE_DIR NAME [swift arguments...]
+#
+# Environment (set by bindings/swift/CMakeLists.txt): PINCURL_SWIFT, PINCURL_SWIFT_WORK,
+# PINCURL_SWIFT_INCLUDE (the C headers), PINCURL_SWIFT_LIBDIR and PINCURL_SWIFT_LIBRARY
+# (libpincurl). NAME picks the scratch directory: $PINCURL_SWIFT_WORK/NAME.
+set -euo pipefail
+mode=${1:?usage: swiftpm.sh build|test|run PACKAGE_DIR NAME [args...]}
+pkg=${2:?package directory}
+name=${3:?scratch name}
+shift 3
+swift=${PINCURL_SWIFT:-swift}
+work=${PINCURL_SWIFT_WORK:?}
+: "${PINCURL_SWIFT_INCLUDE:?}" "${PINCURL_SWIFT_LIBDIR:?}"
+
+if [ -n "${PINCURL_SWIFT_LIBRARY:-}" ] && [ ! -e "$PINCURL_SWIFT_LIBRARY" ]; then
+  echo "swiftpm.sh: $PINCURL_SWIFT_LIBRARY is missing: build the pincurl target first" >&2
+  exit 1
+fi
+mkdir -p "$work/$name" "$work/cache" "$work/config" "$work/security" "$work/tmp"
+export XDG_CACHE_HOME="$work/cache"
+export TMPDIR="$work/tmp"
+if [ -z "${HOME:-}" ] || [ ! -w "${HOME}" ]; then
+  mkdir -p "$work/home"
+  export HOME="$work/home"
+fi
+
+common=(--package-path "$pkg" --scratch-path "$work/$name"
+        --cache-path "$work/cache" --config-path "$work/config"
+        --security-path "$work/security" --jobs 2
+        -Xcc "-I$PINCURL_SWIFT_INCLUDE"
+        -Xlinker "-L$PINCURL_SWIFT_LIBDIR" -Xlinker -rpath -Xlinker "$PINCURL_SWIFT_LIBDIR")
+
+case "$mode" in
+  build) exec "$swift" build "${common[@]}" "$@" ;;
+  test)
+    "$swift" build --build-tests "${common[@]}"
+    exec "$swift" test --skip-build "${common[@]}" "$@" ;;
+  run) exec "$swift" run "${common[@]}" "$@" ;;
+  *) echo "swiftpm.sh: unknown mode $mode" >&2; exit 2 ;;
+esac
