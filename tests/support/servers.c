@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -472,4 +473,120 @@ void pt_proxy_stop(pt_proxy *p)
         stop_child(p->pid);
     p->pid = 0;
     p->tls_pid = 0;
+}
+
+void pt_collector_start(pt_collector *c, int port)
+{
+    char script[1024], port_file[1100], out_file[1100], port_arg[16], parent[32];
+    char chain[1024], key[1024];
+
+    memset(c, 0, sizeof *c);
+    unique_dir("collector", c->dir, sizeof c->dir);
+    join_path(c->db, sizeof c->db, c->dir, "reports.db");
+    join_path(port_file, sizeof port_file, c->dir, "port");
+    join_path(out_file, sizeof out_file, c->dir, "collector.out");
+    snprintf(script, sizeof script, "%s/samples/report-collector/collector.py", PINCURL_SOURCE_DIR);
+    snprintf(port_arg, sizeof port_arg, "%d", port);
+    snprintf(parent, sizeof parent, "%ld", (long)getpid());
+    snprintf(chain, sizeof chain, "%s", pki_path("leaf-ec-chain.pem"));
+    snprintf(key, sizeof key, "%s", pki_path("leaf-ec.key"));
+    char *argv[] = { (char *)python_path(), script, "--db", c->db, "--port", port_arg,
+                     "--port-file", port_file, "--tls-cert", chain, "--tls-key", key,
+                     "--quiet", NULL };
+    (void)parent;
+    c->pid = spawn(argv, out_file, 1);
+    for (int i = 0; i < 1000; i++) { /* 10 s */
+        FILE *f = fopen(port_file, "r");
+        if (f != NULL) {
+            int n = 0;
+            if (fscanf(f, "%d", &n) == 1 && n > 0)
+                c->port = n;
+            fclose(f);
+            if (c->port > 0)
+                return;
+        }
+        if (child_exited(c->pid)) {
+            char out[2048];
+            child_output(out_file, out, sizeof out);
+            c->pid = 0;
+            cr_assert_fail("the collector exited before listening:\n%s", out);
+        }
+        sleep_ms(10);
+    }
+    pt_collector_stop(c);
+    cr_assert_fail("the collector did not listen within 10 s");
+}
+
+/* Runs a short Python program on the collector's database and returns its output. */
+static char *collector_query(const pt_collector *c, const char *code)
+{
+    char cmd[2400];
+    FILE *p;
+    char *out = NULL;
+    size_t len = 0, cap = 0;
+    snprintf(cmd, sizeof cmd, "%s -c \"import sqlite3,sys; db=sqlite3.connect(sys.argv[1]); %s\" '%s'",
+             python_path(), code, c->db);
+    p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    for (;;) {
+        if (len + 4096 + 1 > cap) {
+            cap = cap ? cap * 2 : 8192;
+            out = realloc(out, cap);
+            cr_assert_not_null(out);
+        }
+        size_t n = fread(out + len, 1, cap - len - 1, p);
+        len += n;
+        if (n == 0)
+            break;
+    }
+    out[len] = '\0';
+    pclose(p);
+    return out;
+}
+
+long pt_collector_count(const pt_collector *c)
+{
+    char *out = collector_query(c, "print(db.execute('select count(*) from reports').fetchone()[0])");
+    long n = strtol(out, NULL, 10);
+    free(out);
+    return n;
+}
+
+char *pt_collector_report(const pt_collector *c, long i)
+{
+    char code[256];
+    char *out;
+    snprintf(code, sizeof code,
+             "r=db.execute('select body from reports order by id limit 1 offset %ld').fetchone(); "
+             "sys.stdout.write(r[0] if r else '')", i - 1);
+    out = collector_query(c, code);
+    if (out[0] == '\0') {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+void pt_collector_stop(pt_collector *c)
+{
+    if (c->pid > 0)
+        stop_child(c->pid);
+    c->pid = 0;
+}
+
+long pt_count_files(const char *dir, const char *suffix)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    long n = 0;
+    size_t sl = strlen(suffix);
+    if (d == NULL)
+        return 0;
+    while ((e = readdir(d)) != NULL) {
+        size_t l = strlen(e->d_name);
+        if (l >= sl && strcmp(e->d_name + l - sl, suffix) == 0)
+            n++;
+    }
+    closedir(d);
+    return n;
 }

@@ -74,6 +74,26 @@ void pt_proxy_start(pt_proxy *p, const char *tls_chain, const char *tls_key);
 long pt_proxy_tunnels(const pt_proxy *p);
 void pt_proxy_stop(pt_proxy *p);
 
+typedef struct pt_collector {
+    pid_t pid;
+    int port;
+    char dir[1024];
+    char db[1100];
+} pt_collector;
+
+/* Starts samples/report-collector/collector.py over HTTPS (the genuine leaf-ec chain, so
+ * clients trusting the test root accept it) on 127.0.0.1:port (0: a free one), storing into
+ * a fresh SQLite database; waits until it listens. */
+void pt_collector_start(pt_collector *c, int port);
+/* Reports stored so far. */
+long pt_collector_count(const pt_collector *c);
+/* Report number i (1-based, in arrival order) as JSON text; caller frees. NULL if none. */
+char *pt_collector_report(const pt_collector *c, long i);
+void pt_collector_stop(pt_collector *c);
+
+/* Files in dir whose names end with suffix. */
+long pt_count_files(const char *dir, const char *suffix);
+
 /* A TCP port on 127.0.0.1 that was free a moment ago. */
 int pt_free_port(void);
 
