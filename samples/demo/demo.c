@@ -30,8 +30,11 @@
 #ifndef PINCURL_DEMO_SERVER
 #define PINCURL_DEMO_SERVER "tests/servers/tls_server.py"
 #endif
+#ifndef PINCURL_DEMO_COLLECTOR
+#define PINCURL_DEMO_COLLECTOR "samples/report-collector/collector.py"
+#endif
 
-#define MAX_CHILDREN 4
+#define MAX_CHILDREN 5
 
 static pid_t children[MAX_CHILDREN];
 static char workdir[256];
@@ -248,6 +251,37 @@ static int start_server(server *s, const char *script, const char *pki, const ch
     return 0;
 }
 
+/* The sample report collector (samples/report-collector) over HTTPS, storing into SQLite. */
+static int start_collector(server *s, const char *pki, const char *db)
+{
+    char chain_path[512], key_path[512], port_file[512], out_file[512];
+    if (!path_join(chain_path, sizeof chain_path, pki, "leaf-ec-chain.pem")
+        || !path_join(key_path, sizeof key_path, pki, "leaf-ec.key"))
+        return 0;
+    snprintf(port_file, sizeof port_file, "%s/collector.port", workdir);
+    snprintf(out_file, sizeof out_file, "%s/collector.out", workdir);
+    char *argv[] = { "python3", PINCURL_DEMO_COLLECTOR, "--db", (char *)db, "--port", "0",
+                     "--port-file", port_file, "--tls-cert", chain_path, "--tls-key", key_path,
+                     "--quiet", NULL };
+    s->pid = spawn(argv, out_file);
+    if (s->pid < 0)
+        return 0;
+    for (int i = 0; i < 1000; i++) {
+        FILE *f = fopen(port_file, "r");
+        if (f != NULL) {
+            int ok = fscanf(f, "%d", &s->port) == 1;
+            fclose(f);
+            if (ok && s->port > 0)
+                return 1;
+        }
+        if (!child_running(s->pid))
+            break;
+        sleep_ms(10);
+    }
+    fprintf(stderr, "demo: the report collector did not start (see %s)\n", out_file);
+    return 0;
+}
+
 static int free_port(void)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -391,12 +425,18 @@ static pincurl_status demo_get(pincurl_client *c, int port)
 }
 
 static pincurl_client *new_client(pincurl_policy *policy, const char *ca_file,
-                                  const char *proxy, const int *ports, int nports)
+                                  const char *proxy, const int *ports, int nports,
+                                  const char *spool)
 {
     pincurl_options *o = pincurl_options_new();
     if (o == NULL)
         return NULL;
     pincurl_status st = pincurl_options_set_ca_file(o, ca_file);
+    if (st == PINCURL_OK && spool != NULL)
+        st = pincurl_options_set_spool_dir(o, spool);
+    if (st == PINCURL_OK && spool != NULL)
+        st = pincurl_options_set_app_info(o, "org.pincurl.demo", pincurl_version(), NULL,
+                                          "linux", NULL);
     if (st == PINCURL_OK)
         st = pincurl_options_set_connect_timeout_ms(o, 5000);
     if (st == PINCURL_OK)
@@ -419,7 +459,8 @@ static pincurl_client *new_client(pincurl_policy *policy, const char *ca_file,
     return c;
 }
 
-static pincurl_policy *make_policy(const char *host, const char *pin_a, const char *pin_b)
+static pincurl_policy *make_policy(const char *host, const char *pin_a, const char *pin_b,
+                                   const char *report_uri)
 {
     char expires[32];
     time_t later = time(NULL) + 365L * 24 * 3600;
@@ -427,11 +468,13 @@ static pincurl_policy *make_policy(const char *host, const char *pin_a, const ch
     if (gmtime_r(&later, &tm) == NULL)
         return NULL;
     strftime(expires, sizeof expires, "%Y-%m-%d", &tm);
-    char json[1024];
+    char json[1024], uris[200] = "";
+    if (report_uri != NULL)
+        snprintf(uris, sizeof uris, " \"report_uris\": [\"%s\"],", report_uri);
     snprintf(json, sizeof json,
-             "{\"pincurl_policy\": 1, \"expires\": \"%s\", \"on_expiry\": \"block\","
+             "{\"pincurl_policy\": 1, \"expires\": \"%s\", \"on_expiry\": \"block\",%s"
              " \"domains\": {\"%s\": {\"enforce\": true, \"pins\": [\"%s\", \"%s\"]}}}",
-             expires, host, pin_a, pin_b);
+             expires, uris, host, pin_a, pin_b);
     pincurl_policy *p = NULL;
     pincurl_diag diag;
     if (pincurl_policy_load_json(json, strlen(json), NULL, &p, &diag) != PINCURL_OK) {
@@ -478,12 +521,22 @@ int main(int argc, char **argv)
         || !start_server(&rogue, script, pki, "padded-chain.pem", "rogue-leaf.key", "rogue"))
         return 1;
 
-    pincurl_policy *policy = make_policy("localhost", inter_pin, backup_pin);
+    /* Failure reports go to the sample collector on 127.0.0.1 (a host the policy does not
+     * pin), through a spool directory. */
+    server collector;
+    char db[600], spool[600], report_uri[128];
+    snprintf(db, sizeof db, "%s/reports.db", workdir);
+    snprintf(spool, sizeof spool, "%s/spool", workdir);
+    if (!start_collector(&collector, pki, db))
+        return 1;
+    snprintf(report_uri, sizeof report_uri, "https://127.0.0.1:%d/pin-report", collector.port);
+
+    pincurl_policy *policy = make_policy("localhost", inter_pin, backup_pin, report_uri);
     if (policy == NULL)
         return 1;
     int ports[2] = { genuine.port, rogue.port };
     /* The device trusts the genuine root and, unknowingly, the rogue one (cas.pem). */
-    pincurl_client *client = new_client(policy, cas_pem, NULL, ports, 2);
+    pincurl_client *client = new_client(policy, cas_pem, NULL, ports, 2, spool);
     if (client == NULL)
         return 1;
 
@@ -503,6 +556,20 @@ int main(int argc, char **argv)
     long leaked = logged_request_bytes(rogue.log);
     printf("   the rogue server received %ld request bytes\n", leaked);
     ok &= leaked == 0;
+
+    printf("\n   its failure report, spooled before the request returned, delivered to the\n"
+           "   sample collector at %s:\n", report_uri);
+    pincurl_status fl = pincurl_client_flush_reports(client, 15000);
+    if (fl != PINCURL_OK) {
+        printf("   NOT DELIVERED: %s\n", pincurl_strerror(fl));
+        ok = 0;
+    } else {
+        char cmd[1400];
+        snprintf(cmd, sizeof cmd, "python3 '%s' --db '%s' --summary | sed 's/^/   | /'",
+                 PINCURL_DEMO_COLLECTOR, db);
+        fflush(stdout);
+        ok &= system(cmd) == 0;
+    }
     pincurl_client_free(client);
 
     if (have_mitmdump()) {
@@ -525,14 +592,15 @@ int main(int argc, char **argv)
             snprintf(proxy, sizeof proxy, "http://127.0.0.1:%d", mport);
             printf("\n3. mitmproxy on 127.0.0.1:%d intercepting, its CA trusted by the device\n",
                    mport);
-            client = written ? new_client(policy, bundle, proxy, NULL, 0) : NULL;
+            client = written ? new_client(policy, bundle, proxy, NULL, 0, NULL) : NULL;
             if (client == NULL)
                 return 1;
             ok &= demo_get(client, genuine.port) == PINCURL_PIN_MISMATCH;
             pincurl_client_free(client);
 
-            pincurl_policy *other = make_policy("unrelated.example", inter_pin, backup_pin);
-            client = other != NULL ? new_client(other, bundle, proxy, NULL, 0) : NULL;
+            pincurl_policy *other =
+                make_policy("unrelated.example", inter_pin, backup_pin, NULL);
+            client = other != NULL ? new_client(other, bundle, proxy, NULL, 0, NULL) : NULL;
             pincurl_policy_unref(other);
             if (client == NULL)
                 return 1;
