@@ -5,7 +5,8 @@
 #                          [--no-callgrind] [--callgrind-out DIR] [--pki DIR] [--smoke]
 #                          [-- BENCH_ARGS...]
 #
-# BUILD_DIR is a configured and built pincurl tree (it holds bench/bench_requests).
+# BUILD_DIR is a configured and built pincurl tree (it holds bench/bench_requests and
+# bench/bench_reports).
 # Steps: a fresh test PKI (or --pki DIR), nginx on 127.0.0.1 (its own prefix and config,
 # TLS with leaf-ec + intermediate, session cache and tickets off, HTTP/1.1 keep-alive, a
 # small static body), bench_requests (arms alternating), then callgrind instruction counts
@@ -139,6 +140,13 @@ if [ "$smoke" -eq 1 ]; then
 else
   "$bin" "${common[@]}" --requests "$requests" --warmup "$warmup" "${extra[@]}"
 fi
+
+# A hanging report collector against none (bench/bench_reports.c): pins that do not match,
+# report-only, so every request calls for a report.
+echo
+echo "== reports: a black-hole collector against none"
+"$(dirname "$bin")/bench_reports" --url "$url" --ca-file "$pki/root.pem" \
+  --pin "$backup_pin" --pin "$(pin_of rogue-root)" --requests "$requests" --warmup "$warmup"
 
 if [ "$callgrind" -eq 1 ]; then
   cg=${cg_out:-$work/callgrind}
