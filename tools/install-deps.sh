@@ -14,7 +14,8 @@ pkgs=(build-essential cmake pkg-config ca-certificates openssl python3 dpkg-dev
 if [ "$minimal" -eq 0 ]; then
   pkgs+=(libcriterion-dev valgrind mitmproxy libcurl4-openssl-dev nginx
          libssl-dev tinyproxy clang libclang-rt-14-dev libxml2-dev sqlite3
-         swig junit5 default-jdk-headless stunnel4 rsync)
+         swig junit5 default-jdk-headless stunnel4 rsync
+         gcc-arm-linux-gnueabihf libc6-dev-armhf-cross qemu-user)
 fi
 
 missing=()

@@ -82,6 +82,31 @@ PINCURL_API pincurl_status pincurl_options_set_report_timing(pincurl_options *o,
                                                              long timeout_ms,
                                                              long first_retry_ms);
 
+/* Firmware hooks (docs/embedded.md). */
+
+/* A clock: seconds since the Unix epoch (UTC), for a device whose time() is not set. Must
+ * be thread-safe when the client is used from several threads. */
+typedef int64_t (*pincurl_clock_fn)(void *ctx);
+/* The clock the client decides expiry with (NULL: time()). Wherever the client reads the
+ * time itself (expiry monitoring, the re-decision of a reused connection) it uses this
+ * clock; and with a clock set, every request to a pinned host is decided again with it
+ * just before the request is sent (path-validating backends such as wolfSSL; the
+ * leaf-only mode does not), also on a connection the handshake allowed: the TLS
+ * library's handshake check keeps reading the system time, so both must pass (a policy
+ * expired by either clock with on_expiry block is refused, POLICY_EXPIRED). ctx is passed
+ * through untouched. */
+PINCURL_API pincurl_status pincurl_options_set_clock(pincurl_options *o, pincurl_clock_fn now,
+                                                     void *ctx);
+/* The allocator of the client object and its certificate monitor (copied; NULL, or all
+ * three functions NULL: the C library's). The client frees through it, from the thread calling
+ * pincurl_client_free. Other allocations (requests, responses, per-transfer state) use
+ * the C library's malloc, and libcurl and wolfSSL keep their own process-wide allocators
+ * (curl_global_init_mem, wolfSSL_SetAllocators); docs/embedded.md measures each.
+ * Statuses: INVALID_ARGUMENT (NULL o, or alloc with some but not all of its three
+ * functions). */
+PINCURL_API pincurl_status pincurl_options_set_allocator(pincurl_options *o,
+                                                         const pincurl_allocator *alloc);
+
 /* ------------------------------------------------------------------------------------ */
 /* The client                                                                            */
 

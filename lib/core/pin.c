@@ -1,6 +1,8 @@
 /* Pins: parsing, formatting, constant-time comparison and hashing of SPKI bytes. */
+#ifndef PINCURL_OWN_SHA256 /* else lib/core/sha256.c hashes */
 #include <wolfssl/options.h>
 #include <wolfssl/wolfcrypt/sha256.h>
+#endif
 
 #include <string.h>
 
@@ -67,6 +69,7 @@ int pincurl_pin_equal(const pincurl_pin *a, const pincurl_pin *b)
     return diff == 0;
 }
 
+#ifndef PINCURL_OWN_SHA256
 pincurl_status pc_pin_hash_parts(const unsigned char *a, size_t alen, const unsigned char *b,
                                  size_t blen, pincurl_pin *out)
 {
@@ -88,6 +91,8 @@ pincurl_status pc_pin_hash_parts(const unsigned char *a, size_t alen, const unsi
     }
     return PINCURL_OK;
 }
+
+#endif
 
 pincurl_status pincurl_spki_locate(const unsigned char *der, size_t len,
                                    const unsigned char **spki, size_t *spki_len)

@@ -13,10 +13,13 @@
  */
 #include "http/http.h"
 
+#include "core/alloc.h"
+
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 static CURLcode global_result = CURLE_FAILED_INIT;
@@ -36,6 +39,7 @@ int pc_http_global_init(void)
 pincurl_status pincurl_client_new(pincurl_policy *policy, const pincurl_options *opts,
                                   pincurl_client **out)
 {
+    pincurl_allocator alloc;
     pincurl_client *c;
     const curl_version_info_data *vi;
     const pc_tls_backend *backend;
@@ -58,31 +62,34 @@ pincurl_status pincurl_client_new(pincurl_policy *policy, const pincurl_options 
             return st;
     }
 
-    c = calloc(1, sizeof(*c));
+    pc_allocator_init(&alloc, opts != NULL && opts->alloc.malloc_fn != NULL ? &opts->alloc
+                                                                             : NULL);
+    c = pc_calloc(&alloc, 1, sizeof(*c));
     if (c == NULL)
         return PINCURL_OUT_OF_MEMORY;
+    c->alloc = alloc;
     if (opts != NULL) {
         if (pc_options_copy(&c->opts, opts) != 0) {
-            free(c);
+            pc_free(&alloc, c);
             return PINCURL_OUT_OF_MEMORY;
         }
     } else {
         pc_options_defaults(&c->opts);
     }
     c->cache = pc_path_cache_new(PC_PATH_CACHE_ENTRIES);
-    c->monitor = pc_monitor_new();
+    c->monitor = pc_monitor_new(&alloc);
     if (c->cache == NULL || c->monitor == NULL) {
         pc_path_cache_free(c->cache);
         pc_monitor_free(c->monitor);
         pc_options_clear(&c->opts);
-        free(c);
+        pc_free(&alloc, c);
         return PINCURL_OUT_OF_MEMORY;
     }
     if (pthread_mutex_init(&c->lock, NULL) != 0) {
         pc_path_cache_free(c->cache);
         pc_monitor_free(c->monitor);
         pc_options_clear(&c->opts);
-        free(c);
+        pc_free(&alloc, c);
         return PINCURL_INTERNAL;
     }
     c->backend = backend;
@@ -112,7 +119,17 @@ void pincurl_client_free(pincurl_client *c)
     pc_monitor_free(c->monitor);
     pc_options_clear(&c->opts);
     pincurl_policy_unref(c->policy);
-    free(c);
+    {
+        pincurl_allocator alloc = c->alloc;
+        pc_free(&alloc, c);
+    }
+}
+
+int64_t pc_client_now(const pincurl_client *c)
+{
+    if (c != NULL && c->opts.clock_fn != NULL)
+        return c->opts.clock_fn(c->opts.clock_ctx);
+    return (int64_t)time(NULL);
 }
 
 pincurl_policy *pc_client_snapshot(pincurl_client *c, uint64_t *generation)

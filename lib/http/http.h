@@ -14,10 +14,15 @@
 #define PC_DEFAULT_MAX_BODY ((size_t)64 * 1024 * 1024)
 /* Most redirects a request may follow. */
 #define PC_MAX_REDIRECTS 50
+#ifndef PINCURL_FIRMWARE
 /* Idle easy handles a client keeps (each with its kept-alive connections). */
 #define PC_POOL_MAX 16
 /* Validated paths a client caches. */
 #define PC_PATH_CACHE_ENTRIES 64
+#else /* firmware (docs/embedded.md): a device talks to a few hosts */
+#define PC_POOL_MAX 4
+#define PC_PATH_CACHE_ENTRIES 8
+#endif
 
 struct pincurl_options {
     char *ca_file;
@@ -44,6 +49,10 @@ struct pincurl_options {
     long report_connect_timeout_ms;
     long report_timeout_ms;
     long report_first_retry_ms;
+    /* firmware: the clock (NULL: time()) and the client's allocator (NULL fns: malloc) */
+    pincurl_clock_fn clock_fn;
+    void *clock_ctx;
+    pincurl_allocator alloc;
 };
 
 /* Defaults of the report options (client.h documents them). */
@@ -129,7 +138,7 @@ int pc_response_set_url(pincurl_response *resp, const char *url);
 
 /* Certificate-change and expiry monitoring (monitor.c). Thread-safe. */
 typedef struct pc_monitor pc_monitor;
-pc_monitor *pc_monitor_new(void);
+pc_monitor *pc_monitor_new(const pincurl_allocator *alloc); /* alloc copied */
 void pc_monitor_free(pc_monitor *m);
 
 struct pincurl_client {
@@ -147,7 +156,12 @@ struct pincurl_client {
     pc_monitor *monitor;
     struct pc_spool *spool;   /* failure reports (NULL without a spool directory) */
     pincurl_client *reporter; /* delivers them: same policy, no spool */
+    pincurl_allocator alloc;  /* of the client object and its monitor (options' copy) */
 };
+
+/* Seconds since the Unix epoch by the client's clock (pincurl_options_set_clock), else
+ * time(). */
+int64_t pc_client_now(const pincurl_client *c);
 
 /* Failure reports (reports.c). open: with a spool directory, the spool and its delivering
  * client; OK and nothing without one. close frees both. */

@@ -9,12 +9,17 @@
  */
 #include "http/http.h"
 
+#include "core/alloc.h"
 #include "core/der.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#ifndef PINCURL_FIRMWARE
 #define MON_ENTRIES 256
+#else
+#define MON_ENTRIES 8 /* firmware: hosts watched for certificate changes (docs/embedded.md) */
+#endif
 #define MON_DAY 86400
 #define MON_POLICY_WINDOW (30 * MON_DAY)
 #define MON_LEAF_WINDOW (14 * MON_DAY)
@@ -29,18 +34,24 @@ typedef struct mon_entry {
 } mon_entry;
 
 struct pc_monitor {
+    pincurl_allocator alloc;
     pthread_mutex_t lock;
     uint64_t clock;
     mon_entry entries[MON_ENTRIES];
 };
 
-pc_monitor *pc_monitor_new(void)
+pc_monitor *pc_monitor_new(const pincurl_allocator *alloc)
 {
-    pc_monitor *m = calloc(1, sizeof(*m));
+    pincurl_allocator a;
+    pc_monitor *m;
+
+    pc_allocator_init(&a, alloc);
+    m = pc_calloc(&a, 1, sizeof(*m));
     if (m == NULL)
         return NULL;
+    m->alloc = a;
     if (pthread_mutex_init(&m->lock, NULL) != 0) {
-        free(m);
+        pc_free(&a, m);
         return NULL;
     }
     return m;
@@ -51,7 +62,7 @@ void pc_monitor_free(pc_monitor *m)
     if (m == NULL)
         return;
     pthread_mutex_destroy(&m->lock);
-    free(m);
+    pc_free(&m->alloc, m);
 }
 
 /* The entry for host:port, made (evicting the least recently used) when new; *fresh says

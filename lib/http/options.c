@@ -291,3 +291,27 @@ pincurl_status pincurl_options_set_pinned_public_key(pincurl_options *o, const c
         return PINCURL_INVALID_ARGUMENT;
     return set_string(&o->pinned_public_key, spec);
 }
+
+pincurl_status pincurl_options_set_clock(pincurl_options *o, pincurl_clock_fn now, void *ctx)
+{
+    if (o == NULL)
+        return PINCURL_INVALID_ARGUMENT;
+    o->clock_fn = now;
+    o->clock_ctx = now != NULL ? ctx : NULL;
+    return PINCURL_OK;
+}
+
+pincurl_status pincurl_options_set_allocator(pincurl_options *o, const pincurl_allocator *alloc)
+{
+    if (o == NULL)
+        return PINCURL_INVALID_ARGUMENT;
+    if (alloc != NULL && !(alloc->malloc_fn == NULL && alloc->realloc_fn == NULL &&
+                           alloc->free_fn == NULL) &&
+        (alloc->malloc_fn == NULL || alloc->realloc_fn == NULL || alloc->free_fn == NULL))
+        return PINCURL_INVALID_ARGUMENT; /* part of an allocator */
+    if (alloc == NULL || alloc->malloc_fn == NULL)
+        memset(&o->alloc, 0, sizeof(o->alloc));
+    else
+        o->alloc = *alloc;
+    return PINCURL_OK;
+}

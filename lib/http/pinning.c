@@ -153,7 +153,7 @@ static void on_verdict(pc_tls_conn *conn, const pincurl_verdict *verdict,
                      : s->detail;
     pc_client_emit(s->client, &ev);
     if (path_len > 0 && verdict->pinned)
-        pc_monitor_observe(s->client, &ev, (int64_t)time(NULL));
+        pc_monitor_observe(s->client, &ev, pc_client_now(s->client));
     /* on disk before the request returns */
     pc_reports_submit(s->client, s->policy, &ev);
 }
@@ -274,7 +274,7 @@ static int reverify(pc_pin_state *s, void *ssl)
         return 0;
     }
     st = pincurl_evaluate(s->policy, s->host, s->port, entry->certs, entry->count, served,
-                          served_len, (int64_t)time(NULL), &verdict);
+                          served_len, pc_client_now(s->client), &verdict);
     if (st != PINCURL_OK)
         verdict.decision = PINCURL_DECISION_BLOCK;
     allow = st == PINCURL_OK && verdict.decision == PINCURL_DECISION_ALLOW;
@@ -356,7 +356,10 @@ static int prereq_hook(void *clientp, char *primary_ip, char *local_ip, int prim
         s->retire = 1;
         return CURL_PREREQFUNC_ABORT;
     }
-    if (s->client->backend->has_allow_record(info->internals, s->client->id, s->generation,
+    /* With the client's own clock the handshake's decision (system time) is not enough:
+     * decide again below with that clock (pincurl_options_set_clock). */
+    if (s->client->opts.clock_fn == NULL &&
+        s->client->backend->has_allow_record(info->internals, s->client->id, s->generation,
                                              s->host, s->port)) {
         pass(s);
         return CURL_PREREQFUNC_OK;

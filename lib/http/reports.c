@@ -11,11 +11,77 @@
  */
 #include "http/http.h"
 
+#ifndef PINCURL_FIRMWARE
 #include "report/report.h"
+#endif
 
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#ifdef PINCURL_FIRMWARE
+/*
+ * The firmware profile (docs/embedded.md) has no spool, no delivery thread and no file
+ * system: a report that is due is not written or sent. The event callback receives
+ * REPORT_QUEUED with status UNSUPPORTED and the VALIDATION event's host, port and verdict,
+ * which carry everything a report would; the application forwards it as it sees fit.
+ * A spool directory set in the options is ignored.
+ */
+pincurl_status pc_reports_open(pincurl_client *c)
+{
+    (void)c;
+    return PINCURL_OK;
+}
+
+void pc_reports_close(pincurl_client *c)
+{
+    (void)c;
+}
+
+int pc_report_due(const pincurl_verdict *v)
+{
+    if (v == NULL || !v->pinned)
+        return 0;
+    return v->result != PINCURL_RESULT_SUCCESS || v->expiry == PINCURL_EXPIRY_EXPIRED;
+}
+
+void pc_reports_submit(pincurl_client *c, const pincurl_policy *policy,
+                       const pincurl_event *validation)
+{
+    pincurl_event ev;
+
+    if (!pc_report_due(validation->verdict) || policy == NULL ||
+        pincurl_policy_report_uri_count(policy) == 0)
+        return;
+    ev = *validation;
+    ev.kind = PINCURL_EVENT_REPORT_QUEUED;
+    ev.status = PINCURL_UNSUPPORTED;
+    ev.duration_us = 0;
+    ev.message = "firmware build: reports go to the event callback only (this event and the "
+                 "VALIDATION event before it); no report was written or sent";
+    pc_client_emit(c, &ev);
+}
+
+uint64_t pincurl_client_reports_dropped(const pincurl_client *c)
+{
+    (void)c;
+    return 0;
+}
+
+uint64_t pincurl_client_reports_suppressed(const pincurl_client *c)
+{
+    (void)c;
+    return 0;
+}
+
+pincurl_status pincurl_client_flush_reports(pincurl_client *c, long timeout_ms)
+{
+    if (c == NULL || timeout_ms < 0)
+        return PINCURL_INVALID_ARGUMENT;
+    return PINCURL_OK;
+}
+
+#else /* the full build: the durable spool of lib/report */
 
 static int report_post(void *ctx, const char *uri, const char *body, size_t len,
                        long connect_timeout_ms, long timeout_ms, const atomic_int *cancel,
@@ -176,7 +242,7 @@ void pc_reports_submit(pincurl_client *c, const pincurl_policy *policy,
     in.known_pin_count = n_pins;
     in.result = v->result;
     in.expires = v->expires;
-    in.now = (int64_t)time(NULL);
+    in.now = pc_client_now(c);
     in.uris = uris;
     in.uri_count = n_uris;
     /* The spool raises REPORT_QUEUED with the outcome (or nothing for a duplicate). */
@@ -202,3 +268,5 @@ pincurl_status pincurl_client_flush_reports(pincurl_client *c, long timeout_ms)
         return PINCURL_OK;
     return pc_spool_flush(c->spool, timeout_ms);
 }
+
+#endif /* PINCURL_FIRMWARE */

@@ -7,12 +7,15 @@
 #include "cli_update.h"
 #endif
 
+int cli_policy_compile_main(int argc, char **argv); /* policy_compile.c */
+
 static const char HELP[] =
     "Usage: pincurl [options] URL            a pinned HTTPS request (curl's options)\n"
     "       pincurl pin HOST[:PORT] | --cert FILE | --key FILE | --csr FILE\n"
     "       pincurl policy check FILE [--live [--port N]]\n"
     "       pincurl policy import --from trustkit|android FILE\n"
     "       pincurl policy export --to trustkit|android [--json] FILE\n"
+    "       pincurl policy compile FILE [-o OUT.c] [--name SYMBOL]   (C source for firmware)\n"
     "       pincurl policy keygen|sign|verify|show ...   (signed policy updates)\n"
     "\n"
     "Request options (as curl; short options group: -fsSL; -k is refused):\n"
@@ -73,6 +76,8 @@ static int policy_main(int argc, char **argv)
         return cli_policy_import_main(argc - 1, argv + 1);
     if (strcmp(sub, "export") == 0)
         return cli_policy_export_main(argc - 1, argv + 1);
+    if (strcmp(sub, "compile") == 0)
+        return cli_policy_compile_main(argc - 1, argv + 1);
     if (strcmp(sub, "keygen") == 0 || strcmp(sub, "sign") == 0 || strcmp(sub, "verify") == 0 ||
         strcmp(sub, "show") == 0) {
 #ifdef PINCURL_CLI_HAVE_UPDATE
