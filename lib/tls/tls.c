@@ -11,7 +11,6 @@
 #include <time.h>
 
 #ifdef PINCURL_HAVE_OPENSSL
-extern const pc_tls_backend pc_tls_openssl;
 #define PC_TLS_STR_(x) #x
 #define PC_TLS_STR(x) PC_TLS_STR_(x)
 /* PINCURL_HAVE_OPENSSL is the major version of the OpenSSL pincurl is built against; a

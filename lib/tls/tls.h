@@ -118,6 +118,10 @@ typedef struct pc_tls_backend {
 } pc_tls_backend;
 
 extern const pc_tls_backend pc_tls_wolfssl;
+#ifdef PINCURL_HAVE_OPENSSL
+/* For the distribution's libcurl on OpenSSL (the system build). */
+extern const pc_tls_backend pc_tls_openssl;
+#endif
 /* For a libcurl on any other TLS library: no hook, leaf pins via CURLOPT_PINNEDPUBLICKEY. */
 extern const pc_tls_backend pc_tls_leaf_only;
 

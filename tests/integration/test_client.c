@@ -184,7 +184,10 @@ Test(client, pinned_get_succeeds_with_path_verdict)
     const pincurl_verdict *v;
     pincurl_pin inter = pki_pin("inter"), root = pki_pin("root"), leaf = pki_pin("leaf-ec");
 
-    cr_assert_str_eq(pincurl_client_tls_backend(c), "wolfssl");
+    /* the backend for the libcurl in use: wolfSSL's, or OpenSSL's for the system build */
+    cr_assert(strcmp(pincurl_client_tls_backend(c), "wolfssl") == 0 ||
+                  strcmp(pincurl_client_tls_backend(c), "openssl") == 0,
+              "%s", pincurl_client_tls_backend(c));
     snprintf(url, sizeof(url), "https://localhost:%d/", s.port);
     cr_assert_eq(get(c, url, &resp), PINCURL_OK, "%s", pincurl_response_detail(resp));
     cr_assert_eq(pincurl_response_status(resp), PINCURL_OK);
@@ -431,8 +434,13 @@ Test(client, untrusted_and_wrong_host_certificates)
 
     snprintf(url, sizeof(url), "https://localhost:%d/", rogue.port);
     cr_assert_eq(get(c, url, &resp), PINCURL_CERT_INVALID, "%s", pincurl_response_detail(resp));
-    cr_assert(strstr(pincurl_response_detail(resp), "wolfssl error") != NULL, "%s",
-              pincurl_response_detail(resp));
+    {
+        /* the detail names the TLS library's own error */
+        char want[64];
+        snprintf(want, sizeof(want), "%s error", pincurl_client_tls_backend(c));
+        cr_assert(strstr(pincurl_response_detail(resp), want) != NULL, "%s",
+                  pincurl_response_detail(resp));
+    }
     cr_assert_eq(ev.count, 1);
     cr_assert_eq(ev.result, PINCURL_RESULT_INVALID_CHAIN);
     cr_assert_eq(ev.decision, PINCURL_DECISION_BLOCK);
@@ -441,8 +449,11 @@ Test(client, untrusted_and_wrong_host_certificates)
     snprintf(url, sizeof(url), "https://localhost:%d/", other.port);
     cr_assert_eq(get(c, url, &resp), PINCURL_HOST_MISMATCH, "%s",
                  pincurl_response_detail(resp));
-    cr_assert(strstr(pincurl_response_detail(resp), "-322") != NULL, "%s",
-              pincurl_response_detail(resp));
+    /* wolfSSL's DOMAIN_NAME_MISMATCH, or OpenSSL's X509_V_ERR_HOSTNAME_MISMATCH */
+    cr_assert(strstr(pincurl_response_detail(resp),
+                     strcmp(pincurl_client_tls_backend(c), "wolfssl") == 0 ? "-322"
+                                                                            : "error 62") != NULL,
+              "%s", pincurl_response_detail(resp));
     pincurl_response_free(resp);
 
     cr_assert(pt_server_wait_closed(&rogue, 5000));
@@ -903,7 +914,10 @@ Test(client, attach_pins_a_raw_handle)
     /* A fresh connection under the mismatching client: refused in the handshake. */
     curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
     rc = curl_easy_perform(e);
-    cr_assert_eq(rc, CURLE_SSL_CONNECT_ERROR, "%d", (int)rc);
+    /* curl reports a refusing verify callback as 35 on wolfSSL, as 60 on OpenSSL; pincurl
+     * says PIN_MISMATCH on both */
+    cr_assert(rc == CURLE_SSL_CONNECT_ERROR || rc == CURLE_PEER_FAILED_VERIFICATION, "%d",
+              (int)rc);
     cr_assert_eq(pincurl_attachment_status(a, (int)rc), PINCURL_PIN_MISMATCH);
     cr_assert(strstr(pincurl_attachment_detail(a), "Certificate pinning failure!") != NULL);
     /* a later unrelated failure is not confused with it */

@@ -92,7 +92,36 @@ Test(tls_cache, record_tokens_bind_owner_generation_host_and_port)
 #include <curl/curl.h> /* CURLSSLBACKEND_* */
 
 #ifdef PINCURL_HAVE_OPENSSL
-extern const pc_tls_backend pc_tls_openssl;
+#include <dlfcn.h>
+
+/* libwolfssl defines these OpenSSL names too (unversioned); in a process with both, each
+ * must resolve to OpenSSL's definition (docs/backends.md). */
+static void openssl_names_resolve_to_libssl(void)
+{
+    static const char *const names[] = {
+        "SSL_COMP_get_compression_methods", "SSL_CTX_set_tmp_dh_callback",
+        "SSL_SESSION_get0_id_context",      "SSL_SESSION_set1_id",
+        "SSL_SESSION_set1_id_context",      "ERR_load_SSL_strings",
+    };
+    void *global = dlopen(NULL, RTLD_LAZY);
+    void *libssl = dlopen("libssl.so.3", RTLD_LAZY);
+    void *libwolfssl = dlopen("libwolfssl.so.35", RTLD_LAZY);
+
+    cr_assert_not_null(global);
+    cr_assert_not_null(libssl);
+    cr_assert_not_null(libwolfssl);
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        void *first = dlsym(global, names[i]);
+        void *ossl = dlsym(libssl, names[i]);
+        cr_assert_not_null(ossl, "%s", names[i]);
+        /* the clash is real: wolfSSL has its own definition */
+        cr_assert_neq(dlsym(libwolfssl, names[i]), ossl, "%s", names[i]);
+        cr_assert_eq(first, ossl, "%s binds to wolfSSL's definition", names[i]);
+    }
+    dlclose(libwolfssl);
+    dlclose(libssl);
+    dlclose(global);
+}
 #endif
 
 Test(tls_cache, backend_selection)
@@ -111,6 +140,7 @@ Test(tls_cache, backend_selection)
     /* another major version is another library */
     cr_assert_null(pc_tls_select("OpenSSL/1.1.1w"));
     cr_assert_null(pc_tls_select("OpenSSL/30.0.0"));
+    openssl_names_resolve_to_libssl();
 #else
     cr_assert_null(pc_tls_select("OpenSSL/3.0.11"));
 #endif

@@ -1,0 +1,460 @@
+/*
+ * The OpenSSL backend (the distribution's libcurl).
+ *
+ * curl's OpenSSL backend creates one SSL_CTX per connection, sets its verify mode and hands
+ * it to CURLOPT_SSL_CTX_FUNCTION before it creates the SSL object. install() replaces the
+ * certificate verification step of that context (SSL_CTX_set_cert_verify_callback): the
+ * callback runs X509_verify_cert() itself, so it sees the end of verification, after every
+ * check OpenSSL makes (chain, expiry, name constraints, policies). Only then does it take
+ * the chain OpenSSL built and verified (X509_STORE_CTX_get0_chain: leaf up to the trust
+ * anchor, which need not have been sent) and the chain the server sent
+ * (X509_STORE_CTX_get0_untrusted), hand both to pincurl_evaluate() and return
+ * "verified && ALLOW". The sent chain is never pinned against, so a chain padded with
+ * genuine certificates cannot pass.
+ *
+ * curl checks the host name only after the handshake (Curl_ossl_verifyhost). For a host the
+ * policy names, the callback checks it first (X509_check_host, X509_check_ip_asc): a leaf
+ * that is not valid for the host is refused as a host mismatch and never given an ALLOW.
+ *
+ * An ALLOW is recorded on the SSL object as ex data: a token derived from the deciding
+ * client, its policy generation, the host and the port. It holds no memory, and every
+ * verification clears it first, so a record can neither leak nor outlive its connection.
+ */
+#include "tls/tls.h"
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
+
+#include <curl/curl.h>
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Longest certificate accepted, and most certificates a served chain may hold. */
+#define OS_MAX_CERT_BYTES (64u * 1024u)
+#define OS_MAX_SENT 32u
+
+/* cert_error when verification failed without saying why. */
+#define OS_ERR_UNKNOWN (-1)
+
+static pthread_once_t os_once = PTHREAD_ONCE_INIT;
+static int os_record_index = -1; /* the ALLOW token */
+static int os_peer_index = -1;   /* os_peer_der: DER of the sent chain, for peer_chain() */
+
+/* The sent chain of an SSL object as DER, owned by the SSL object (freed with it). The
+ * certificates are referenced so that a changed chain is recognised by identity. */
+typedef struct os_peer_der {
+    size_t count;
+    X509 *certs[OS_MAX_SENT];
+    unsigned char *der[OS_MAX_SENT];
+    pincurl_cert_ref refs[OS_MAX_SENT];
+} os_peer_der;
+
+static void os_peer_der_free(os_peer_der *pd)
+{
+    if (pd == NULL)
+        return;
+    for (size_t i = 0; i < pd->count; i++) {
+        OPENSSL_free(pd->der[i]);
+        X509_free(pd->certs[i]);
+    }
+    free(pd);
+}
+
+static void os_peer_ex_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
+                            void *argp)
+{
+    (void)parent;
+    (void)ad;
+    (void)idx;
+    (void)argl;
+    (void)argp;
+    os_peer_der_free(ptr);
+}
+
+static void os_init_once(void)
+{
+    os_record_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+    os_peer_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, os_peer_ex_free);
+}
+
+static int os_global_init(void)
+{
+    pthread_once(&os_once, os_init_once);
+    return os_record_index >= 0 && os_peer_index >= 0 ? 0 : -1;
+}
+
+/* cert_error holds X509_V_ERR_* codes (positive), or OS_ERR_UNKNOWN. */
+static const char *os_error_text(int err)
+{
+    if (err == 0)
+        return "no error";
+    if (err > 0)
+        return X509_verify_cert_error_string(err);
+    return "certificate verification failed";
+}
+
+/* DER copies of a list of certificates, leaf first. */
+typedef struct os_der_list {
+    pincurl_cert_ref refs[OS_MAX_SENT];
+    unsigned char *der[OS_MAX_SENT];
+    size_t count;
+} os_der_list;
+
+static void os_der_list_free(os_der_list *l)
+{
+    for (size_t i = 0; i < l->count; i++)
+        OPENSSL_free(l->der[i]);
+    l->count = 0;
+}
+
+/* Appends x's DER encoding. 0 on success, -1 on OOM, an encoding failure or a limit. */
+static int os_der_list_add(os_der_list *l, size_t limit, X509 *x)
+{
+    unsigned char *der = NULL;
+    int len;
+
+    if (x == NULL || l->count >= limit || l->count >= OS_MAX_SENT)
+        return -1;
+    len = i2d_X509(x, &der);
+    if (len <= 0 || der == NULL || (unsigned)len > OS_MAX_CERT_BYTES) {
+        OPENSSL_free(der);
+        return -1;
+    }
+    l->der[l->count] = der;
+    l->refs[l->count].der = der;
+    l->refs[l->count].len = (size_t)len;
+    l->count++;
+    return 0;
+}
+
+/* The chain the server sent, leaf first. ssl_verify_cert_chain() passes the whole peer
+ * chain as the untrusted set, leaf included; the leaf is added in front only if missing. */
+static int os_collect_served(X509_STORE_CTX *store, os_der_list *out)
+{
+    X509 *leaf = X509_STORE_CTX_get0_cert(store);
+    STACK_OF(X509) *sent = X509_STORE_CTX_get0_untrusted(store);
+    int n = sent != NULL ? sk_X509_num(sent) : 0;
+    int first = 0;
+
+    out->count = 0;
+    if (leaf == NULL)
+        return -1;
+    if (n > 0 && X509_cmp(sk_X509_value(sent, 0), leaf) == 0) {
+        if (os_der_list_add(out, OS_MAX_SENT, sk_X509_value(sent, 0)) != 0)
+            return -1;
+        first = 1;
+    } else if (os_der_list_add(out, OS_MAX_SENT, leaf) != 0) {
+        return -1;
+    }
+    for (int i = first; i < n; i++) {
+        if (os_der_list_add(out, OS_MAX_SENT, sk_X509_value(sent, i)) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* The chain OpenSSL verified, leaf first, ending at the trust anchor. */
+static int os_collect_path(X509_STORE_CTX *store, os_der_list *out)
+{
+    STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(store);
+    int n = chain != NULL ? sk_X509_num(chain) : 0;
+
+    out->count = 0;
+    if (n <= 0 || (size_t)n > PINCURL_MAX_PATH)
+        return -1;
+    for (int i = 0; i < n; i++) {
+        if (os_der_list_add(out, PINCURL_MAX_PATH, sk_X509_value(chain, i)) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* 1 if the leaf is valid for the (normalised) host, as curl's later check requires. */
+static int os_host_matches(X509 *leaf, const char *host)
+{
+    if (leaf == NULL || host == NULL || host[0] == '\0')
+        return 0;
+    if (pincurl_host_is_ip(host))
+        return X509_check_ip_asc(leaf, host, 0) == 1;
+    return X509_check_host(leaf, host, strlen(host), X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS,
+                           NULL) == 1;
+}
+
+/* A certificate check failed with err: record it (the first one per connection) and, for a
+ * named host, report the evaluation of "no validated path" (INVALID_CHAIN) once. */
+static void os_record_error(pc_tls_conn *conn, X509_STORE_CTX *store, int err)
+{
+    int first = conn->cert_error == 0;
+    os_der_list served;
+
+    if (first)
+        conn->cert_error = err != X509_V_OK ? err : OS_ERR_UNKNOWN;
+    if (conn->refusal == PINCURL_OK)
+        conn->refusal = err == X509_V_ERR_HOSTNAME_MISMATCH || err == X509_V_ERR_IP_ADDRESS_MISMATCH
+                            ? PINCURL_HOST_MISMATCH
+                            : PINCURL_CERT_INVALID;
+    if (!first || conn->mode != PC_TLS_MODE_EVALUATE || conn->policy == NULL ||
+        conn->host[0] == '\0')
+        return;
+    /* A served chain that cannot be copied is reported as empty: the verdict is a refusal
+     * either way. */
+    if (os_collect_served(store, &served) != 0)
+        os_der_list_free(&served);
+    (void)pincurl_evaluate(conn->policy, conn->host, conn->port, NULL, 0, served.refs,
+                           served.count, (int64_t)time(NULL), &conn->verdict);
+    conn->verdict.decision = PINCURL_DECISION_BLOCK;
+    conn->evaluated = 1;
+    if (conn->on_verdict != NULL)
+        conn->on_verdict(conn, &conn->verdict, NULL, 0, served.refs, served.count);
+    os_der_list_free(&served);
+}
+
+/* Refuses the handshake without a certificate error of OpenSSL's: the alert and curl's
+ * message say the application refused it. */
+static int os_refuse(X509_STORE_CTX *store, pc_tls_conn *conn, pincurl_status why)
+{
+    if (conn != NULL && conn->refusal == PINCURL_OK)
+        conn->refusal = why;
+    X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
+    return 0;
+}
+
+static int os_same_path(const pc_path_entry *cached, const os_der_list *path)
+{
+    if (cached == NULL || cached->count != path->count)
+        return 0;
+    for (size_t i = 0; i < path->count; i++) {
+        if (cached->certs[i].len != path->refs[i].len ||
+            memcmp(cached->certs[i].der, path->refs[i].der, path->refs[i].len) != 0)
+            return 0;
+    }
+    return 1;
+}
+
+/* A named host whose chain verified: path, evaluation, record. 1 to continue. */
+static int os_decide(pc_tls_conn *conn, X509_STORE_CTX *store, SSL *ssl)
+{
+    os_der_list path, served;
+    pincurl_verdict verdict;
+    pincurl_status st;
+    unsigned char key[32];
+    int allow;
+    uint64_t started = pc_tls_now_us();
+
+    path.count = 0;
+    served.count = 0;
+    if (os_collect_path(store, &path) != 0 || os_collect_served(store, &served) != 0) {
+        os_der_list_free(&path);
+        os_der_list_free(&served);
+        return os_refuse(store, conn, PINCURL_PIN_CHECK_FAILED);
+    }
+    /* OpenSSL builds the path on every handshake and that path is the one evaluated. The
+     * cache remembers it under the sent chain, for re-deciding a resumed session (whose
+     * handshake verifies nothing); it is refreshed when the path differs. */
+    if (conn->cache != NULL && pc_path_cache_key(served.refs, served.count, key) == 0) {
+        const pc_path_entry *cached = pc_path_cache_get(conn->cache, key);
+        if (!os_same_path(cached, &path))
+            (void)pc_path_cache_put(conn->cache, key, path.refs, path.count);
+        pc_path_cache_release(conn->cache, cached);
+    }
+    st = pincurl_evaluate(conn->policy, conn->host, conn->port, path.refs, path.count,
+                          served.refs, served.count, (int64_t)time(NULL), &verdict);
+    if (st != PINCURL_OK)
+        verdict.decision = PINCURL_DECISION_BLOCK;
+    conn->verdict = verdict;
+    conn->evaluated = 1;
+    conn->duration_us = pc_tls_now_us() - started;
+    allow = st == PINCURL_OK && verdict.decision == PINCURL_DECISION_ALLOW;
+
+    if (conn->on_verdict != NULL)
+        conn->on_verdict(conn, &verdict, path.refs, path.count, served.refs, served.count);
+    os_der_list_free(&path);
+    os_der_list_free(&served);
+
+    if (allow) {
+        uint64_t token =
+            pc_tls_record_token(conn->owner, conn->generation, conn->host, conn->port);
+        if (token == 0 || SSL_set_ex_data(ssl, os_record_index, (void *)(uintptr_t)token) != 1)
+            return os_refuse(store, conn, PINCURL_PIN_CHECK_FAILED);
+        return 1;
+    }
+    if (st != PINCURL_OK)
+        return os_refuse(store, conn, PINCURL_PIN_CHECK_FAILED);
+    if (verdict.result == PINCURL_RESULT_POLICY_EXPIRED)
+        return os_refuse(store, conn, PINCURL_POLICY_EXPIRED);
+    if (verdict.result == PINCURL_RESULT_PIN_MISMATCH)
+        return os_refuse(store, conn, PINCURL_PIN_MISMATCH);
+    return os_refuse(store, conn, PINCURL_PIN_CHECK_FAILED);
+}
+
+/* SSL_CTX_set_cert_verify_callback: replaces OpenSSL's call to X509_verify_cert(). */
+static int os_verify(X509_STORE_CTX *store, void *arg)
+{
+    pc_tls_conn *conn = arg;
+    SSL *ssl;
+    int ok, err;
+
+    if (store == NULL)
+        return 0;
+    if (conn == NULL)
+        return os_refuse(store, NULL, PINCURL_PIN_CHECK_FAILED); /* nothing can be decided */
+    ssl = X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx());
+    if (ssl == NULL || os_record_index < 0)
+        return os_refuse(store, conn, PINCURL_PIN_CHECK_FAILED);
+    /* Whatever an earlier handshake on this object recorded is over. */
+    if (SSL_set_ex_data(ssl, os_record_index, NULL) != 1)
+        return os_refuse(store, conn, PINCURL_PIN_CHECK_FAILED);
+
+    ok = X509_verify_cert(store);
+    err = X509_STORE_CTX_get_error(store);
+
+    if (conn->mode == PC_TLS_MODE_OBSERVE) {
+        /* Ordinary validation: OpenSSL's result is returned unchanged. What would fail
+         * curl's later host check is recorded, so the failure reads as a host mismatch. */
+        if (ok <= 0 || err != X509_V_OK)
+            os_record_error(conn, store, err);
+        else if (!os_host_matches(X509_STORE_CTX_get0_cert(store), conn->host))
+            os_record_error(conn, store, pincurl_host_is_ip(conn->host)
+                                             ? X509_V_ERR_IP_ADDRESS_MISMATCH
+                                             : X509_V_ERR_HOSTNAME_MISMATCH);
+        return ok;
+    }
+
+    /* A named host. An error a verify callback chose to ignore still refuses: pins need a
+     * validated path. */
+    if (ok <= 0 || err != X509_V_OK) {
+        os_record_error(conn, store, err);
+        if (err == X509_V_OK)
+            X509_STORE_CTX_set_error(store, X509_V_ERR_UNSPECIFIED);
+        return 0;
+    }
+    if (conn->policy == NULL || conn->host[0] == '\0')
+        return os_refuse(store, conn, PINCURL_PIN_CHECK_FAILED);
+    if (!os_host_matches(X509_STORE_CTX_get0_cert(store), conn->host)) {
+        err = pincurl_host_is_ip(conn->host) ? X509_V_ERR_IP_ADDRESS_MISMATCH
+                                             : X509_V_ERR_HOSTNAME_MISMATCH;
+        X509_STORE_CTX_set_error(store, err);
+        os_record_error(conn, store, err);
+        return 0;
+    }
+    return os_decide(conn, store, ssl);
+}
+
+static pincurl_status os_install(void *ssl_ctx, pc_tls_conn *conn)
+{
+    SSL_CTX *ctx = ssl_ctx;
+    int mode;
+
+    if (ctx == NULL || conn == NULL || os_global_init() != 0)
+        return PINCURL_INTERNAL;
+    mode = SSL_CTX_get_verify_mode(ctx);
+    if (conn->mode == PC_TLS_MODE_OBSERVE) {
+        /* Ordinary validation as configured; only watch for errors when it is on. */
+        if (!(mode & SSL_VERIFY_PEER))
+            return PINCURL_OK;
+    } else {
+        /* A named host is always validated: pins need a validated path. A verify
+         * callback already set stays (it can only add refusals, see os_verify). */
+        SSL_CTX_set_verify(ctx, mode | SSL_VERIFY_PEER, SSL_CTX_get_verify_callback(ctx));
+    }
+    SSL_CTX_set_cert_verify_callback(ctx, os_verify, conn);
+    return PINCURL_OK;
+}
+
+static int os_has_allow_record(void *ssl, uint64_t owner, uint64_t generation,
+                               const char *host, unsigned port)
+{
+    uint64_t token;
+    void *rec;
+
+    if (ssl == NULL || host == NULL || os_global_init() != 0)
+        return 0;
+    rec = SSL_get_ex_data((const SSL *)ssl, os_record_index);
+    if (rec == NULL)
+        return 0;
+    token = pc_tls_record_token(owner, generation, host, port);
+    return token != 0 && (uintptr_t)rec == (uintptr_t)token;
+}
+
+/* SSL_get_peer_cert_chain() holds the leaf first on a client, also when the session was
+ * resumed (it then comes from the session). The DER stays on the SSL object until it is
+ * freed, or until its chain changes (a renegotiation). */
+static size_t os_peer_chain(void *ssl_ptr, pincurl_cert_ref *out, size_t max)
+{
+    SSL *ssl = ssl_ptr;
+    STACK_OF(X509) *chain;
+    os_peer_der *pd;
+    int n;
+
+    if (ssl == NULL || out == NULL || os_global_init() != 0)
+        return 0;
+    chain = SSL_get_peer_cert_chain(ssl);
+    n = chain != NULL ? sk_X509_num(chain) : 0;
+    if (n <= 0 || (size_t)n > max || (size_t)n > OS_MAX_SENT)
+        return 0;
+    pd = SSL_get_ex_data(ssl, os_peer_index);
+    if (pd != NULL) {
+        int same = pd->count == (size_t)n;
+        for (int i = 0; same && i < n; i++)
+            same = pd->certs[i] == sk_X509_value(chain, i);
+        if (!same) {
+            if (SSL_set_ex_data(ssl, os_peer_index, NULL) != 1)
+                return 0;
+            os_peer_der_free(pd);
+            pd = NULL;
+        }
+    }
+    if (pd == NULL) {
+        pd = calloc(1, sizeof(*pd));
+        if (pd == NULL)
+            return 0;
+        for (int i = 0; i < n; i++) {
+            X509 *x = sk_X509_value(chain, i);
+            unsigned char *der = NULL;
+            int len = x != NULL ? i2d_X509(x, &der) : 0;
+            if (len <= 0 || der == NULL || (unsigned)len > OS_MAX_CERT_BYTES ||
+                X509_up_ref(x) != 1) {
+                OPENSSL_free(der);
+                os_peer_der_free(pd);
+                return 0;
+            }
+            pd->certs[i] = x;
+            pd->der[i] = der;
+            pd->refs[i].der = der;
+            pd->refs[i].len = (size_t)len;
+            pd->count++;
+        }
+        if (SSL_set_ex_data(ssl, os_peer_index, pd) != 1) {
+            os_peer_der_free(pd);
+            return 0;
+        }
+    }
+    memcpy(out, pd->refs, pd->count * sizeof(out[0]));
+    return pd->count;
+}
+
+static int os_set_allow_record(void *ssl, uint64_t token)
+{
+    if (ssl == NULL || token == 0 || os_global_init() != 0)
+        return -1;
+    return SSL_set_ex_data((SSL *)ssl, os_record_index, (void *)(uintptr_t)token) == 1 ? 0
+                                                                                       : -1;
+}
+
+const pc_tls_backend pc_tls_openssl = {
+    "openssl",
+    PC_TLS_CAP_PATH | PC_TLS_CAP_SERVED,
+    CURLSSLBACKEND_OPENSSL,
+    os_global_init,
+    os_install,
+    os_has_allow_record,
+    os_error_text,
+    os_peer_chain,
+    os_set_allow_record,
+};
