@@ -66,7 +66,7 @@ static const char HELP[] =
 static int policy_main(int argc, char **argv)
 {
     if (argc < 2) {
-        cli_error("policy: expected check, import, export, keygen, sign, verify or show");
+        cli_error("policy: expected check, import, export, compile, keygen, sign, verify or show");
         return CLI_USAGE;
     }
     const char *sub = argv[1];
