@@ -16,13 +16,15 @@
 #   bash tools/test.sh --tsan       ThreadSanitizer on the concurrency tests (tools/tsan.sh)
 #   bash tools/test.sh --firmware   the firmware profile and the core on 32-bit ARM under
 #                                   qemu-user (tools/firmware.sh)
+#   bash tools/test.sh --valgrind   the unit and integration suites under valgrind memcheck
+#                                   (tools/valgrind.sh)
 #   extra arguments after -- go to ctest (e.g. --release -- -R unit)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 variant=all
 case "${1:-}" in
-  --release|--system|--sanitize|--gnutls|--tsan|--firmware) variant=${1#--}; shift ;;
+  --release|--system|--sanitize|--gnutls|--tsan|--firmware|--valgrind) variant=${1#--}; shift ;;
   --|"") ;;
   *) echo "test.sh: unknown option $1 (see the header of tools/test.sh)" >&2; exit 2 ;;
 esac
@@ -35,7 +37,7 @@ fi
 
 if [ "$variant" = all ]; then
   start=$(date +%s)
-  for v in release system sanitize gnutls tsan firmware; do
+  for v in release system sanitize gnutls tsan valgrind firmware; do
     echo "== tools/test.sh --$v ($(( $(date +%s) - start )) s so far)"
     bash tools/test.sh "--$v" -- "$@"
   done
@@ -45,6 +47,7 @@ fi
 
 case "$variant" in
   tsan) exec bash tools/tsan.sh ;;
+  valgrind) exec bash tools/valgrind.sh ;;
   firmware) exec bash tools/firmware.sh ;;
 esac
 
@@ -64,6 +67,7 @@ cmake -S . -B "$dir" -DPINCURL_CURL_PREFIX="$curl_prefix" "${extra[@]}" >/dev/nu
 cmake --build "$dir" -j"$jobs"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/lsan.supp:print_suppressions=0}
 log="$dir/test-output.log"
 set +e
 ctest --test-dir "$dir" --output-on-failure -j"$jobs" "${select[@]}" "$@" 2>&1 | tee "$log"

@@ -182,9 +182,10 @@ PINCURL_API size_t pincurl_domain_pin_count(const pincurl_domain *d);
 PINCURL_API const pincurl_pin *pincurl_domain_pin(const pincurl_domain *d, size_t i);
 
 /* The domain entry that governs host (any form pincurl_host_normalize accepts): the exact
- * entry first, else the most specific include_subdomains parent on a label boundary. An
- * EXCLUDE entry is returned as such (its flags say so). NULL when none applies or the host
- * is not valid. */
+ * entry first, else the most specific parent on a label boundary that is either an
+ * include_subdomains entry or an EXCLUDE entry (an exclusion covers the names below it
+ * too). An EXCLUDE entry is returned as such (its flags say so). NULL when none applies
+ * or the host is not valid. */
 PINCURL_API const pincurl_domain *pincurl_policy_lookup(const pincurl_policy *policy,
                                                         const char *host, size_t len);
 

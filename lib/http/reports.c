@@ -127,6 +127,12 @@ static void report_event(void *ctx, pincurl_event_kind kind, pincurl_status stat
     pc_client_emit(c, &ev);
 }
 
+static void report_thread_exit(void *ctx)
+{
+    (void)ctx;
+    pc_tls_thread_end();
+}
+
 pincurl_status pc_reports_open(pincurl_client *c)
 {
     pincurl_options o;
@@ -160,6 +166,7 @@ pincurl_status pc_reports_open(pincurl_client *c)
     cfg.post = report_post;
     cfg.event = report_event;
     cfg.ctx = c;
+    cfg.thread_exit = report_thread_exit;
     st = pc_spool_open(&cfg, &c->spool);
     if (st != PINCURL_OK) {
         pincurl_client_free(c->reporter);

@@ -118,6 +118,9 @@ typedef struct pc_spool_config {
     pc_report_post_fn post;
     pc_report_event_fn event;
     void *ctx;
+    /* Called on the sender thread just before it ends (may be NULL): the layer above
+     * frees what its libraries keep per thread there. */
+    void (*thread_exit)(void *ctx);
 } pc_spool_config;
 
 typedef struct pc_spool pc_spool;

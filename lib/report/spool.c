@@ -1124,6 +1124,8 @@ static void *sender_main(void *arg)
         pthread_mutex_lock(&s->mu);
     }
     pthread_mutex_unlock(&s->mu);
+    if (s->cfg.thread_exit != NULL)
+        s->cfg.thread_exit(s->cfg.ctx);
     return NULL;
 }
 

@@ -4,6 +4,7 @@
 
 #include <wolfssl/options.h>
 #include <wolfssl/wolfcrypt/sha256.h>
+#include <wolfssl/wolfcrypt/ecc.h>
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -69,6 +70,14 @@ void pc_tls_conn_release(pc_tls_conn *conn)
 {
     if (conn != NULL)
         conn_free_scratch(conn);
+}
+
+void pc_tls_thread_end(void)
+{
+#ifdef FP_ECC
+    /* the cache is per thread and is not freed when the thread exits */
+    wc_ecc_fp_free();
+#endif
 }
 
 uint64_t pc_tls_now_us(void)

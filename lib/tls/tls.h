@@ -133,6 +133,10 @@ const pc_tls_backend *pc_tls_select(const char *ssl_version);
  * backends. */
 uint64_t pc_tls_record_token(uint64_t owner, uint64_t generation, const char *host,
                              unsigned port);
+/* Frees what the TLS library keeps per thread (wolfCrypt's ECC fixed-point cache): for
+ * threads pincurl starts, just before they end. Idempotent. */
+void pc_tls_thread_end(void);
+
 /* Microseconds on a monotonic clock. */
 uint64_t pc_tls_now_us(void);
 

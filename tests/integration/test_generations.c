@@ -356,6 +356,7 @@ static void *swap_worker(void *arg)
         }
         pincurl_response_free(resp);
     }
+    pt_thread_end();
     return NULL;
 }
 

@@ -581,6 +581,7 @@ static void *work(void *arg)
             pincurl_request_free(r);
         }
     }
+    pt_thread_end();
     return NULL;
 }
 

@@ -2,6 +2,9 @@
 
 #include "pincurl/core.h"
 
+#include <wolfssl/options.h>
+#include <wolfssl/wolfcrypt/ecc.h>
+
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -165,4 +168,11 @@ pincurl_policy *pt_policy_exact(const char *host, const char *pin1, const char *
     cr_assert_eq(pincurl_policy_builder_finish(b, &p, NULL), PINCURL_OK);
     pincurl_policy_builder_free(b);
     return p;
+}
+
+void pt_thread_end(void)
+{
+#ifdef FP_ECC
+    wc_ecc_fp_free();
+#endif
 }

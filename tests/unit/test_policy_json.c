@@ -801,10 +801,10 @@ static void *load_many(void *arg)
 
 Test(policy_json, concurrent_loads)
 {
-    pthread_t t[4];
-    for (intptr_t i = 0; i < 4; i++)
+    pthread_t t[8];
+    for (intptr_t i = 0; i < 8; i++)
         cr_assert_eq(pthread_create(&t[i], NULL, load_many, (void *)(i % 2)), 0);
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 8; i++) {
         void *r = NULL;
         pthread_join(t[i], &r);
         cr_expect_null(r, "thread %d saw a wrong result", i);

@@ -753,10 +753,10 @@ Test(refcount, concurrent_ref_unref)
     pincurl_policy *p = NULL;
     cr_assert_eq(build_all(&a, &p), PINCURL_OK);
     size_t live = c.live;
-    pthread_t t[4];
-    for (int i = 0; i < 4; i++)
+    pthread_t t[8];
+    for (int i = 0; i < 8; i++)
         cr_assert_eq(pthread_create(&t[i], NULL, ref_storm, p), 0);
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 8; i++) {
         void *r;
         cr_assert_eq(pthread_join(t[i], &r), 0);
         cr_assert_null(r);

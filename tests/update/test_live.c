@@ -73,6 +73,7 @@ static void *work(void *arg)
         pincurl_response_free(resp);
         pincurl_request_free(r);
     }
+    pt_thread_end();
     return NULL;
 }
 
