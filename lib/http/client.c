@@ -543,6 +543,10 @@ again:
         return finish(resp, st == PINCURL_OK ? PINCURL_OUT_OF_MEMORY : st, NULL, out);
     }
     t.pin.easy = e;
+    t.pin.known_url = r->url; /* parsed above: scheme, host, port */
+    memcpy(t.pin.known_scheme, scheme, sizeof(t.pin.known_scheme));
+    memcpy(t.pin.known_host, host, sizeof(t.pin.known_host));
+    t.pin.known_port = port;
     if (st == PINCURL_OK && strcmp(scheme, "http") == 0 && pc_host_pinned(t.pin.policy, host)) {
         st = PINCURL_CLEARTEXT_PINNED;
         detail = pc_failure_line(host, port, st, "a pinned host is only contacted over https");

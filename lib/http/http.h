@@ -199,6 +199,12 @@ typedef struct pc_pin_state {
     pincurl_policy *verdict_policy; /* the policy verdict points into (a reference) */
     char host[PINCURL_HOST_MAX + 1]; /* host:port of the last connection the hooks saw */
     unsigned port;
+    /* The request's own URL and its parse (client mode; known_url NULL otherwise): the
+     * request check reuses it while the effective URL is that very string. */
+    const char *known_url;
+    char known_scheme[16];
+    char known_host[PINCURL_HOST_MAX + 1];
+    unsigned known_port;
     int retire; /* a refused connection or session: do not keep this handle's caches */
     int retry_fresh; /* refused for want of a known path: a full handshake may decide */
     int passed;      /* requests that passed the check (and so were sent) */

@@ -319,8 +319,16 @@ static int prereq_hook(void *clientp, char *primary_ip, char *local_ip, int prim
     if (s == NULL || s->client == NULL)
         return CURL_PREREQFUNC_ABORT;
     refresh_policy(s);
-    if (curl_easy_getinfo(s->easy, CURLINFO_EFFECTIVE_URL, &url) != CURLE_OK || url == NULL ||
-        pc_url_target(url, scheme, s->host, &s->port) != PINCURL_OK) {
+    if (curl_easy_getinfo(s->easy, CURLINFO_EFFECTIVE_URL, &url) != CURLE_OK || url == NULL) {
+        refuse(s, PINCURL_PIN_CHECK_FAILED, "the request's host is not known");
+        return CURL_PREREQFUNC_ABORT;
+    }
+    if (s->known_url != NULL && strcmp(url, s->known_url) == 0) {
+        /* the URL the caller already parsed (no redirect): the same target */
+        memcpy(scheme, s->known_scheme, sizeof(scheme));
+        memcpy(s->host, s->known_host, sizeof(s->host));
+        s->port = s->known_port;
+    } else if (pc_url_target(url, scheme, s->host, &s->port) != PINCURL_OK) {
         refuse(s, PINCURL_PIN_CHECK_FAILED, "the request's host is not known");
         return CURL_PREREQFUNC_ABORT;
     }
