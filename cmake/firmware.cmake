@@ -11,6 +11,8 @@ set(PINCURL_FIRMWARE_SOURCES ${PINCURL_CORE_SOURCES} ${PINCURL_TLS_SOURCES}
                              ${PINCURL_HTTP_SOURCES})
 list(FILTER PINCURL_FIRMWARE_SOURCES EXCLUDE REGEX "/lib/tls/openssl\\.c$")
 list(FILTER PINCURL_FIRMWARE_SOURCES EXCLUDE REGEX "/lib/http/updater\\.c$")
+# Reading a whole file (lib/config/file.c, no JSON): the leaf-only mode reads its trust store.
+list(APPEND PINCURL_FIRMWARE_SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/lib/config/file.c)
 # The core's certificate details (lib/core/certinfo.c: private-key pins, Ed25519/Ed448
 # through wolfCrypt) serve the tools, not a device.
 list(FILTER PINCURL_FIRMWARE_SOURCES EXCLUDE REGEX "/lib/core/certinfo\\.c$")

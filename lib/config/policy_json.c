@@ -18,6 +18,8 @@
  */
 #include "pincurl/policy.h"
 
+#include "config/file.h"
+
 #include "core/alloc.h"
 
 #include <cjson/cJSON.h>
@@ -769,65 +771,22 @@ pincurl_status pincurl_policy_load_file(const char *path, const pincurl_allocato
         return fail(d, PINCURL_INVALID_ARGUMENT, "", "no file name or no place for the policy");
 
     pincurl_allocator a;
-    pc_allocator_init(&a, alloc);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return fail_io(d, "open", path, errno);
-    struct stat sb;
-    if (fstat(fd, &sb) != 0) {
-        int err = errno;
-        close(fd);
-        return fail_io(d, "read", path, err);
-    }
-    if (S_ISDIR(sb.st_mode)) {
-        close(fd);
-        return fail_io(d, "read", path, EISDIR);
-    }
-
-    /* Read at most one byte more than the limit, so an oversized file is recognised
-     * without reading all of it. */
-    const size_t limit = (size_t)PINCURL_POLICY_MAX_BYTES + 1;
-    size_t cap = 4096;
-    if (sb.st_size > 0 && (uintmax_t)sb.st_size < limit)
-        cap = (size_t)sb.st_size + 1;
-    else if (sb.st_size > 0)
-        cap = limit;
-    char *buf = pc_malloc(&a, cap);
-    if (buf == NULL) {
-        close(fd);
-        return fail(d, PINCURL_OUT_OF_MEMORY, "", "out of memory");
-    }
+    unsigned char *buf = NULL;
     size_t len = 0;
-    for (;;) {
-        if (len == cap) {
-            if (cap == limit)
-                break;
-            size_t ncap = cap > limit / 2 ? limit : cap * 2;
-            char *nbuf = pc_realloc(&a, buf, ncap);
-            if (nbuf == NULL) {
-                pc_free(&a, buf);
-                close(fd);
-                return fail(d, PINCURL_OUT_OF_MEMORY, "", "out of memory");
-            }
-            buf = nbuf;
-            cap = ncap;
-        }
-        ssize_t n = read(fd, buf + len, cap - len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            int err = errno;
-            pc_free(&a, buf);
-            close(fd);
-            return fail_io(d, "read", path, err);
-        }
-        if (n == 0)
-            break;
-        len += (size_t)n;
-    }
-    close(fd);
+    int more = 0, err = 0;
+    const char *what = "";
+    pc_allocator_init(&a, alloc);
+    pincurl_status rst = pc_file_read(path, PINCURL_POLICY_MAX_BYTES, 0, &a, &buf, &len, &more,
+                                      &err, &what);
+    if (rst == PINCURL_IO)
+        return fail_io(d, what, path, err);
+    if (rst != PINCURL_OK)
+        return fail(d, PINCURL_OUT_OF_MEMORY, "", "out of memory");
+    if (more)
+        return fail(d, PINCURL_POLICY_TOO_LARGE, "", "the document is larger than %u bytes",
+                    PINCURL_POLICY_MAX_BYTES);
 
-    pincurl_status st = pincurl_policy_load_json(buf, len, alloc, out, d);
+    pincurl_status st = pincurl_policy_load_json((const char *)buf, len, alloc, out, d);
     pc_free(&a, buf);
     return st;
 }

@@ -10,6 +10,7 @@
  */
 #include "http/http.h"
 
+#include "config/file.h"
 #include "core/detail.h"
 
 #include <stdio.h>
@@ -502,12 +503,14 @@ pincurl_status pc_pin_map(const pc_pin_state *s, CURLcode code)
 /* ------------------------------------------------------------------------------------ */
 /* Leaf-only backends                                                                    */
 
+/* Largest trust store read to look for root pins. */
+#define PC_LEAF_MAX_TRUST_STORE ((size_t)64 * 1024 * 1024)
+
 pincurl_status pc_leaf_policy_ok(const pincurl_policy *policy, const char *ca_file)
 {
     char *path = NULL;
-    FILE *f;
     unsigned char *data = NULL;
-    size_t len = 0, cap = 0;
+    size_t len = 0;
     pincurl_cert_list *list = NULL;
     pincurl_status st = PINCURL_OK;
 
@@ -524,31 +527,17 @@ pincurl_status pc_leaf_policy_ok(const pincurl_policy *policy, const char *ca_fi
             return PINCURL_BACKEND_UNSUPPORTED; /* no trust store to check against */
         ca_file = path;
     }
-    f = fopen(ca_file, "rb");
-    if (f == NULL) {
+    {
+        int more = 0, err = 0;
+        const char *what = "";
+        st = pc_file_read(ca_file, PC_LEAF_MAX_TRUST_STORE, 0, NULL, &data, &len, &more, &err,
+                          &what);
         free(path);
-        return PINCURL_IO;
+        if (st == PINCURL_OK && more)
+            st = PINCURL_LIMIT_EXCEEDED;
+        if (st != PINCURL_OK)
+            return st;
     }
-    for (;;) {
-        size_t n;
-        if (len == cap) {
-            unsigned char *grown;
-            cap = cap ? cap * 2 : 65536;
-            if (cap > (size_t)64 * 1024 * 1024 || (grown = realloc(data, cap)) == NULL) {
-                st = PINCURL_OUT_OF_MEMORY;
-                break;
-            }
-            data = grown;
-        }
-        n = fread(data + len, 1, cap - len, f);
-        len += n;
-        if (n == 0)
-            break;
-    }
-    if (ferror(f) && st == PINCURL_OK)
-        st = PINCURL_IO;
-    fclose(f);
-    free(path);
     if (st == PINCURL_OK)
         st = pincurl_cert_list_load(data, len, NULL, &list);
     free(data);

@@ -10,6 +10,8 @@
 
 #include "update/update_internal.h"
 
+#include "config/file.h"
+
 #define PATH_CAP 4096
 
 static int join(char *out, const char *dir, const char *name, const char *suffix)
@@ -34,56 +36,23 @@ pincurl_status pc_update_read(const char *dir, const char *name, size_t max,
                               unsigned char **out, size_t *len, int *missing)
 {
     char path[PATH_CAP];
-    struct stat st;
-    unsigned char *buf;
-    size_t got = 0;
+    int more = 0, err = 0;
+    const char *what = "";
+    pincurl_status st;
 
     *out = NULL;
     *len = 0;
     *missing = 0;
     if (!join(path, dir, name, ""))
         return PINCURL_IO;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0) {
-        *missing = errno == ENOENT;
-        return PINCURL_IO;
-    }
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 0) {
-        close(fd);
-        return PINCURL_IO;
-    }
-    if ((unsigned long long)st.st_size > max) {
-        close(fd);
+    /* no symbolic link, nothing but a regular file; one byte more than allowed is read to
+     * see a file that grew meanwhile */
+    st = pc_file_read(path, max, PC_FILE_STRICT, NULL, out, len, &more, &err, &what);
+    if (st == PINCURL_IO)
+        *missing = err == ENOENT && what[0] == 'o';
+    if (st == PINCURL_OK && more)
         return PINCURL_UPDATE_TOO_LARGE;
-    }
-    /* one byte more than allowed, to see a file that grew meanwhile */
-    buf = malloc(max + 1);
-    if (buf == NULL) {
-        close(fd);
-        return PINCURL_OUT_OF_MEMORY;
-    }
-    for (;;) {
-        ssize_t r = read(fd, buf + got, max + 1 - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            free(buf);
-            close(fd);
-            return PINCURL_IO;
-        }
-        if (r == 0)
-            break;
-        got += (size_t)r;
-        if (got > max) {
-            free(buf);
-            close(fd);
-            return PINCURL_UPDATE_TOO_LARGE;
-        }
-    }
-    close(fd);
-    *out = buf;
-    *len = got;
-    return PINCURL_OK;
+    return st;
 }
 
 static int fsync_dir(const char *dir)
