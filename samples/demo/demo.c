@@ -217,6 +217,24 @@ typedef struct server {
     char log[512];
 } server;
 
+/* Waits (at most 10 s) for the port s->pid writes to port_file once it listens. */
+static int wait_port(server *s, const char *port_file)
+{
+    for (int i = 0; i < 1000; i++) {
+        FILE *f = fopen(port_file, "r");
+        if (f != NULL) {
+            int ok = fscanf(f, "%d", &s->port) == 1;
+            fclose(f);
+            if (ok && s->port > 0)
+                return 1;
+        }
+        if (!child_running(s->pid))
+            return 0;
+        sleep_ms(10);
+    }
+    return 0;
+}
+
 static int start_server(server *s, const char *script, const char *pki, const char *chain,
                         const char *key, const char *name)
 {
@@ -233,22 +251,11 @@ static int start_server(server *s, const char *script, const char *pki, const ch
                      "--name", (char *)name, "--parent-pid", parent, "--lifetime", "120",
                      NULL };
     s->pid = spawn(argv, out_file);
-    if (s->pid < 0)
+    if (s->pid < 0 || !wait_port(s, port_file)) {
+        fprintf(stderr, "demo: the %s server did not start (see %s)\n", name, out_file);
         return 0;
-    for (int i = 0; i < 1000; i++) {
-        FILE *f = fopen(port_file, "r");
-        if (f != NULL) {
-            int ok = fscanf(f, "%d", &s->port) == 1;
-            fclose(f);
-            if (ok && s->port > 0)
-                return 1;
-        }
-        if (!child_running(s->pid))
-            break;
-        sleep_ms(10);
     }
-    fprintf(stderr, "demo: the %s server did not start (see %s)\n", name, out_file);
-    return 0;
+    return 1;
 }
 
 /* The sample report collector (samples/report-collector) over HTTPS, storing into SQLite. */
@@ -264,22 +271,11 @@ static int start_collector(server *s, const char *pki, const char *db)
                      "--port-file", port_file, "--tls-cert", chain_path, "--tls-key", key_path,
                      "--quiet", NULL };
     s->pid = spawn(argv, out_file);
-    if (s->pid < 0)
+    if (s->pid < 0 || !wait_port(s, port_file)) {
+        fprintf(stderr, "demo: the report collector did not start (see %s)\n", out_file);
         return 0;
-    for (int i = 0; i < 1000; i++) {
-        FILE *f = fopen(port_file, "r");
-        if (f != NULL) {
-            int ok = fscanf(f, "%d", &s->port) == 1;
-            fclose(f);
-            if (ok && s->port > 0)
-                return 1;
-        }
-        if (!child_running(s->pid))
-            break;
-        sleep_ms(10);
     }
-    fprintf(stderr, "demo: the report collector did not start (see %s)\n", out_file);
-    return 0;
+    return 1;
 }
 
 static int free_port(void)

@@ -172,6 +172,36 @@ static int child_exited(pid_t pid)
 
 /* ---- the HTTPS server --------------------------------------------------------------- */
 
+/* Waits (at most 10 s) until the child *pid wrote its port to port_file and returns it.
+ * Fails the test, naming what and showing its output, if the child exits first or is late;
+ * then *pid is 0 (a late child is stopped). */
+static int wait_port_file(pid_t *pid, const char *port_file, const char *out_file,
+                          const char *what)
+{
+    char out[2048];
+    for (int i = 0; i < 1000; i++) {
+        FILE *f = fopen(port_file, "r");
+        if (f != NULL) {
+            int port = 0;
+            int ok = fscanf(f, "%d", &port) == 1;
+            fclose(f);
+            if (ok && port > 0 && port < 65536)
+                return port;
+        }
+        if (child_exited(*pid)) {
+            child_output(out_file, out, sizeof out);
+            *pid = 0;
+            cr_assert_fail("%s exited before listening:\n%s", what, out);
+        }
+        sleep_ms(10);
+    }
+    child_output(out_file, out, sizeof out);
+    stop_child(*pid);
+    *pid = 0;
+    cr_assert_fail("%s did not listen within 10 s:\n%s", what, out);
+    return 0;
+}
+
 void pt_server_start(pt_server *s, const pt_server_opts *o)
 {
     memset(s, 0, sizeof *s);
@@ -217,29 +247,7 @@ void pt_server_start(pt_server *s, const pt_server_opts *o)
     argv[a] = NULL;
 
     s->pid = spawn(argv, out_file, 0);
-    for (int i = 0; i < 1000; i++) { /* 10 s */
-        FILE *f = fopen(port_file, "r");
-        if (f != NULL) {
-            int port = 0;
-            int ok = fscanf(f, "%d", &port) == 1;
-            fclose(f);
-            if (ok && port > 0 && port < 65536) {
-                s->port = port;
-                return;
-            }
-        }
-        if (child_exited(s->pid)) {
-            char out[2048];
-            child_output(out_file, out, sizeof out);
-            s->pid = 0;
-            cr_assert_fail("tls_server.py exited before listening:\n%s", out);
-        }
-        sleep_ms(10);
-    }
-    char out[2048];
-    child_output(out_file, out, sizeof out);
-    pt_server_stop(s);
-    cr_assert_fail("tls_server.py did not listen within 10 s:\n%s", out);
+    s->port = wait_port_file(&s->pid, port_file, out_file, "tls_server.py");
 }
 
 /* Sums "conn N recv COUNT" lines; counts "accept" and "close" lines. */
@@ -477,7 +485,7 @@ void pt_proxy_stop(pt_proxy *p)
 
 void pt_collector_start(pt_collector *c, int port)
 {
-    char script[1024], port_file[1100], out_file[1100], port_arg[16], parent[32];
+    char script[1024], port_file[1100], out_file[1100], port_arg[16];
     char chain[1024], key[1024];
 
     memset(c, 0, sizeof *c);
@@ -487,34 +495,13 @@ void pt_collector_start(pt_collector *c, int port)
     join_path(out_file, sizeof out_file, c->dir, "collector.out");
     snprintf(script, sizeof script, "%s/samples/report-collector/collector.py", PINCURL_SOURCE_DIR);
     snprintf(port_arg, sizeof port_arg, "%d", port);
-    snprintf(parent, sizeof parent, "%ld", (long)getpid());
     snprintf(chain, sizeof chain, "%s", pki_path("leaf-ec-chain.pem"));
     snprintf(key, sizeof key, "%s", pki_path("leaf-ec.key"));
     char *argv[] = { (char *)python_path(), script, "--db", c->db, "--port", port_arg,
                      "--port-file", port_file, "--tls-cert", chain, "--tls-key", key,
                      "--quiet", NULL };
-    (void)parent;
     c->pid = spawn(argv, out_file, 1);
-    for (int i = 0; i < 1000; i++) { /* 10 s */
-        FILE *f = fopen(port_file, "r");
-        if (f != NULL) {
-            int n = 0;
-            if (fscanf(f, "%d", &n) == 1 && n > 0)
-                c->port = n;
-            fclose(f);
-            if (c->port > 0)
-                return;
-        }
-        if (child_exited(c->pid)) {
-            char out[2048];
-            child_output(out_file, out, sizeof out);
-            c->pid = 0;
-            cr_assert_fail("the collector exited before listening:\n%s", out);
-        }
-        sleep_ms(10);
-    }
-    pt_collector_stop(c);
-    cr_assert_fail("the collector did not listen within 10 s");
+    c->port = wait_port_file(&c->pid, port_file, out_file, "the collector");
 }
 
 /* Runs a short Python program on the collector's database and returns its output. */
