@@ -791,6 +791,12 @@ Test(spool, full_tmpfs)
     }
     cr_assert_eq(WEXITSTATUS(st), 0, "tmpfs child failed at step %d", WEXITSTATUS(st));
     cr_assert_eq(n, (ssize_t)sizeof written);
-    cr_assert_eq(rt_collector_received(&c), written);
+    /* the collector's files, seen from this process: allow it a moment to settle */
+    for (int i = 0; i < 60 && rt_collector_received(&c) != written; i++) {
+        struct timespec ts = {0, 50 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    cr_assert_eq(rt_collector_received(&c), written, "received %zu, written %zu",
+                 rt_collector_received(&c), written);
     rt_collector_stop(&c);
 }
