@@ -41,7 +41,6 @@ pincurl_status pincurl_client_new(pincurl_policy *policy, const pincurl_options 
 {
     pincurl_allocator alloc;
     pincurl_client *c;
-    const curl_version_info_data *vi;
     const pc_tls_backend *backend;
 
     if (out != NULL)
@@ -50,10 +49,10 @@ pincurl_status pincurl_client_new(pincurl_policy *policy, const pincurl_options 
         return PINCURL_INVALID_ARGUMENT;
     if (pc_http_global_init() != 0)
         return PINCURL_INTERNAL;
-    vi = curl_version_info(CURLVERSION_NOW);
-    backend = pc_tls_select(vi != NULL ? vi->ssl_version : NULL);
+    /* Only the backend this library was built for: never a weaker one (pincurl_runtime) */
+    backend = pc_tls_backend_in_use();
     if (backend == NULL)
-        backend = &pc_tls_leaf_only; /* libcurl checks leaf pins; see pc_leaf_policy_ok */
+        return PINCURL_BACKEND_UNSUPPORTED;
     if (backend->global_init() != 0)
         return PINCURL_INTERNAL;
     if (!(backend->caps & PC_TLS_CAP_PATH)) {

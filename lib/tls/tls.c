@@ -2,11 +2,34 @@
  * connection records and the cache of validated paths. */
 #include "tls/tls.h"
 
+/* What CMake says the library was built with (cmake/build_info.h.in); a build that
+ * compiles the sources by itself (docs/ios.md) gets the plain defaults. */
+#if defined(__has_include)
+#if __has_include("pincurl_build_info.h")
+#include "pincurl_build_info.h"
+#endif
+#endif
+#ifndef PINCURL_BUILD_VERSION
+#include "pincurl/common.h"
+#define PINCURL_BUILD_VERSION PINCURL_VERSION_STRING
+#define PINCURL_BUILD_FLAVOUR "bundled"
+#define PINCURL_BUILD_BACKEND "wolfssl"
+#define PINCURL_BUILD_WOLFSSL ""
+#define PINCURL_BUILD_CURL ""
+#define PINCURL_BUILD_NGHTTP2 ""
+#endif
+
 #include <wolfssl/options.h>
 #include <wolfssl/wolfcrypt/sha256.h>
 #include <wolfssl/wolfcrypt/ecc.h>
 
+#include <curl/curl.h>
+#ifdef PINCURL_HAVE_OPENSSL
+#include <openssl/crypto.h>
+#endif
+
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -72,12 +95,78 @@ void pc_tls_conn_release(pc_tls_conn *conn)
         conn_free_scratch(conn);
 }
 
-void pc_tls_thread_end(void)
+void pincurl_thread_cleanup(void)
 {
 #ifdef FP_ECC
-    /* the cache is per thread and is not freed when the thread exits */
+    /* a wolfSSL built with FP_ECC (Debian's own) keeps an ECC cache per thread that is not
+     * freed when the thread exits; the bundled build has none */
     wc_ecc_fp_free();
 #endif
+#ifdef PINCURL_HAVE_OPENSSL
+    /* OpenSSL's per-thread error queue and random state */
+    OPENSSL_thread_stop();
+#endif
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* What the library runs on                                                              */
+
+static pthread_once_t info_once = PTHREAD_ONCE_INIT;
+static pincurl_runtime_info info;
+static char info_curl[32];
+static char info_tls[64];
+static char info_nghttp2[32];
+
+static void info_init(void)
+{
+    const curl_version_info_data *vi = curl_version_info(CURLVERSION_NOW);
+    const pc_tls_backend *b = NULL;
+
+    info.version = PINCURL_BUILD_VERSION;
+    info.flavour = PINCURL_BUILD_FLAVOUR;
+    info.backend_expected = PINCURL_BUILD_BACKEND;
+    info.bundled_wolfssl = PINCURL_BUILD_WOLFSSL;
+    info.bundled_curl = PINCURL_BUILD_CURL;
+    info.bundled_nghttp2 = PINCURL_BUILD_NGHTTP2;
+    if (vi != NULL) {
+        snprintf(info_curl, sizeof(info_curl), "%s", vi->version != NULL ? vi->version : "");
+        snprintf(info_tls, sizeof(info_tls), "%s",
+                 vi->ssl_version != NULL ? vi->ssl_version : "");
+        if (vi->age >= CURLVERSION_SECOND && vi->nghttp2_version != NULL &&
+            (vi->features & CURL_VERSION_HTTP2))
+            snprintf(info_nghttp2, sizeof(info_nghttp2), "%s", vi->nghttp2_version);
+        info.http2 = (vi->features & CURL_VERSION_HTTP2) != 0;
+        b = pc_tls_select(vi->ssl_version);
+    }
+    if (b == NULL && strcmp(PINCURL_BUILD_BACKEND, pc_tls_leaf_only.name) == 0)
+        b = &pc_tls_leaf_only; /* built for a TLS library pincurl has no backend for */
+    info.libcurl_version = info_curl;
+    info.tls_library = info_tls;
+    info.nghttp2_version = info_nghttp2;
+    info.backend = b != NULL ? b->name : "";
+    info.backend_ok = b != NULL && strcmp(b->name, PINCURL_BUILD_BACKEND) == 0;
+}
+
+const pincurl_runtime_info *pincurl_runtime(void)
+{
+    pthread_once(&info_once, info_init);
+    return &info;
+}
+
+const pc_tls_backend *pc_tls_backend_in_use(void)
+{
+    const pincurl_runtime_info *ri = pincurl_runtime();
+    if (!ri->backend_ok)
+        return NULL;
+#ifdef PINCURL_HAVE_OPENSSL
+    if (strcmp(ri->backend, pc_tls_openssl.name) == 0)
+        return &pc_tls_openssl;
+#endif
+    if (strcmp(ri->backend, pc_tls_wolfssl.name) == 0)
+        return &pc_tls_wolfssl;
+    if (strcmp(ri->backend, pc_tls_leaf_only.name) == 0)
+        return &pc_tls_leaf_only;
+    return NULL;
 }
 
 uint64_t pc_tls_now_us(void)

@@ -14,6 +14,7 @@
 #define PINCURL_TLS_TLS_H
 
 #include "pincurl/core.h"
+#include "pincurl/client.h"
 
 /* Capability bits. */
 #define PC_TLS_CAP_PATH 0x1u   /* pins may name any certificate of the validated path */
@@ -133,9 +134,9 @@ const pc_tls_backend *pc_tls_select(const char *ssl_version);
  * backends. */
 uint64_t pc_tls_record_token(uint64_t owner, uint64_t generation, const char *host,
                              unsigned port);
-/* Frees what the TLS library keeps per thread (wolfCrypt's ECC fixed-point cache): for
- * threads pincurl starts, just before they end. Idempotent. */
-void pc_tls_thread_end(void);
+/* The backend for the libcurl in use when it is the one this library was built for (see
+ * pincurl_runtime()), else NULL: a library never degrades to another backend. */
+const pc_tls_backend *pc_tls_backend_in_use(void);
 
 /* Microseconds on a monotonic clock. */
 uint64_t pc_tls_now_us(void);

@@ -41,7 +41,12 @@ static int ws_record_index = -1;
 
 static void ws_init_once(void)
 {
-    ws_record_index = wolfSSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+    /* Index 0 is the application data slot (wolfSSL_set_app_data), which libcurl uses for
+     * its own pointer without allocating it: never share it. */
+    int idx = wolfSSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+    if (idx == 0)
+        idx = wolfSSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+    ws_record_index = idx > 0 ? idx : -1;
 }
 
 static int ws_global_init(void)
