@@ -2,9 +2,11 @@
  * Internal: the TLS backend interface.
  *
  * Each backend exports one const table (name, capability bits, function pointers), as
- * curl's lib/vtls does. A backend only hooks the handshake, extracts the validated path
- * and the served chain, hands them to pincurl_evaluate() and records the outcome: it never
- * decides anything itself.
+ * curl's lib/vtls does. A backend only hooks the handshake and hands the core what it
+ * needs: the served chain, the trust anchors of the store in use and a signature-verify
+ * function of its crypto library. The core builds the validated path
+ * (pincurl_path_build), checks the host (pincurl_cert_matches_host) and decides
+ * (pincurl_evaluate); the backend records the outcome and never decides anything itself.
  *
  * The caller (lib/http) owns one pc_tls_conn per transfer, fills its "input" fields before
  * each new connection (pc_tls_conn_begin) and reads its "outcome" fields afterwards. A
@@ -28,11 +30,40 @@ typedef struct pc_path_entry {
     pincurl_cert_ref certs[PINCURL_MAX_PATH]; /* leaf first; point into the entry */
 } pc_path_entry;
 
+/* A snapshot of the trust anchors of the store a connection verifies against: owned DER
+ * copies with their subject Names, and the store's content identity. */
+typedef struct pc_anchor_set {
+    size_t count;
+    size_t cap;
+    unsigned char **der;
+    size_t *len;
+    const unsigned char **subject; /* into der[i] */
+    size_t *subject_len;
+    uint64_t id; /* content identity (pc_anchor_set_finish); 0 until then */
+} pc_anchor_set;
+
+/* Adds a copy of a DER certificate (one that does not parse is left out: it cannot be an
+ * anchor). 0 on success, -1 on OOM or a limit. */
+int pc_anchor_set_add(pc_anchor_set *set, const unsigned char *der, size_t len);
+/* Computes the content identity: a hash of the anchors' digests in sorted order, so the
+ * same certificates in any order give the same identity, and any other set another one
+ * (never 0). 0 on success, -1 on OOM. */
+int pc_anchor_set_finish(pc_anchor_set *set);
+/* Frees the copies; the set is empty afterwards. */
+void pc_anchor_set_clear(pc_anchor_set *set);
+/* pincurl_trust.anchors_by_subject over a set (ctx is the pc_anchor_set). */
+size_t pc_anchor_set_by_subject(void *ctx, const unsigned char *name, size_t name_len,
+                                pincurl_cert_ref *out, size_t max);
+/* The identity of a list of anchors, as pc_anchor_set_finish computes it; 0 on OOM. */
+uint64_t pc_trust_id(const pincurl_cert_ref *certs, size_t count);
+
 /* NULL on OOM. capacity 0 disables caching. Free with pc_path_cache_free (no user left). */
 pc_path_cache *pc_path_cache_new(size_t capacity);
 void pc_path_cache_free(pc_path_cache *cache);
-/* The cache key of a sent chain (SHA-256 over the length-prefixed certificates). */
-int pc_path_cache_key(const pincurl_cert_ref *served, size_t served_len,
+/* The cache key of a sent chain verified against the trust store of identity trust_id
+ * (SHA-256 over the identity and the length-prefixed certificates): a path is only ever
+ * found again for the same chain and the same trust anchors. */
+int pc_path_cache_key(const pincurl_cert_ref *served, size_t served_len, uint64_t trust_id,
                       unsigned char key[32]);
 /* A referenced entry for key, or NULL. Thread-safe. */
 const pc_path_entry *pc_path_cache_get(pc_path_cache *cache, const unsigned char key[32]);
@@ -83,6 +114,7 @@ struct pc_tls_conn {
     size_t sent_count;
     size_t sent_cap;
     int scratch_failed; /* OOM or a limit while recording: refuse (fail closed) */
+    pc_anchor_set anchors; /* the trust anchors, when the backend takes a snapshot */
 };
 
 /* Clears the outcome and scratch of conn and sets host and port for a new connection.
@@ -115,6 +147,9 @@ typedef struct pc_tls_backend {
     size_t (*peer_chain)(void *ssl, pincurl_cert_ref *out, size_t max);
     /* Records an ALLOW token on the connection object. 0 on success. */
     int (*set_allow_record)(void *ssl, uint64_t token);
+    /* The identity of the trust store the connection object verified against (as
+     * pc_trust_id), 0 when not known (a path cache lookup then finds nothing). */
+    uint64_t (*trust_id)(void *ssl);
 } pc_tls_backend;
 
 extern const pc_tls_backend pc_tls_wolfssl;

@@ -8,7 +8,7 @@
 static void key_of(const char *text, unsigned char key[32])
 {
     pincurl_cert_ref ref = {(const unsigned char *)text, strlen(text)};
-    cr_assert_eq(pc_path_cache_key(&ref, 1, key), 0);
+    cr_assert_eq(pc_path_cache_key(&ref, 1, 42, key), 0);
 }
 
 Test(tls_cache, stores_copies_and_evicts_the_oldest)
@@ -62,9 +62,35 @@ Test(tls_cache, key_covers_boundaries_between_certificates)
     const unsigned char ab[] = "ab", c[] = "c", a[] = "a", bc[] = "bc";
     pincurl_cert_ref x[2] = {{ab, 2}, {c, 1}}, y[2] = {{a, 1}, {bc, 2}};
     unsigned char kx[32], ky[32];
-    cr_assert_eq(pc_path_cache_key(x, 2, kx), 0);
-    cr_assert_eq(pc_path_cache_key(y, 2, ky), 0);
+    cr_assert_eq(pc_path_cache_key(x, 2, 42, kx), 0);
+    cr_assert_eq(pc_path_cache_key(y, 2, 42, ky), 0);
     cr_assert(memcmp(kx, ky, 32) != 0);
+}
+
+Test(tls_cache, key_covers_the_trust_store)
+{
+    /* the same chain verified against two trust stores: two keys; an unknown store: none */
+    const unsigned char leaf[] = "leaf";
+    pincurl_cert_ref chain[1] = {{leaf, 4}};
+    unsigned char k1[32], k2[32], k3[32];
+    cr_assert_eq(pc_path_cache_key(chain, 1, 1, k1), 0);
+    cr_assert_eq(pc_path_cache_key(chain, 1, 2, k2), 0);
+    cr_assert_eq(pc_path_cache_key(chain, 1, 1, k3), 0);
+    cr_assert(memcmp(k1, k2, 32) != 0);
+    cr_assert(memcmp(k1, k3, 32) == 0);
+    cr_assert_eq(pc_path_cache_key(chain, 1, 0, k3), -1);
+}
+
+Test(tls_cache, trust_identity_is_the_content_in_any_order)
+{
+    const unsigned char a[] = "anchor a", b[] = "anchor b", c[] = "anchor c";
+    pincurl_cert_ref ab[2] = {{a, 8}, {b, 8}}, ba[2] = {{b, 8}, {a, 8}}, ac[2] = {{a, 8}, {c, 8}};
+    uint64_t id_ab = pc_trust_id(ab, 2), id_ba = pc_trust_id(ba, 2), id_ac = pc_trust_id(ac, 2);
+    cr_assert_neq(id_ab, 0);
+    cr_assert_eq(id_ab, id_ba);
+    cr_assert_neq(id_ab, id_ac);
+    cr_assert_neq(pc_trust_id(ab, 1), id_ab);
+    cr_assert_neq(pc_trust_id(NULL, 0), 0);
 }
 
 Test(tls_cache, disabled_cache_stores_nothing)
