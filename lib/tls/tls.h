@@ -160,6 +160,12 @@ extern const pc_tls_backend pc_tls_openssl;
 /* For a libcurl on any other TLS library: no hook, leaf pins via CURLOPT_PINNEDPUBLICKEY. */
 extern const pc_tls_backend pc_tls_leaf_only;
 
+/* wolfCrypt's verification of a certificate's signature under a SubjectPublicKeyInfo (RSA
+ * PKCS#1 v1.5 and PSS, ECDSA, Ed25519, Ed448), as the wolfSSL backend hands it to
+ * pincurl_path_build: 1 verified, 0 not, -1 error. Thread-safe. */
+int pc_tls_wolfssl_verify_signature(const unsigned char *cert, size_t cert_len,
+                                    const unsigned char *spki, size_t spki_len);
+
 /* The backend for the libcurl in use, from curl_version_info()->ssl_version; NULL when
  * pincurl has none for it. */
 const pc_tls_backend *pc_tls_select(const char *ssl_version);

@@ -174,6 +174,12 @@ static int ws_verify_signature(void *ctx, const unsigned char *cert, size_t cert
     return ret == MEMORY_E ? -1 : 0;
 }
 
+int pc_tls_wolfssl_verify_signature(const unsigned char *cert, size_t cert_len,
+                                    const unsigned char *spki, size_t spki_len)
+{
+    return ws_verify_signature(NULL, cert, cert_len, spki, spki_len);
+}
+
 /* The trust anchors of ctx's certificate manager into set, with their identity. 0 on
  * success (an empty store is an empty set), -1 on failure. */
 static int ws_snapshot(WOLFSSL_CTX *ctx, pc_anchor_set *set)

@@ -27,6 +27,9 @@
 #   and key, issued by A), adv-xinter (issued by B), adv-xleaf (localhost, by adv-xinter);
 #   adv-xleaf-chain.pem = xleaf, xinter, xroot-b-by-a; trust adv-xroots.pem (A and B) or
 #   adv-xroot-a-only.pem (A alone).
+# Issuers that may not sign: adv-under-leaf (issued by the genuine leaf, CA:FALSE; chain
+#   adv-under-leaf-chain.pem), adv-ku-leaf under adv-ku-ca (CA:TRUE, keyUsage without
+#   keyCertSign; chain adv-ku-leaf-chain.pem).
 # Pins of every adv-*.pem certificate are appended to pins.txt.
 set -euo pipefail
 out=${1:?usage: make-adversary.sh OUTDIR}
@@ -152,6 +155,19 @@ mk adv-xleaf /CN=localhost adv-xleaf adv-xinter "$(leaf_ext hash authorityKeyIde
 cat adv-xleaf.pem adv-xinter.pem adv-xroot-b-by-a.pem > adv-xleaf-chain.pem
 cat adv-xroot-a.pem adv-xroot-b.pem > adv-xroots.pem
 cp adv-xroot-a.pem adv-xroot-a-only.pem
+
+# ---- issuers that may not sign ------------------------------------------------------
+# adv-under-leaf: issued by the genuine localhost leaf (CA:FALSE); adv-ku-ca: CA:TRUE under
+# the root but keyUsage without keyCertSign, and adv-ku-leaf under it.
+ec_key adv-under-leaf
+mk adv-under-leaf /CN=localhost adv-under-leaf leaf-ec "$(leaf_ext hash authorityKeyIdentifier=keyid:always)"
+cat adv-under-leaf.pem leaf-ec.pem inter.pem > adv-under-leaf-chain.pem
+ec_key adv-ku-ca
+mk adv-ku-ca "/O=pincurl test/CN=pincurl no keyCertSign CA" adv-ku-ca root \
+  "$(printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,digitalSignature\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid:always\n')"
+ec_key adv-ku-leaf
+mk adv-ku-leaf /CN=localhost adv-ku-leaf adv-ku-ca "$(leaf_ext hash authorityKeyIdentifier=keyid:always)"
+cat adv-ku-leaf.pem adv-ku-ca.pem > adv-ku-leaf-chain.pem
 
 # ---- checks: each construction is what it claims to be ------------------------------
 same_subject() {
