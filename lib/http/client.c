@@ -76,9 +76,11 @@ pincurl_status pincurl_client_new(pincurl_policy *policy, const pincurl_options 
         pc_options_defaults(&c->opts);
     }
     c->cache = pc_path_cache_new(PC_PATH_CACHE_ENTRIES);
+    c->anchors = pc_anchor_registry_new();
     c->monitor = pc_monitor_new(&alloc);
-    if (c->cache == NULL || c->monitor == NULL) {
+    if (c->cache == NULL || c->anchors == NULL || c->monitor == NULL) {
         pc_path_cache_free(c->cache);
+        pc_anchor_registry_free(c->anchors);
         pc_monitor_free(c->monitor);
         pc_options_clear(&c->opts);
         pc_free(&alloc, c);
@@ -86,6 +88,7 @@ pincurl_status pincurl_client_new(pincurl_policy *policy, const pincurl_options 
     }
     if (pthread_mutex_init(&c->lock, NULL) != 0) {
         pc_path_cache_free(c->cache);
+        pc_anchor_registry_free(c->anchors);
         pc_monitor_free(c->monitor);
         pc_options_clear(&c->opts);
         pc_free(&alloc, c);
@@ -115,6 +118,7 @@ void pincurl_client_free(pincurl_client *c)
         curl_easy_cleanup(c->pool[i]);
     pthread_mutex_destroy(&c->lock);
     pc_path_cache_free(c->cache);
+    pc_anchor_registry_free(c->anchors);
     pc_monitor_free(c->monitor);
     pc_options_clear(&c->opts);
     pincurl_policy_unref(c->policy);

@@ -2,13 +2,16 @@
  * backend selection. */
 #include "tls/tls.h"
 
+#include "support.h"
+
 #include <criterion/criterion.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void key_of(const char *text, unsigned char key[32])
 {
     pincurl_cert_ref ref = {(const unsigned char *)text, strlen(text)};
-    cr_assert_eq(pc_path_cache_key(&ref, 1, key), 0);
+    cr_assert_eq(pc_path_cache_key(&ref, 1, 42, key), 0);
 }
 
 Test(tls_cache, stores_copies_and_evicts_the_oldest)
@@ -62,9 +65,35 @@ Test(tls_cache, key_covers_boundaries_between_certificates)
     const unsigned char ab[] = "ab", c[] = "c", a[] = "a", bc[] = "bc";
     pincurl_cert_ref x[2] = {{ab, 2}, {c, 1}}, y[2] = {{a, 1}, {bc, 2}};
     unsigned char kx[32], ky[32];
-    cr_assert_eq(pc_path_cache_key(x, 2, kx), 0);
-    cr_assert_eq(pc_path_cache_key(y, 2, ky), 0);
+    cr_assert_eq(pc_path_cache_key(x, 2, 42, kx), 0);
+    cr_assert_eq(pc_path_cache_key(y, 2, 42, ky), 0);
     cr_assert(memcmp(kx, ky, 32) != 0);
+}
+
+Test(tls_cache, key_covers_the_trust_store)
+{
+    /* the same chain verified against two trust stores: two keys; an unknown store: none */
+    const unsigned char leaf[] = "leaf";
+    pincurl_cert_ref chain[1] = {{leaf, 4}};
+    unsigned char k1[32], k2[32], k3[32];
+    cr_assert_eq(pc_path_cache_key(chain, 1, 1, k1), 0);
+    cr_assert_eq(pc_path_cache_key(chain, 1, 2, k2), 0);
+    cr_assert_eq(pc_path_cache_key(chain, 1, 1, k3), 0);
+    cr_assert(memcmp(k1, k2, 32) != 0);
+    cr_assert(memcmp(k1, k3, 32) == 0);
+    cr_assert_eq(pc_path_cache_key(chain, 1, 0, k3), -1);
+}
+
+Test(tls_cache, trust_identity_is_the_content_in_any_order)
+{
+    const unsigned char a[] = "anchor a", b[] = "anchor b", c[] = "anchor c";
+    pincurl_cert_ref ab[2] = {{a, 8}, {b, 8}}, ba[2] = {{b, 8}, {a, 8}}, ac[2] = {{a, 8}, {c, 8}};
+    uint64_t id_ab = pc_trust_id(ab, 2), id_ba = pc_trust_id(ba, 2), id_ac = pc_trust_id(ac, 2);
+    cr_assert_neq(id_ab, 0);
+    cr_assert_eq(id_ab, id_ba);
+    cr_assert_neq(id_ab, id_ac);
+    cr_assert_neq(pc_trust_id(ab, 1), id_ab);
+    cr_assert_neq(pc_trust_id(NULL, 0), 0);
 }
 
 Test(tls_cache, disabled_cache_stores_nothing)
@@ -205,4 +234,57 @@ Test(tls_cache, runtime_names_the_stack_and_accepts_only_its_own_backend)
     /* nothing to free on this thread, any number of times */
     pincurl_thread_cleanup();
     pincurl_thread_cleanup();
+}
+
+Test(tls_cache, anchor_registry_shares_sets_and_evicts_the_least_recently_used)
+{
+    pc_anchor_registry *r = pc_anchor_registry_new();
+    pc_anchor_set *sets[9];
+    uint64_t keys[9];
+    size_t der_len = 0;
+    unsigned char *der = pt_read_file(pt_pki("root.der"), &der_len);
+
+    cr_assert_not_null(r);
+    for (int i = 0; i < 9; i++) {
+        sets[i] = pc_anchor_set_new();
+        cr_assert_not_null(sets[i]);
+        cr_assert_eq(pc_anchor_set_add(sets[i], der, der_len), 0);
+        cr_assert_eq(pc_anchor_set_finish(sets[i]), 0);
+    }
+    /* an unfinished set has no identity and is not taken */
+    pc_anchor_set *unfinished = pc_anchor_set_new();
+    cr_assert_eq(pc_anchor_registry_put(r, unfinished), 0);
+    pc_anchor_set_unref(unfinished);
+
+    for (int i = 0; i < 8; i++) {
+        keys[i] = pc_anchor_registry_put(r, sets[i]);
+        cr_assert_neq(keys[i], 0);
+        for (int j = 0; j < i; j++)
+            cr_assert_neq(keys[i], keys[j], "a key was handed out twice");
+    }
+    /* the same content gives the same identity, whichever set holds it */
+    cr_assert_eq(sets[0]->id, sets[8]->id);
+    pc_anchor_set *got = pc_anchor_registry_get(r, keys[3]);
+    cr_assert_eq(got, sets[3]);
+    pc_anchor_set_unref(got);
+    cr_assert_null(pc_anchor_registry_get(r, 0));
+    cr_assert_null(pc_anchor_registry_get(r, keys[7] + 1000));
+    /* touch all but set 1, then a ninth set evicts set 1 */
+    for (int i = 0; i < 8; i++) {
+        if (i == 1)
+            continue;
+        pc_anchor_set_unref(pc_anchor_registry_get(r, keys[i]));
+    }
+    keys[8] = pc_anchor_registry_put(r, sets[8]);
+    cr_assert_null(pc_anchor_registry_get(r, keys[1]));
+    got = pc_anchor_registry_get(r, keys[8]);
+    cr_assert_eq(got, sets[8]);
+    pc_anchor_set_unref(got);
+    /* the registry's references go with it; the callers' stay valid */
+    pc_anchor_registry_free(r);
+    for (int i = 0; i < 9; i++) {
+        cr_assert_eq(sets[i]->count, 1);
+        pc_anchor_set_unref(sets[i]);
+    }
+    free(der);
 }
