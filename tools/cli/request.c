@@ -108,8 +108,6 @@ static char *url_rebuild(const char *url, const char *path, const char *query)
     const char *old_query = u.query_at < u.frag_at ? url + u.query_at + 1 : NULL;
     size_t old_query_len = old_query != NULL ? u.frag_at - u.query_at - 1 : 0;
     const char *frag = url + u.frag_at;
-    if (path == NULL && old_path_len > 0)
-        path = NULL;
     size_t need = u.len + (path != NULL ? strlen(path) : 1) + (query != NULL ? strlen(query) : 0) +
                   4;
     char *out = malloc(need), *w = out;
