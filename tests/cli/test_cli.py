@@ -599,6 +599,11 @@ class CurlOptions(Base):
         capath = os.path.join(self.tmp, "capath")
         os.makedirs(capath, exist_ok=True)
         shutil.copy(pki("root.pem"), os.path.join(capath, "root.pem"))
+        # OpenSSL looks roots up by subject hash (c_rehash's links); wolfSSL reads every file
+        link = os.path.join(capath, openssl("x509", "-in", pki("root.pem"), "-noout",
+                                            "-hash").decode().strip() + ".0")
+        if not os.path.exists(link):
+            os.symlink("root.pem", link)
         rc, out, err = run("--capath", capath, "--pin", self.root, "--pin", self.backup,
                            self.good.url())
         if "CApath" in features:
