@@ -197,6 +197,7 @@ def cases(v):
         case("upload to a directory URL", ["-T", v["data_file"], "-w", "\\n%{url_effective}",
                                            http + "/dir/"]),
         case("upload a missing file", ["-T", v["missing"], http + "/request"], code=26),
+        case("upload from stdin", ["-T", "-", http + "/request"], stdin=b"from stdin\n"),
         case("only one method: head and data", ["-I", "-d", "x", *ca, https + "/"], code=2),
         case("only one method: form and data", ["-F", "a=b", "-d", "c", http + "/"], code=2),
         case("only one method: upload and data", ["-T", v["data_file"], "-d", "c",
@@ -240,6 +241,9 @@ def cases(v):
                                    http + "/flaky?key={key}&fail=3"]),
         case("retry with -f", ["--retry", "1", "--retry-delay", "1", "-f",
                                http + "/flaky?key={key}&fail=5"], code=22),
+        case("retry within a time limit", ["--retry", "5", "--retry-delay", "2",
+                                           "--retry-max-time", "3", "-w", " %{http_code}",
+                                           http + "/flaky?key={key}&fail=9"]),
         case("retry after", ["--retry", "1", "-w", " %{http_code}",
                              http + "/flaky?key={key}&fail=1&retry-after=1"]),
         case("retry a refused connection", ["--retry", "1", "--retry-connrefused",
@@ -345,8 +349,8 @@ def main():
         with open(json_file, "w") as f:
             f.write('{"from": "file"}\n')
         wfile = os.path.join(tmp, "format.txt")
-        with open(wfile, "w") as f:
-            f.write("code %{http_code} type %{content_type}\\n")
+        with open(wfile, "w") as f:  # curl joins a format file's lines
+            f.write("code %{http_code}\n type %{content_type}\\n\n")
         cookie_file = os.path.join(tmp, "cookies.txt")
         with open(cookie_file, "w") as f:
             f.write("# Netscape HTTP Cookie File\n"

@@ -235,8 +235,14 @@ static int set_write_out(req_args *a, const char *v)
     if (v[0] == '@') {
         size_t len;
         unsigned char *text = cli_read_file(v + 1, 1024 * 1024, &len);
+        size_t kept = 0;
         if (text == NULL)
             return CLI_READ_ERROR;
+        /* as curl reads it: the lines joined, their CR and LF dropped (\n writes one) */
+        for (size_t i = 0; i < len; i++)
+            if (text[i] != '\r' && text[i] != '\n')
+                text[kept++] = text[i];
+        text[kept] = '\0';
         a->write_out = (char *)text;
         return CLI_OK;
     }
