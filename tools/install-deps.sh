@@ -15,7 +15,7 @@ pkgs=(build-essential cmake pkg-config ca-certificates openssl python3 dpkg-dev
       autoconf automake libtool debian-archive-keyring
       libcjson-dev libpsl-dev zlib1g-dev)
 if [ "$minimal" -eq 0 ]; then
-  pkgs+=(libcriterion-dev valgrind mitmproxy libcurl4-openssl-dev nginx
+  pkgs+=(libcriterion-dev valgrind mitmproxy curl libcurl4-openssl-dev nginx
          libssl-dev tinyproxy clang libclang-rt-14-dev libxml2-dev sqlite3
          swig junit5 default-jdk-headless stunnel4 rsync
          gcc-arm-linux-gnueabihf libc6-dev-armhf-cross qemu-user

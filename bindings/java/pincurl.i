@@ -25,6 +25,12 @@
 %javaconst(0) PINCURL_DOMAIN_ENFORCE;
 %javaconst(0) PINCURL_DOMAIN_EXCLUDE;
 %javaconst(0) PINCURL_POLICY_MAX_BYTES;
+%javaconst(0) PINCURL_FEATURE_HTTP2;
+%javaconst(0) PINCURL_FEATURE_IPV6;
+%javaconst(0) PINCURL_FEATURE_GZIP;
+%javaconst(0) PINCURL_FEATURE_BROTLI;
+%javaconst(0) PINCURL_FEATURE_ZSTD;
+%javaconst(0) PINCURL_FEATURE_CA_PATH;
 
 %pragma(java) moduleclassmodifiers="final class"
 %pragma(java) jniclassclassmodifiers="final class"
@@ -67,6 +73,8 @@
 %ignore pincurl_options_set_event_callback;  /* jni_options_set_listener */
 %ignore pincurl_request_set_body_callback;   /* jni_request_set_source */
 %ignore pincurl_request_set_write_callback;  /* jni_request_set_sink */
+%ignore pincurl_request_set_header_callback; /* raw header lines: not bridged */
+%ignore pincurl_request_set_upload;          /* a read callback: not bridged */
 %ignore pincurl_event_path_cert;             /* jni_event_path_cert */
 %ignore pincurl_event_served_cert;           /* jni_event_served_cert */
 %ignore pincurl_response_body;               /* jni_response_body */

@@ -83,6 +83,68 @@ PINCURL_API pincurl_status pincurl_options_set_max_redirects(pincurl_options *o,
  * PIN_MISMATCH. NULL for none. Copied. */
 PINCURL_API pincurl_status pincurl_options_set_pinned_public_key(pincurl_options *o,
                                                                  const char *spec);
+/* A directory of trusted roots (CURLOPT_CAPATH, as curl's --capath), in addition to the CA
+ * file or the default bundle; an https:// proxy is validated with it too. The leaf-only
+ * mode (docs/backends.md) cannot check a policy against a directory: pincurl_client_new is
+ * then BACKEND_UNSUPPORTED. NULL for none. Copied. Statuses: UNSUPPORTED (the TLS backend
+ * of the libcurl in use reads no directory: PINCURL_FEATURE_CA_PATH), INVALID_ARGUMENT. */
+PINCURL_API pincurl_status pincurl_options_set_ca_path(pincurl_options *o, const char *dir);
+/* Connects somewhere else than the URL says, as CURLOPT_CONNECT_TO and curl's --connect-to:
+ * "HOST:PORT:CONNECT-TO-HOST:CONNECT-TO-PORT" (an empty HOST or PORT matches any; an empty
+ * CONNECT-TO part keeps the URL's). May be called repeatedly. The TLS name check and the pin
+ * decision use the URL's host, never the host connected to. Copied.
+ * Statuses: INVALID_ARGUMENT (not four colon-separated parts, control characters),
+ * LIMIT_EXCEEDED (more than 1024 entries), OUT_OF_MEMORY. */
+PINCURL_API pincurl_status pincurl_options_add_connect_to(pincurl_options *o,
+                                                          const char *entry);
+/* Which addresses a host name resolves to (CURLOPT_IPRESOLVE; curl's -4 and -6). The pin
+ * decision is the same whichever address is used. */
+typedef enum pincurl_ip_version {
+    PINCURL_IP_ANY = 0,
+    PINCURL_IP_V4 = 4,
+    PINCURL_IP_V6 = 6
+} pincurl_ip_version;
+PINCURL_API pincurl_status pincurl_options_set_ip_version(pincurl_options *o,
+                                                          pincurl_ip_version v);
+/* The HTTP version asked for (CURLOPT_HTTP_VERSION; curl's --http1.0, --http1.1, --http2).
+ * DEFAULT is libcurl's (HTTP/2 over TLS when libcurl has it, else HTTP/1.1); 2 is HTTP/2,
+ * with HTTP/1.1 where the server does not offer it. Statuses: INVALID_ARGUMENT (another
+ * value), UNSUPPORTED (HTTP/2 asked and the libcurl in use has none: see
+ * pincurl_http_features). Every connection is decided alike whatever its version. */
+typedef enum pincurl_http_version {
+    PINCURL_HTTP_VERSION_DEFAULT = 0,
+    PINCURL_HTTP_VERSION_1_0 = 10,
+    PINCURL_HTTP_VERSION_1_1 = 11,
+    PINCURL_HTTP_VERSION_2 = 20
+} pincurl_http_version;
+PINCURL_API pincurl_status pincurl_options_set_http_version(pincurl_options *o,
+                                                            pincurl_http_version v);
+/* The lowest TLS version accepted (CURLOPT_SSLVERSION; curl's --tlsv1.2, --tlsv1.3). The
+ * default is libcurl's (TLS 1.2 with the libcurl pincurl builds). */
+typedef enum pincurl_tls_version {
+    PINCURL_TLS_VERSION_DEFAULT = 0,
+    PINCURL_TLS_VERSION_1_2 = 12,
+    PINCURL_TLS_VERSION_1_3 = 13
+} pincurl_tls_version;
+PINCURL_API pincurl_status pincurl_options_set_tls_min_version(pincurl_options *o,
+                                                               pincurl_tls_version v);
+/* Redirects: follow 0, a redirect is the response (max ignored); follow 1, up to max (0 to
+ * 50) are followed and one more is TOO_MANY_REDIRECTS (curl's -L --max-redirs N, so max 0
+ * makes any redirect an error). pincurl_options_set_max_redirects(o, n) is follow n > 0. */
+PINCURL_API pincurl_status pincurl_options_set_follow_redirects(pincurl_options *o, int follow,
+                                                                long max);
+/* libcurl's cookie engine for every request of the client (curl's -b FILE and -c FILE):
+ * enable 1 turns it on, with one cookie store shared by all the client's requests and
+ * threads. load_file (NULL: none), a cookie file in Netscape or Set-Cookie header format,
+ * is read once by pincurl_client_new (a missing file is an empty store, as libcurl has
+ * it); save_file (NULL: none; "-" is stdout) is where pincurl_client_save_cookies writes
+ * the store. enable 0 turns it off (the default; the files are then ignored). Copied.
+ * A cookie never goes over cleartext to a pinned host (such requests are refused), and a
+ * request over http:// to which the store would send a cookie whose domain covers a pinned
+ * host is refused too (CLEARTEXT_PINNED), before a byte is sent. */
+PINCURL_API pincurl_status pincurl_options_set_cookie_engine(pincurl_options *o, int enable,
+                                                             const char *load_file,
+                                                             const char *save_file);
 /* Cap on a response body kept in memory (default 64 MiB). */
 PINCURL_API pincurl_status pincurl_options_set_max_body_bytes(pincurl_options *o, size_t n);
 /* Called for every event of the client (pincurl/events.h): each validation of a host the
@@ -186,6 +248,12 @@ PINCURL_API uint64_t pincurl_client_reports_suppressed(const pincurl_client *c);
  * Statuses: OK (empty), TIMEOUT (reports remain; they stay in the spool). Thread-safe. */
 PINCURL_API pincurl_status pincurl_client_flush_reports(pincurl_client *c, long timeout_ms);
 
+/* Writes the client's cookie store to the save_file of pincurl_options_set_cookie_engine
+ * (libcurl's Netscape cookie file format). Statuses: OK (also when the engine is off or
+ * has no save file: nothing to do), IO (the file cannot be opened for writing),
+ * INVALID_ARGUMENT, OUT_OF_MEMORY, INTERNAL. Thread-safe. */
+PINCURL_API pincurl_status pincurl_client_save_cookies(pincurl_client *c);
+
 /* Name of the TLS backend pin decisions run on ("wolfssl", ...). Static storage. */
 PINCURL_API const char *pincurl_client_tls_backend(const pincurl_client *c);
 
@@ -217,6 +285,64 @@ PINCURL_API pincurl_status pincurl_request_set_body_callback(pincurl_request *r,
 typedef size_t (*pincurl_write_cb)(const void *data, size_t len, void *user);
 PINCURL_API pincurl_status pincurl_request_set_write_callback(pincurl_request *r,
                                                               pincurl_write_cb cb, void *user);
+
+/* Receives every header line libcurl receives, as received (status lines of every response
+ * included: 1xx, redirect hops, a proxy's CONNECT answer; each line with its CRLF; the
+ * empty line that ends a header block): what curl writes with -D and -i. Return len to
+ * continue, anything else aborts the request (ABORTED_BY_CALLBACK). The response's own
+ * header list (pincurl_response_header*) is kept as well. NULL for none. */
+PINCURL_API pincurl_status pincurl_request_set_header_callback(pincurl_request *r,
+                                                               pincurl_write_cb cb,
+                                                               void *user);
+
+/* An upload as libcurl's CURLOPT_UPLOAD (curl's -T): the body comes from cb (as
+ * pincurl_request_set_body_callback), the method is PUT unless the request's method is
+ * another, and no Content-Type is added. length is the size, or -1 if unknown (sent
+ * chunked). Replaces any body or form set before. */
+PINCURL_API pincurl_status pincurl_request_set_upload(pincurl_request *r, pincurl_read_cb cb,
+                                                      void *user, int64_t length);
+
+/* A multipart/form-data body (libcurl's MIME API, curl's -F), one part per call, in order.
+ * add_form_data: a part holding len bytes of data (copied); add_form_file: a part whose
+ * content is the file at path, read while the request is sent (an unreadable file fails
+ * the request: TRANSFER, with CURLE_READ_ERROR in its transfer info). filename: the name
+ * sent for the part; NULL for none with form_data, for the file's base name with
+ * form_file; "" for none. content_type: NULL for libcurl's choice. All strings copied.
+ * The method is POST unless the request's method is another. Replaces a body set before
+ * (setting a body later removes the parts). Statuses: INVALID_ARGUMENT (NULL or empty name,
+ * CR or LF in a string), LIMIT_EXCEEDED (more than 1024 parts), OUT_OF_MEMORY. */
+PINCURL_API pincurl_status pincurl_request_add_form_data(pincurl_request *r, const char *name,
+                                                         const void *data, size_t len,
+                                                         const char *filename,
+                                                         const char *content_type);
+PINCURL_API pincurl_status pincurl_request_add_form_file(pincurl_request *r, const char *name,
+                                                         const char *path,
+                                                         const char *filename,
+                                                         const char *content_type);
+
+/* HTTP Basic credentials (curl's -u USER:PASSWORD). libcurl sends them to the URL's host
+ * only, never to another host a redirect leads to. NULL user removes them. Copied. */
+PINCURL_API pincurl_status pincurl_request_set_credentials(pincurl_request *r,
+                                                           const char *user,
+                                                           const char *password);
+
+/* The Referer header (curl's -e): referer (NULL: none) on the first request; automatic 1
+ * also sets it on every redirect hop to the URL it came from (curl's -e ';auto'). Copied. */
+PINCURL_API pincurl_status pincurl_request_set_referer(pincurl_request *r, const char *referer,
+                                                       int automatic);
+
+/* A Cookie header of this request's own ("name=value; name2=value2"; curl's -b STRING), sent
+ * with every request of its redirect chain, after any cookies of the client's cookie engine.
+ * NULL for none. Copied. */
+PINCURL_API pincurl_status pincurl_request_set_cookie(pincurl_request *r, const char *cookie);
+
+/* Asks for a compressed response and decodes it (curl's --compressed): encodings is an
+ * Accept-Encoding value, "" for every encoding the libcurl in use decodes
+ * (pincurl_http_features), NULL for none (the default). The body callbacks and the body in
+ * memory receive the decoded bytes. Statuses: UNSUPPORTED ("" and this libcurl decodes
+ * nothing), INVALID_ARGUMENT, OUT_OF_MEMORY. */
+PINCURL_API pincurl_status pincurl_request_set_accept_encoding(pincurl_request *r,
+                                                               const char *encodings);
 
 /* Writes the response body to a file (created or truncated; path copied). */
 PINCURL_API pincurl_status pincurl_request_set_output_file(pincurl_request *r,
@@ -256,6 +382,56 @@ PINCURL_API const char *pincurl_response_detail(const pincurl_response *resp);
 /* The verdict of the last pinned validation of this request, or NULL if no pinned host was
  * validated. Borrowed. */
 PINCURL_API const pincurl_verdict *pincurl_response_verdict(const pincurl_response *resp);
+
+/* What libcurl measured and reported about the transfer (curl's --write-out variables),
+ * for the last hop unless said otherwise. Times are microseconds from the start of the
+ * request, -1 where libcurl gave none; sizes are bytes; strings are NULL where libcurl
+ * gave none. A request that failed before libcurl ran (a bad URL, cleartext to a pinned
+ * host) has every number 0 and curl_code 0. */
+typedef struct pincurl_transfer_info {
+    int curl_code;               /* the CURLcode the transfer ended with (0: CURLE_OK) */
+    const char *curl_error;      /* libcurl's message for it ("" when curl_code is 0) */
+    long os_errno;               /* errno of the last failed connect (CURLINFO_OS_ERRNO) */
+    long http_version;           /* 10, 11, 20, 30; 0 if no response */
+    long http_connect_code;      /* a proxy's CONNECT answer, 0 if none */
+    long num_redirects;          /* redirects followed */
+    long num_connects;           /* new connections made */
+    long ssl_verify_result;      /* libcurl's certificate verification result */
+    long proxy_ssl_verify_result;
+    int64_t namelookup_us, connect_us, appconnect_us, pretransfer_us, starttransfer_us,
+        redirect_us, total_us;
+    int64_t size_download, size_upload, size_header, size_request;
+    int64_t speed_download, speed_upload; /* bytes per second */
+    int64_t retry_after;         /* a Retry-After header in seconds from now, 0 if none */
+    char remote_ip[64];          /* the address connected to ("" if none) */
+    long remote_port;
+    char local_ip[64];
+    long local_port;
+    const char *scheme;          /* of the last hop, as libcurl reports it */
+    const char *content_type;
+    const char *redirect_url;    /* where the last response redirects (not followed) */
+    const char *effective_method;
+    const char *referer;         /* the Referer header sent on the last hop */
+} pincurl_transfer_info;
+
+/* The transfer info of a response; NULL only for a NULL response. Borrowed: valid until
+ * the response is freed. */
+PINCURL_API const pincurl_transfer_info *pincurl_response_info(const pincurl_response *resp);
+
+/* ------------------------------------------------------------------------------------ */
+/* What the libcurl in use can do (thread-safe; no client needed)                        */
+
+#define PINCURL_FEATURE_HTTP2 0x01u  /* HTTP/2 */
+#define PINCURL_FEATURE_IPV6 0x02u
+#define PINCURL_FEATURE_GZIP 0x04u   /* gzip and deflate decoding (zlib) */
+#define PINCURL_FEATURE_BROTLI 0x08u /* br decoding */
+#define PINCURL_FEATURE_ZSTD 0x10u   /* zstd decoding */
+#define PINCURL_FEATURE_CA_PATH 0x20u /* a directory of trusted roots (set_ca_path) */
+
+/* PINCURL_FEATURE_* bits of the libcurl in use. */
+PINCURL_API unsigned pincurl_http_features(void);
+/* libcurl's version line ("libcurl/7.88.1 wolfSSL/5.5.4 zlib/1.2.13"). Static storage. */
+PINCURL_API const char *pincurl_http_library(void);
 
 /* ------------------------------------------------------------------------------------ */
 /* Attaching to an application's own libcurl handle                                      */

@@ -56,7 +56,10 @@ pincurl_status pincurl_client_new(pincurl_policy *policy, const pincurl_options 
     if (backend->global_init() != 0)
         return PINCURL_INTERNAL;
     if (!(backend->caps & PC_TLS_CAP_PATH)) {
-        pincurl_status st = pc_leaf_policy_ok(policy, opts != NULL ? opts->ca_file : NULL);
+        pincurl_status st;
+        if (opts != NULL && opts->ca_path != NULL)
+            return PINCURL_BACKEND_UNSUPPORTED; /* root pins in a directory: unchecked */
+        st = pc_leaf_policy_ok(policy, opts != NULL ? opts->ca_file : NULL);
         if (st != PINCURL_OK)
             return st;
     }
@@ -99,7 +102,9 @@ pincurl_status pincurl_client_new(pincurl_policy *policy, const pincurl_options 
     c->policy = pincurl_policy_ref(policy);
     c->generation = 1;
     {
-        pincurl_status st = pc_reports_open(c);
+        pincurl_status st = pc_cookies_open(c);
+        if (st == PINCURL_OK)
+            st = pc_reports_open(c);
         if (st != PINCURL_OK) {
             pincurl_client_free(c);
             return st;
@@ -116,6 +121,7 @@ void pincurl_client_free(pincurl_client *c)
     pc_reports_close(c);
     for (size_t i = 0; i < c->pool_len; i++)
         curl_easy_cleanup(c->pool[i]);
+    pc_cookies_close(c); /* after every handle that used the store */
     pthread_mutex_destroy(&c->lock);
     pc_path_cache_free(c->cache);
     pc_anchor_registry_free(c->anchors);
@@ -233,6 +239,7 @@ static CURL *pool_take(pincurl_client *c, uint64_t generation)
 static void pool_put(pincurl_client *c, CURL *e, uint64_t generation, int retire)
 {
     /* No pointer into this perform's stack may survive in the handle. */
+    pc_cookies_detach(c, e);
     curl_easy_reset(e);
     pthread_mutex_lock(&c->lock);
     if (!retire && c->pool_len < PC_POOL_MAX && generation == c->generation) {
@@ -259,6 +266,8 @@ typedef struct transfer {
     int app_aborted;    /* a read or write callback of the application aborted */
     int io_failed;      /* the output file could not be written */
     int oom;            /* memory ran out while storing the response */
+    CURLcode setup_code; /* libcurl refused part of the request before it was sent */
+    curl_mime *mime;    /* the form (libcurl links it: freed after the handle is reset) */
     char errbuf[CURL_ERROR_SIZE];
 } transfer;
 
@@ -308,6 +317,10 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userp)
         t->oom = 1;
         return 0;
     }
+    if (t->req->header_cb != NULL && t->req->header_cb(data, len, t->req->header_user) != len) {
+        t->app_aborted = 1;
+        return 0;
+    }
     return len;
 }
 
@@ -343,8 +356,57 @@ static int on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow, curl_o
             return PINCURL_INTERNAL;                                                      \
     } while (0)
 
+/* The request's form as a libcurl MIME structure (t->mime). */
+static pincurl_status set_form(transfer *t, CURL *e)
+{
+    const pincurl_request *r = t->req;
+    curl_mime *mime = curl_mime_init(e);
+
+    if (mime == NULL)
+        return PINCURL_OUT_OF_MEMORY;
+    t->mime = mime;
+    for (size_t i = 0; i < r->form_count; i++) {
+        const pc_form_part *p = &r->form[i];
+        curl_mimepart *part = curl_mime_addpart(mime);
+        CURLcode rc;
+        if (part == NULL)
+            return PINCURL_OUT_OF_MEMORY;
+        rc = curl_mime_name(part, p->name);
+        if (rc == CURLE_OK && p->path != NULL) {
+            rc = curl_mime_filedata(part, p->path);
+            if (rc == CURLE_READ_ERROR) {
+                /* the file cannot be read: nothing is sent (curl's exit code 26) */
+                t->setup_code = rc;
+                return PINCURL_IO;
+            }
+        } else if (rc == CURLE_OK) {
+            rc = curl_mime_data(part, (const char *)p->data, p->len);
+        }
+        if (rc == CURLE_OK && p->has_filename)
+            rc = curl_mime_filename(part, p->filename[0] != '\0' ? p->filename : NULL);
+        if (rc == CURLE_OK && p->content_type != NULL)
+            rc = curl_mime_type(part, p->content_type);
+        if (rc != CURLE_OK)
+            return rc == CURLE_OUT_OF_MEMORY ? PINCURL_OUT_OF_MEMORY : PINCURL_INTERNAL;
+    }
+    return curl_easy_setopt(e, CURLOPT_MIMEPOST, mime) == CURLE_OK ? PINCURL_OK
+                                                                   : PINCURL_INTERNAL;
+}
+
+static pincurl_status append_all(struct curl_slist **list, char *const *items, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct curl_slist *grown = curl_slist_append(*list, items[i]);
+        if (grown == NULL)
+            return PINCURL_OUT_OF_MEMORY;
+        *list = grown;
+    }
+    return PINCURL_OK;
+}
+
 static pincurl_status set_options(pincurl_client *c, transfer *t, CURL *e,
-                                  struct curl_slist **headers, struct curl_slist **resolve)
+                                  struct curl_slist **headers, struct curl_slist **resolve,
+                                  struct curl_slist **connect_to)
 {
     const pincurl_options *o = &c->opts;
     const pincurl_request *r = t->req;
@@ -379,20 +441,54 @@ static pincurl_status set_options(pincurl_client *c, transfer *t, CURL *e,
         SET(CURLOPT_CAINFO, o->ca_file);
         SET(CURLOPT_PROXY_CAINFO, o->ca_file); /* an https:// proxy is validated alike */
     }
+    if (o->ca_path != NULL) {
+        SET(CURLOPT_CAPATH, o->ca_path);
+        SET(CURLOPT_PROXY_CAPATH, o->ca_path);
+    }
     if (o->pinned_public_key != NULL)
         SET(CURLOPT_PINNEDPUBLICKEY, o->pinned_public_key);
-    if (o->max_redirects > 0) {
+    if (o->follow_redirects) {
         SET(CURLOPT_FOLLOWLOCATION, 1L);
         SET(CURLOPT_MAXREDIRS, o->max_redirects);
     }
-    for (size_t i = 0; i < o->resolve_count; i++) {
-        struct curl_slist *n = curl_slist_append(*resolve, o->resolve[i]);
-        if (n == NULL)
-            return PINCURL_OUT_OF_MEMORY;
-        *resolve = n;
-    }
+    if (append_all(resolve, o->resolve, o->resolve_count) != PINCURL_OK)
+        return PINCURL_OUT_OF_MEMORY;
     if (*resolve != NULL)
         SET(CURLOPT_RESOLVE, *resolve);
+    /* Where to connect: the pin decision reads the URL's host, never these */
+    if (append_all(connect_to, o->connect_to, o->connect_to_count) != PINCURL_OK)
+        return PINCURL_OUT_OF_MEMORY;
+    if (*connect_to != NULL)
+        SET(CURLOPT_CONNECT_TO, *connect_to);
+    if (o->ip_version == PINCURL_IP_V4)
+        SET(CURLOPT_IPRESOLVE, (long)CURL_IPRESOLVE_V4);
+    else if (o->ip_version == PINCURL_IP_V6)
+        SET(CURLOPT_IPRESOLVE, (long)CURL_IPRESOLVE_V6);
+    switch (o->http_version) {
+    case PINCURL_HTTP_VERSION_1_0: SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_0); break;
+    case PINCURL_HTTP_VERSION_1_1: SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1); break;
+    case PINCURL_HTTP_VERSION_2: SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2_0); break;
+    default: break;
+    }
+    if (o->tls_min_version == PINCURL_TLS_VERSION_1_2)
+        SET(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+    else if (o->tls_min_version == PINCURL_TLS_VERSION_1_3)
+        SET(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_3);
+    if (pc_cookies_attach(c, e) != PINCURL_OK)
+        return PINCURL_INTERNAL;
+    if (r->cookie != NULL)
+        SET(CURLOPT_COOKIE, r->cookie);
+    if (r->user != NULL) {
+        SET(CURLOPT_USERNAME, r->user);
+        SET(CURLOPT_PASSWORD, r->password);
+        SET(CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+    }
+    if (r->referer != NULL)
+        SET(CURLOPT_REFERER, r->referer);
+    if (r->auto_referer)
+        SET(CURLOPT_AUTOREFERER, 1L);
+    if (r->accept_encoding != NULL)
+        SET(CURLOPT_ACCEPT_ENCODING, r->accept_encoding);
     for (size_t i = 0; i < r->header_count; i++) {
         struct curl_slist *n = curl_slist_append(*headers, r->headers[i]);
         if (n == NULL)
@@ -403,7 +499,20 @@ static pincurl_status set_options(pincurl_client *c, transfer *t, CURL *e,
         SET(CURLOPT_HTTPHEADER, *headers);
 
     /* Method and body */
-    if (strcmp(r->method, "HEAD") == 0 && !r->has_body) {
+    if (r->form_count > 0) {
+        pincurl_status st = set_form(t, e);
+        if (st != PINCURL_OK)
+            return st;
+        if (strcmp(r->method, "POST") != 0)
+            SET(CURLOPT_CUSTOMREQUEST, r->method);
+    } else if (r->upload) {
+        SET(CURLOPT_UPLOAD, 1L);
+        SET(CURLOPT_READFUNCTION, on_read);
+        SET(CURLOPT_READDATA, t);
+        SET(CURLOPT_INFILESIZE_LARGE, (curl_off_t)r->read_length);
+        if (strcmp(r->method, "PUT") != 0)
+            SET(CURLOPT_CUSTOMREQUEST, r->method);
+    } else if (strcmp(r->method, "HEAD") == 0 && !r->has_body) {
         SET(CURLOPT_NOBODY, 1L);
     } else if (r->has_body) {
         SET(CURLOPT_POST, 1L);
@@ -496,6 +605,19 @@ static pincurl_status finish(pincurl_response *resp, pincurl_status st, char *de
     return st;
 }
 
+/* Frees what one attempt of a transfer holds besides the handle. */
+static void transfer_release(transfer *t, struct curl_slist **headers,
+                             struct curl_slist **resolve, struct curl_slist **connect_to)
+{
+    pc_pin_state_cleanup(&t->pin);
+    curl_slist_free_all(*headers);
+    curl_slist_free_all(*resolve);
+    curl_slist_free_all(*connect_to);
+    *headers = *resolve = *connect_to = NULL;
+    curl_mime_free(t->mime); /* the handle was reset or cleaned up first */
+    t->mime = NULL;
+}
+
 pincurl_status pincurl_client_perform(pincurl_client *c, const pincurl_request *r,
                                       pincurl_response **out)
 {
@@ -504,7 +626,7 @@ pincurl_status pincurl_client_perform(pincurl_client *c, const pincurl_request *
     CURL *e;
     CURLcode code;
     pincurl_status st;
-    struct curl_slist *headers = NULL, *resolve = NULL;
+    struct curl_slist *headers = NULL, *resolve = NULL, *connect_to = NULL;
     char scheme[16], host[PINCURL_HOST_MAX + 1];
     unsigned port;
     char *detail = NULL;
@@ -555,12 +677,14 @@ again:
         detail = pc_failure_line(host, port, st, "a pinned host is only contacted over https");
     }
     if (st == PINCURL_OK)
-        st = set_options(c, &t, e, &headers, &resolve);
+        st = set_options(c, &t, e, &headers, &resolve, &connect_to);
     if (st != PINCURL_OK) {
+        if (t.setup_code != CURLE_OK)
+            (void)pc_response_fill_info(resp, e, t.setup_code, NULL);
         pool_put(c, e, taken_gen, t.pin.retire);
-        pc_pin_state_cleanup(&t.pin);
-        curl_slist_free_all(headers);
-        curl_slist_free_all(resolve);
+        transfer_release(&t, &headers, &resolve, &connect_to);
+        if (detail == NULL && t.setup_code != CURLE_OK)
+            detail = pc_failure_line(host, port, st, curl_easy_strerror(t.setup_code));
         return finish(resp, st, detail, out);
     }
 
@@ -587,11 +711,7 @@ again:
         free(detail);
         detail = NULL;
         curl_easy_cleanup(e);
-        pc_pin_state_cleanup(&t.pin);
-        curl_slist_free_all(headers);
-        curl_slist_free_all(resolve);
-        headers = NULL;
-        resolve = NULL;
+        transfer_release(&t, &headers, &resolve, &connect_to);
         goto again;
     }
     if (st == PINCURL_OK && t.io_failed)
@@ -600,6 +720,8 @@ again:
         resp->code = http_code;
     if (curl_easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &url) == CURLE_OK && url != NULL)
         (void)pc_response_set_url(resp, url);
+    if (pc_response_fill_info(resp, e, code, t.errbuf) != 0 && st == PINCURL_OK)
+        st = PINCURL_OUT_OF_MEMORY;
     if (t.pin.have_verdict) {
         resp->have_verdict = 1;
         resp->verdict = t.pin.verdict;
@@ -614,8 +736,6 @@ again:
      * 5.5 resumed sessions of aborted transfers with a bad PSK binder): such a handle is
      * not kept. */
     pool_put(c, e, taken_gen, t.pin.retire || st != PINCURL_OK);
-    pc_pin_state_cleanup(&t.pin);
-    curl_slist_free_all(headers);
-    curl_slist_free_all(resolve);
+    transfer_release(&t, &headers, &resolve, &connect_to);
     return finish(resp, st, detail, out);
 }

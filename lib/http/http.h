@@ -33,7 +33,17 @@ struct pincurl_options {
     char *pinned_public_key;
     char **resolve;
     size_t resolve_count;
+    char *ca_path;
+    char **connect_to;
+    size_t connect_to_count;
+    pincurl_ip_version ip_version;
+    pincurl_http_version http_version;
+    pincurl_tls_version tls_min_version;
+    int follow_redirects; /* 1: follow up to max_redirects (0 makes a redirect an error) */
     long max_redirects;
+    int cookies;          /* the cookie engine is on */
+    char *cookie_load_file;
+    char *cookie_save_file;
     size_t max_body_bytes;
     pincurl_event_cb event_cb;
     void *event_user;
@@ -100,13 +110,35 @@ struct pincurl_request {
     int64_t read_length;
     pincurl_write_cb write_cb;
     void *write_user;
+    pincurl_write_cb header_cb;
+    void *header_user;
     char *output_file;
+    int upload;           /* read_cb feeds CURLOPT_UPLOAD, not a POST */
+    struct pc_form_part *form;
+    size_t form_count;
+    char *user;           /* Basic credentials (NULL: none) */
+    char *password;
+    char *referer;
+    int auto_referer;
+    char *cookie;
+    char *accept_encoding;
     /* internal (report delivery): abort when *cancel becomes non-zero; timeouts that
      * replace the client's when non-zero */
     const atomic_int *cancel;
     long connect_timeout_ms;
     long timeout_ms;
 };
+
+/* One part of a multipart/form-data body. */
+typedef struct pc_form_part {
+    char *name;
+    unsigned char *data; /* NULL for a file part */
+    size_t len;
+    char *path;          /* the file of a file part */
+    char *filename;      /* NULL: libcurl's default; "" none */
+    int has_filename;
+    char *content_type;
+} pc_form_part;
 
 struct pincurl_response {
     pincurl_status status;
@@ -123,6 +155,8 @@ struct pincurl_response {
     int have_verdict;
     pincurl_verdict verdict;
     pincurl_policy *policy; /* keeps verdict.domain and verdict.noted_host valid */
+    pincurl_transfer_info info;
+    char *info_strings[6];  /* what info's strings point into (malloc'd) */
 };
 
 /* A response with status INTERNAL and nothing else; NULL on OOM. */
@@ -132,6 +166,10 @@ int pc_response_append(pincurl_response *resp, const void *data, size_t len);
 /* Takes one raw header line of a response: a status line starts a new header set. 0 on
  * success, -1 on OOM. */
 int pc_response_header_line(pincurl_response *resp, const char *line, size_t len);
+/* Fills resp->info from a finished transfer on easy: code is what curl_easy_perform
+ * returned, errbuf its error buffer. 0 on success, -1 on OOM (info then partly filled). */
+int pc_response_fill_info(pincurl_response *resp, CURL *easy, CURLcode code,
+                          const char *errbuf);
 /* Replaces the detail / effective URL with copies (NULL: empty). 0 on success. */
 int pc_response_set_detail(pincurl_response *resp, const char *detail);
 int pc_response_set_url(pincurl_response *resp, const char *url);
@@ -157,6 +195,8 @@ struct pincurl_client {
     pc_monitor *monitor;
     struct pc_spool *spool;   /* failure reports (NULL without a spool directory) */
     pincurl_client *reporter; /* delivers them: same policy, no spool */
+    CURLSH *cookie_share;     /* the cookie engine's store (NULL: off) */
+    pthread_mutex_t cookie_lock; /* libcurl's lock of that share */
     pincurl_allocator alloc;  /* of the client object and its monitor (options' copy) */
 };
 
@@ -182,6 +222,20 @@ void pc_monitor_observe(const pincurl_client *c, const pincurl_event *validation
 pincurl_policy *pc_client_snapshot(pincurl_client *c, uint64_t *generation);
 /* Raises ev on the client's event callback (if any), stamping the generation if unset. */
 void pc_client_emit(const pincurl_client *c, pincurl_event *ev);
+
+/* The cookie engine (cookies.c). open: with the engine on, the share holding the store,
+ * loaded from the load file; OK and nothing with it off. close frees it (after every handle
+ * using it). attach: puts the store on a transfer's handle, detach undoes what attach set
+ * that a reset would not free. */
+pincurl_status pc_cookies_open(pincurl_client *c);
+void pc_cookies_close(pincurl_client *c);
+pincurl_status pc_cookies_attach(pincurl_client *c, CURL *easy);
+void pc_cookies_detach(pincurl_client *c, CURL *easy); /* before the handle is reset */
+/* For a cleartext request to host (not itself pinned) on easy: 1 if the cookie store holds a
+ * cookie it could send there whose domain covers a host policy pins; the domain is copied
+ * into why. 0 otherwise, -1 when the store could not be read (refuse). */
+int pc_cookies_leak_pinned(CURL *easy, const pincurl_policy *policy, const char *host,
+                           char *why, size_t why_size);
 
 /* Initialises libcurl once per process (thread-safe). 0 on success. */
 int pc_http_global_init(void);

@@ -56,6 +56,12 @@ void pc_options_clear(pincurl_options *o)
     for (size_t i = 0; i < o->resolve_count; i++)
         free(o->resolve[i]);
     free(o->resolve);
+    free(o->ca_path);
+    for (size_t i = 0; i < o->connect_to_count; i++)
+        free(o->connect_to[i]);
+    free(o->connect_to);
+    free(o->cookie_load_file);
+    free(o->cookie_save_file);
     free(o->app_bundle_id);
     free(o->app_version);
     free(o->app_vendor_id);
@@ -73,6 +79,25 @@ void pincurl_options_free(pincurl_options *o)
     free(o);
 }
 
+/* A deep copy of a list of strings; 0 on success (on failure *dst holds what was copied). */
+static int copy_list(char ***dst, size_t *dst_count, char *const *src, size_t count)
+{
+    *dst = NULL;
+    *dst_count = 0;
+    if (count == 0)
+        return 0;
+    *dst = calloc(count, sizeof(char *));
+    if (*dst == NULL)
+        return -1;
+    for (size_t i = 0; i < count; i++) {
+        (*dst)[i] = dup_or_null(src[i]);
+        if ((*dst)[i] == NULL)
+            return -1;
+        *dst_count = i + 1;
+    }
+    return 0;
+}
+
 int pc_options_copy(pincurl_options *dst, const pincurl_options *src)
 {
     *dst = *src;
@@ -82,26 +107,24 @@ int pc_options_copy(pincurl_options *dst, const pincurl_options *src)
     dst->pinned_public_key = NULL;
     dst->resolve = NULL;
     dst->resolve_count = 0;
+    dst->ca_path = NULL;
+    dst->connect_to = NULL;
+    dst->connect_to_count = 0;
+    dst->cookie_load_file = dst->cookie_save_file = NULL;
     dst->app_bundle_id = dst->app_version = dst->app_vendor_id = NULL;
     dst->app_platform = dst->app_platform_version = dst->spool_dir = NULL;
 #define COPY_STR(f) (src->f != NULL && (dst->f = dup_or_null(src->f)) == NULL)
     if (COPY_STR(ca_file) || COPY_STR(user_agent) || COPY_STR(proxy) ||
         COPY_STR(pinned_public_key) ||
         COPY_STR(app_bundle_id) || COPY_STR(app_version) || COPY_STR(app_vendor_id) ||
-        COPY_STR(app_platform) || COPY_STR(app_platform_version) || COPY_STR(spool_dir))
+        COPY_STR(app_platform) || COPY_STR(app_platform_version) || COPY_STR(spool_dir) ||
+        COPY_STR(ca_path) || COPY_STR(cookie_load_file) || COPY_STR(cookie_save_file))
         goto fail;
 #undef COPY_STR
-    if (src->resolve_count > 0) {
-        dst->resolve = calloc(src->resolve_count, sizeof(char *));
-        if (dst->resolve == NULL)
-            goto fail;
-        for (size_t i = 0; i < src->resolve_count; i++) {
-            dst->resolve[i] = dup_or_null(src->resolve[i]);
-            if (dst->resolve[i] == NULL)
-                goto fail;
-            dst->resolve_count = i + 1;
-        }
-    }
+    if (copy_list(&dst->resolve, &dst->resolve_count, src->resolve, src->resolve_count) != 0 ||
+        copy_list(&dst->connect_to, &dst->connect_to_count, src->connect_to,
+                  src->connect_to_count) != 0)
+        goto fail;
     return 0;
 fail:
     pc_options_clear(dst);
@@ -196,9 +219,118 @@ pincurl_status pincurl_options_add_resolve(pincurl_options *o, const char *entry
 
 pincurl_status pincurl_options_set_max_redirects(pincurl_options *o, long n)
 {
-    if (o == NULL || n < 0 || n > PC_MAX_REDIRECTS)
+    return pincurl_options_set_follow_redirects(o, n > 0, n);
+}
+
+pincurl_status pincurl_options_set_follow_redirects(pincurl_options *o, int follow, long max)
+{
+    if (o == NULL || (follow != 0 && follow != 1))
         return PINCURL_INVALID_ARGUMENT;
-    o->max_redirects = n;
+    if (!follow)
+        max = 0;
+    if (max < 0 || max > PC_MAX_REDIRECTS)
+        return PINCURL_INVALID_ARGUMENT;
+    o->follow_redirects = follow;
+    o->max_redirects = max;
+    return PINCURL_OK;
+}
+
+pincurl_status pincurl_options_set_ca_path(pincurl_options *o, const char *dir)
+{
+    if (o == NULL || (dir != NULL && dir[0] == '\0'))
+        return PINCURL_INVALID_ARGUMENT;
+    if (dir != NULL && !(pincurl_http_features() & PINCURL_FEATURE_CA_PATH))
+        return PINCURL_UNSUPPORTED;
+    return set_string(&o->ca_path, dir);
+}
+
+pincurl_status pincurl_options_add_connect_to(pincurl_options *o, const char *entry)
+{
+    size_t colons = 0;
+    char **grown;
+    char *copy;
+
+    if (o == NULL || entry == NULL || has_ctl(entry))
+        return PINCURL_INVALID_ARGUMENT;
+    /* HOST:PORT:CONNECT-TO-HOST:CONNECT-TO-PORT; a host may be a bracketed IPv6 literal */
+    for (const char *p = entry; *p != '\0'; p++) {
+        if (*p == '[') {
+            const char *end = strchr(p, ']');
+            if (end == NULL)
+                return PINCURL_INVALID_ARGUMENT;
+            p = end;
+        } else if (*p == ':') {
+            colons++;
+        }
+    }
+    if (colons != 3)
+        return PINCURL_INVALID_ARGUMENT;
+    if (o->connect_to_count >= 1024)
+        return PINCURL_LIMIT_EXCEEDED;
+    copy = dup_or_null(entry);
+    if (copy == NULL)
+        return PINCURL_OUT_OF_MEMORY;
+    grown = realloc(o->connect_to, (o->connect_to_count + 1) * sizeof(char *));
+    if (grown == NULL) {
+        free(copy);
+        return PINCURL_OUT_OF_MEMORY;
+    }
+    o->connect_to = grown;
+    o->connect_to[o->connect_to_count++] = copy;
+    return PINCURL_OK;
+}
+
+pincurl_status pincurl_options_set_ip_version(pincurl_options *o, pincurl_ip_version v)
+{
+    if (o == NULL || (v != PINCURL_IP_ANY && v != PINCURL_IP_V4 && v != PINCURL_IP_V6))
+        return PINCURL_INVALID_ARGUMENT;
+    o->ip_version = v;
+    return PINCURL_OK;
+}
+
+pincurl_status pincurl_options_set_http_version(pincurl_options *o, pincurl_http_version v)
+{
+    if (o == NULL || (v != PINCURL_HTTP_VERSION_DEFAULT && v != PINCURL_HTTP_VERSION_1_0 &&
+                      v != PINCURL_HTTP_VERSION_1_1 && v != PINCURL_HTTP_VERSION_2))
+        return PINCURL_INVALID_ARGUMENT;
+    if (v == PINCURL_HTTP_VERSION_2 && !(pincurl_http_features() & PINCURL_FEATURE_HTTP2))
+        return PINCURL_UNSUPPORTED;
+    o->http_version = v;
+    return PINCURL_OK;
+}
+
+pincurl_status pincurl_options_set_tls_min_version(pincurl_options *o, pincurl_tls_version v)
+{
+    if (o == NULL || (v != PINCURL_TLS_VERSION_DEFAULT && v != PINCURL_TLS_VERSION_1_2 &&
+                      v != PINCURL_TLS_VERSION_1_3))
+        return PINCURL_INVALID_ARGUMENT;
+    o->tls_min_version = v;
+    return PINCURL_OK;
+}
+
+pincurl_status pincurl_options_set_cookie_engine(pincurl_options *o, int enable,
+                                                 const char *load_file, const char *save_file)
+{
+    char *load = NULL, *save = NULL;
+    pincurl_status st;
+
+    if (o == NULL || (enable != 0 && enable != 1) ||
+        (load_file != NULL && load_file[0] == '\0') ||
+        (save_file != NULL && save_file[0] == '\0'))
+        return PINCURL_INVALID_ARGUMENT;
+    if (enable) {
+        if ((st = set_string(&load, load_file)) != PINCURL_OK)
+            return st;
+        if ((st = set_string(&save, save_file)) != PINCURL_OK) {
+            free(load);
+            return st;
+        }
+    }
+    free(o->cookie_load_file);
+    free(o->cookie_save_file);
+    o->cookie_load_file = load;
+    o->cookie_save_file = save;
+    o->cookies = enable;
     return PINCURL_OK;
 }
 

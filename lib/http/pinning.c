@@ -338,6 +338,23 @@ static int prereq_hook(void *clientp, char *primary_ip, char *local_ip, int prim
         return CURL_PREREQFUNC_ABORT;
     }
     if (!pc_host_pinned(s->policy, s->host)) {
+        if (strcmp(scheme, "http") == 0) {
+            /* a cookie a pinned host may receive is not sent in cleartext to a neighbour */
+            char domain[PINCURL_HOST_MAX + 1], reason[PINCURL_HOST_MAX + 100];
+            int leak = pc_cookies_leak_pinned(s->easy, s->policy, s->host, domain,
+                                              sizeof(domain));
+            if (leak != 0) {
+                if (leak > 0)
+                    snprintf(reason, sizeof(reason),
+                             "a cookie for %s, a domain with pinned hosts, would be sent "
+                             "over http",
+                             domain);
+                else
+                    snprintf(reason, sizeof(reason), "the cookie store could not be read");
+                refuse(s, PINCURL_CLEARTEXT_PINNED, reason);
+                return CURL_PREREQFUNC_ABORT;
+            }
+        }
         pass(s);
         return CURL_PREREQFUNC_OK;
     }

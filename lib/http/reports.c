@@ -149,6 +149,8 @@ pincurl_status pc_reports_open(pincurl_client *c)
     o.event_cb = NULL;
     o.event_user = NULL;
     o.max_redirects = 0;
+    o.follow_redirects = 0;
+    o.cookies = 0; /* reports carry no cookies of the application's */
     o.connect_timeout_ms = c->opts.report_connect_timeout_ms;
     o.timeout_ms = c->opts.report_timeout_ms;
     st = pincurl_client_new(c->policy, &o, &c->reporter);

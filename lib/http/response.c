@@ -11,8 +11,10 @@
 pincurl_response *pc_response_new(void)
 {
     pincurl_response *resp = calloc(1, sizeof(*resp));
-    if (resp != NULL)
+    if (resp != NULL) {
         resp->status = PINCURL_INTERNAL;
+        resp->info.curl_error = "";
+    }
     return resp;
 }
 
@@ -35,6 +37,8 @@ void pincurl_response_free(pincurl_response *resp)
     free(resp->body);
     free(resp->effective_url);
     free(resp->detail);
+    for (size_t i = 0; i < sizeof(resp->info_strings) / sizeof(resp->info_strings[0]); i++)
+        free(resp->info_strings[i]);
     pincurl_policy_unref(resp->policy);
     free(resp);
 }
@@ -165,6 +169,104 @@ int pc_response_set_detail(pincurl_response *resp, const char *detail)
 int pc_response_set_url(pincurl_response *resp, const char *url)
 {
     return replace(&resp->effective_url, url);
+}
+
+static int64_t info_time(CURL *e, CURLINFO what)
+{
+    curl_off_t v = 0;
+    return curl_easy_getinfo(e, what, &v) == CURLE_OK ? (int64_t)v : -1;
+}
+
+static int64_t info_off(CURL *e, CURLINFO what)
+{
+    curl_off_t v = 0;
+    return curl_easy_getinfo(e, what, &v) == CURLE_OK ? (int64_t)v : 0;
+}
+
+static long info_long(CURL *e, CURLINFO what)
+{
+    long v = 0;
+    return curl_easy_getinfo(e, what, &v) == CURLE_OK ? v : 0;
+}
+
+/* A copy of a string libcurl reports into resp->info_strings[slot]; NULL when libcurl has
+ * none. -1 on OOM. */
+static int info_string(pincurl_response *resp, CURL *e, CURLINFO what, size_t slot,
+                       const char **out)
+{
+    char *v = NULL;
+    *out = NULL;
+    if (curl_easy_getinfo(e, what, &v) != CURLE_OK || v == NULL)
+        return 0;
+    if (replace(&resp->info_strings[slot], v) != 0)
+        return -1;
+    *out = resp->info_strings[slot];
+    return 0;
+}
+
+static void copy_ip(char *dst, size_t size, CURL *e, CURLINFO what)
+{
+    char *v = NULL;
+    dst[0] = '\0';
+    if (curl_easy_getinfo(e, what, &v) == CURLE_OK && v != NULL)
+        snprintf(dst, size, "%s", v);
+}
+
+int pc_response_fill_info(pincurl_response *resp, CURL *e, CURLcode code, const char *errbuf)
+{
+    pincurl_transfer_info *in = &resp->info;
+    int rc = 0;
+
+    in->curl_code = (int)code;
+    if (replace(&resp->info_strings[0],
+                code == CURLE_OK                        ? ""
+                : errbuf != NULL && errbuf[0] != '\0' ? errbuf
+                                                        : curl_easy_strerror(code)) != 0)
+        rc = -1;
+    in->curl_error = resp->info_strings[0] != NULL ? resp->info_strings[0] : "";
+    in->os_errno = info_long(e, CURLINFO_OS_ERRNO);
+    switch (info_long(e, CURLINFO_HTTP_VERSION)) {
+    case CURL_HTTP_VERSION_1_0: in->http_version = 10; break;
+    case CURL_HTTP_VERSION_1_1: in->http_version = 11; break;
+    case CURL_HTTP_VERSION_2_0: in->http_version = 20; break;
+    case CURL_HTTP_VERSION_3: in->http_version = 30; break;
+    default: in->http_version = 0; break;
+    }
+    in->http_connect_code = info_long(e, CURLINFO_HTTP_CONNECTCODE);
+    in->num_redirects = info_long(e, CURLINFO_REDIRECT_COUNT);
+    in->num_connects = info_long(e, CURLINFO_NUM_CONNECTS);
+    in->ssl_verify_result = info_long(e, CURLINFO_SSL_VERIFYRESULT);
+    in->proxy_ssl_verify_result = info_long(e, CURLINFO_PROXY_SSL_VERIFYRESULT);
+    in->namelookup_us = info_time(e, CURLINFO_NAMELOOKUP_TIME_T);
+    in->connect_us = info_time(e, CURLINFO_CONNECT_TIME_T);
+    in->appconnect_us = info_time(e, CURLINFO_APPCONNECT_TIME_T);
+    in->pretransfer_us = info_time(e, CURLINFO_PRETRANSFER_TIME_T);
+    in->starttransfer_us = info_time(e, CURLINFO_STARTTRANSFER_TIME_T);
+    in->redirect_us = info_time(e, CURLINFO_REDIRECT_TIME_T);
+    in->total_us = info_time(e, CURLINFO_TOTAL_TIME_T);
+    in->size_download = info_off(e, CURLINFO_SIZE_DOWNLOAD_T);
+    in->size_upload = info_off(e, CURLINFO_SIZE_UPLOAD_T);
+    in->size_header = info_long(e, CURLINFO_HEADER_SIZE);
+    in->size_request = info_long(e, CURLINFO_REQUEST_SIZE);
+    in->speed_download = info_off(e, CURLINFO_SPEED_DOWNLOAD_T);
+    in->speed_upload = info_off(e, CURLINFO_SPEED_UPLOAD_T);
+    in->retry_after = info_off(e, CURLINFO_RETRY_AFTER);
+    copy_ip(in->remote_ip, sizeof(in->remote_ip), e, CURLINFO_PRIMARY_IP);
+    in->remote_port = info_long(e, CURLINFO_PRIMARY_PORT);
+    copy_ip(in->local_ip, sizeof(in->local_ip), e, CURLINFO_LOCAL_IP);
+    in->local_port = info_long(e, CURLINFO_LOCAL_PORT);
+    if (info_string(resp, e, CURLINFO_SCHEME, 1, &in->scheme) != 0 ||
+        info_string(resp, e, CURLINFO_CONTENT_TYPE, 2, &in->content_type) != 0 ||
+        info_string(resp, e, CURLINFO_REDIRECT_URL, 3, &in->redirect_url) != 0 ||
+        info_string(resp, e, CURLINFO_EFFECTIVE_METHOD, 4, &in->effective_method) != 0 ||
+        info_string(resp, e, CURLINFO_REFERER, 5, &in->referer) != 0)
+        rc = -1;
+    return rc;
+}
+
+const pincurl_transfer_info *pincurl_response_info(const pincurl_response *resp)
+{
+    return resp != NULL ? &resp->info : NULL;
 }
 
 pincurl_status pincurl_response_status(const pincurl_response *resp)

@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -64,12 +65,14 @@ def free_port():
 
 
 class Server:
-    def __init__(self, tmp, chain, key, name):
+    def __init__(self, tmp, chain=None, key=None, name="server", plain=False, extra=()):
         self.port_file = os.path.join(tmp, name + ".port")
+        tls = ["--plain"] if plain else ["--cert", chain, "--key", key]
+        self.plain = plain
         self.proc = subprocess.Popen(
-            [sys.executable, SERVER, "--cert", chain, "--key", key, "--host", "127.0.0.1",
+            [sys.executable, SERVER, *tls, "--host", "127.0.0.1",
              "--port", "0", "--port-file", self.port_file, "--name", name, "--lifetime", "300",
-             "--parent-pid", str(os.getpid())])
+             "--parent-pid", str(os.getpid()), *extra])
         deadline = time.monotonic() + 20
         while not os.path.exists(self.port_file):
             if time.monotonic() > deadline or self.proc.poll() is not None:
@@ -79,7 +82,7 @@ class Server:
             self.port = int(f.read().strip())
 
     def url(self, path="/"):
-        return "https://localhost:%d%s" % (self.port, path)
+        return "%s://localhost:%d%s" % ("http" if self.plain else "https", self.port, path)
 
     def stop(self):
         self.proc.terminate()
@@ -141,7 +144,8 @@ class Basics(Base):
         for opt in ("-X", "-H", "--data", "-o", "-s", "-v", "-i", "-L", "--max-redirs",
                     "--cacert", "--resolve", "--proxy", "--connect-timeout", "--max-time",
                     "--pinnedpubkey", "-#", "--policy", "--pin", "--report-only",
-                    "--report-uri", "--spool", "--json"):
+                    "--report-uri", "--spool", "--result-json", "--json", "-w", "-F",
+                    "--retry", "--report-wait", "--connect-to", "--compressed"):
             self.assertIn(opt, out)
         for code in ("6 DNS", "7 connect", "28 timeout", "35 TLS", "90 pin mismatch",
                      "110 invalid policy"):
@@ -167,7 +171,8 @@ class Basics(Base):
         with open(man) as f:
             text = f.read()
         self.assertTrue(text.startswith('.TH "PINCURL" "1"'))
-        for opt in ("\\-\\-pin", "\\-\\-policy", "\\-\\-json", "\\-\\-report\\-only"):
+        for opt in ("\\-\\-pin", "\\-\\-policy", "\\-\\-json", "\\-\\-report\\-only",
+                    "\\-\\-result\\-json", "\\-\\-write\\-out", "\\-\\-report\\-wait"):
             self.assertIn(opt, text)
         if shutil.which("groff"):
             p = subprocess.run(["groff", "-man", "-Tutf8", "-ww", "-z", man],
@@ -229,7 +234,7 @@ class Requests(Base):
         self.assertEqual(rc, 0, err)
 
     def test_report_only_mismatch_proceeds(self):
-        rc, out, err = run(*self.ca, "--pin", self.rogue_pin, "--report-only", "--json",
+        rc, out, err = run(*self.ca, "--pin", self.rogue_pin, "--report-only", "--result-json",
                            self.good.url())
         self.assertEqual(rc, 0, err)
         doc = json.loads(out)
@@ -248,7 +253,7 @@ class Requests(Base):
         self.assertIn("sha256/", err)
 
     def test_json_success(self):
-        rc, out, err = run(*self.ca, "--pin", self.inter, "--pin", self.backup, "--json",
+        rc, out, err = run(*self.ca, "--pin", self.inter, "--pin", self.backup, "--result-json",
                            self.good.url())
         self.assertEqual(rc, 0, err)
         doc = json.loads(out)
@@ -268,7 +273,7 @@ class Requests(Base):
 
     def test_json_mismatch(self):
         rc, out, _ = run("-s", *self.ca, "--pin", self.rogue_pin, "--pin", self.backup,
-                         "--json", self.good.url())
+                         "--result-json", self.good.url())
         self.assertEqual(rc, 90)
         doc = json.loads(out)
         self.assertEqual(doc["outcome"], "error")
@@ -279,7 +284,7 @@ class Requests(Base):
         self.assertIn("PIN_MISMATCH", doc["detail"])
 
     def test_json_unpinned_shows_path(self):
-        rc, out, err = run(*self.ca, "--json", self.good.url())
+        rc, out, err = run(*self.ca, "--result-json", self.good.url())
         self.assertEqual(rc, 0, err)
         doc = json.loads(out)
         self.assertFalse(doc["pinned"])
@@ -354,12 +359,13 @@ class Requests(Base):
     def test_include_and_head(self):
         rc, out, err = run(*self.ca, "-i", self.good.url())
         self.assertEqual(rc, 0, err)
-        self.assertTrue(out.startswith("HTTP 200\r\n"))
+        # the header lines as received, as curl prints them
+        self.assertTrue(out.startswith("HTTP/1.1 200 OK\r\nServer: pincurl-test/good\r\n"))
         self.assertIn("Content-Length: 15\r\n", out)
         self.assertTrue(out.endswith("\r\n\r\nhello from good"))
         rc, out, err = run(*self.ca, "-I", self.good.url())
         self.assertEqual(rc, 0, err)
-        self.assertTrue(out.startswith("HTTP 200\r\n"))
+        self.assertTrue(out.startswith("HTTP/1.1 200 OK\r\n"))
         self.assertNotIn("hello", out)
 
     def test_verbose(self):
@@ -367,7 +373,7 @@ class Requests(Base):
                          self.good.url())
         self.assertEqual(rc, 0)
         self.assertIn("> GET " + self.good.url(), err)
-        self.assertIn("< HTTP 200", err)
+        self.assertIn("< HTTP/1.1 200 OK", err)
         self.assertIn("pin validation localhost:%d: SUCCESS, allow, matched %s"
                       % (self.good.port, self.leaf), err)
 
@@ -388,7 +394,7 @@ class Requests(Base):
         target = self.good.url("/")
         rc, out, err = run(*self.ca, "-i", self.good.url("/redirect?to=" + target))
         self.assertEqual(rc, 0, err)
-        self.assertTrue(out.startswith("HTTP 302"))
+        self.assertTrue(out.startswith("HTTP/1.1 302 Found\r\n"))
         rc, out, err = run(*self.ca, "-L", self.good.url("/redirect?to=" + target))
         self.assertEqual((rc, out), (0, "hello from good"), err)
         loop = self.good.url("/redirect?to=" + self.good.url("/redirect?to=/"))
@@ -459,6 +465,251 @@ class Requests(Base):
         self.assertEqual(rc, 110)
 
 
+class CurlOptions(Base):
+    """curl's options where they meet the pin decision (test_curl_compat.py compares the
+    rest with curl itself)."""
+
+    def features(self):
+        out = run("-V")[1]
+        return set(out.split("Features:", 1)[1].split()) if "Features:" in out else set()
+
+    def test_json_is_curls_data_and_result_json_is_pincurls(self):
+        rc, out, err = run(*self.ca, "--json", '{"a":1}', self.good.url("/echo"))
+        self.assertEqual((rc, out), (0, '{"a":1}'), err)
+        rc, out, err = run(*self.ca, "--pin", self.inter, "--pin", self.backup,
+                           "--result-json", self.good.url())
+        self.assertEqual(json.loads(out)["result"], "SUCCESS")
+
+    def test_connect_to_keeps_the_url_host_decided(self):
+        # localhost's pins, the connection to the rogue server (padded chain, trusted root)
+        entry = "localhost:%d:127.0.0.1:%d" % (self.good.port, self.rogue.port)
+        rc, out, err = run("--cacert", pki("cas.pem"), "--pin", self.inter, "--pin",
+                           self.backup, "--connect-to", entry, self.good.url())
+        self.assertEqual((rc, out), (90, ""), err)
+        self.assertIn("localhost", err)
+        # without pins the same connection is curl's: validated, allowed
+        rc, out, err = run("--cacert", pki("cas.pem"), "--connect-to", entry, self.good.url())
+        self.assertEqual((rc, out), (0, "hello from rogue"), err)
+        rc, _, err = run(*self.ca, "--connect-to", "bad-entry", self.good.url())
+        self.assertEqual(rc, 2)
+
+    def test_ip_versions_decide_the_same_host(self):
+        rc, out, err = run(*self.ca, "-4", "--pin", self.inter, "--pin", self.backup,
+                           "-w", " %{remote_ip} %{pin_result}", self.good.url())
+        self.assertEqual((rc, out), (0, "hello from good 127.0.0.1 SUCCESS"), err)
+        rc, _, err = run(*self.ca, "-6", "--pin", self.inter, "--pin", self.backup,
+                         self.good.url())
+        self.assertEqual(rc, 7, err)  # the server listens on IPv4 only
+
+    def test_write_out_pin_variables(self):
+        fmt = "%{pinned} %{pin_result} %{pin_decision} %{pin_matched} %{pin_matched_depth}"
+        rc, out, err = run(*self.ca, "-s", "-o", "/dev/null", "--pin", self.inter, "--pin",
+                           self.backup, "-w", fmt, self.good.url())
+        self.assertEqual((rc, out), (0, "1 SUCCESS ALLOW %s 1" % self.inter), err)
+        rc, out, err = run(*self.ca, "-s", "--pin", self.rogue_pin, "--pin", self.backup,
+                           "-w", fmt, self.good.url())
+        self.assertEqual((rc, out), (90, "1 PIN_MISMATCH BLOCK  "), err)
+        rc, out, err = run(*self.ca, "-s", "-o", "/dev/null", "-w", fmt + " %{num_certs}",
+                           self.good.url())
+        self.assertEqual((rc, out), (0, "0 NOT_PINNED    3"), err)
+        rc, out, err = run(*self.ca, "-s", "-o", "/dev/null", "-w", "%{certs}",
+                           self.good.url())
+        self.assertIn("Subject:%s\n" % cert_subject(pki("leaf-ec.pem")), out)
+        self.assertIn("Pin:%s\n" % self.root, out)
+        rc, out, err = run(*self.ca, "-s", "-o", "/dev/null", "--pin", self.inter, "--pin",
+                           self.backup, "-w", "%{json}", self.good.url())
+        doc = json.loads(out)
+        self.assertEqual((doc["pinned"], doc["pin_result"], doc["pin_matched_depth"]),
+                         (1, "SUCCESS", 1))
+        self.assertEqual(doc["http_code"], 200)
+
+    def test_retry_never_retries_a_pin_failure(self):
+        log = os.path.join(self.tmp, "retry.log")
+        srv = Server(self.tmp, chain=pki("leaf-ec-chain.pem"), key=pki("leaf-ec.key"),
+                     name="retry", extra=["--log", log])
+        try:
+            rc, _, err = run(*self.ca, "--retry", "3", "--retry-delay", "1",
+                             "--retry-all-errors", "--pin", self.rogue_pin, "--pin",
+                             self.backup, srv.url())
+            self.assertEqual(rc, 90, err)
+            self.assertIn("not retrying", err)
+            with open(log) as f:
+                accepted = sum(1 for line in f if " accept " in line)
+            self.assertEqual(accepted, 1)
+            # a transient failure is retried: a refused connection with --retry-all-errors
+            start = time.monotonic()
+            rc, _, err = run(*self.ca, "--retry", "2", "--retry-delay", "0.2",
+                             "--retry-all-errors", "https://127.0.0.1:%d/" % free_port())
+            self.assertEqual(rc, 7, err)
+            self.assertEqual(err.count("Will retry"), 2, err)
+            self.assertLess(time.monotonic() - start, 10)
+        finally:
+            srv.stop()
+
+    def test_cookie_of_a_pinned_domain_never_goes_in_cleartext(self):
+        plain = Server(self.tmp, name="plain-cookies", plain=True)
+        try:
+            cookies = self.write("domain-cookies.txt",
+                                 "# Netscape HTTP Cookie File\n"
+                                 ".example.test\tTRUE\t/\tFALSE\t0\tsession\tsecret\n")
+            url = "http://www.example.test:%d/headers" % plain.port
+            resolve = "www.example.test:%d:127.0.0.1" % plain.port
+            pinned = self.policy("cookie-pinned.json", {
+                "api.example.test": {"pins": [self.leaf, self.backup]}})
+            rc, out, err = run("--policy", pinned, "-b", cookies, "--resolve", resolve, url)
+            self.assertEqual((rc, out), (111, ""), err)
+            self.assertIn("example.test", err)
+            other = self.policy("cookie-other.json", {
+                "api.other.test": {"pins": [self.leaf, self.backup]}})
+            rc, out, err = run("--policy", other, "-b", cookies, "--resolve", resolve, url)
+            self.assertEqual(rc, 0, err)
+            self.assertIn("Cookie: session=secret", out)
+        finally:
+            plain.stop()
+
+    def test_refused_options_say_why(self):
+        for opt, why in (("--http3", "no HTTP/3"), ("--tlsv1.1", "never offered"),
+                         ("--netrc", ".netrc"), ("--digest", "Basic"),
+                         ("--parallel", "one request per command"),
+                         ("--proxy-insecure", "never skips certificate validation")):
+            rc, out, err = run(opt, self.good.url())
+            self.assertEqual((rc, out), (2, ""), opt)
+            self.assertIn("not supported", err)
+            self.assertIn(why, err)
+        rc, _, err = run("-u", "nopassword", self.good.url())
+        self.assertEqual(rc, 2)
+        self.assertIn("USER:PASSWORD", err)
+
+    def test_head_with_data_fails_at_once(self):
+        start = time.monotonic()
+        rc, out, err = run(*self.ca, "-I", "-d", "x", self.good.url("/hang"))
+        self.assertEqual((rc, out), (2, ""))
+        self.assertIn("You can only select one HTTP request method!", err)
+        self.assertLess(time.monotonic() - start, 5)
+
+    def test_features_decide_http2_and_capath(self):
+        features = self.features()
+        rc, out, err = run(*self.ca, "--http2", self.good.url())
+        if "HTTP2" in features:
+            self.assertEqual((rc, out), (0, "hello from good"), err)
+        else:
+            self.assertEqual(rc, 2)
+            self.assertIn("option --http2: the installed libcurl version does not support this",
+                          err)
+        capath = os.path.join(self.tmp, "capath")
+        os.makedirs(capath, exist_ok=True)
+        shutil.copy(pki("root.pem"), os.path.join(capath, "root.pem"))
+        # OpenSSL looks roots up by subject hash (c_rehash's links); wolfSSL reads every file
+        link = os.path.join(capath, openssl("x509", "-in", pki("root.pem"), "-noout",
+                                            "-hash").decode().strip() + ".0")
+        if not os.path.exists(link):
+            os.symlink("root.pem", link)
+        rc, out, err = run("--capath", capath, "--pin", self.root, "--pin", self.backup,
+                           self.good.url())
+        if "CApath" in features:
+            self.assertEqual((rc, out), (0, "hello from good"), err)
+        else:
+            self.assertEqual(rc, 2)
+            self.assertIn("option --capath: the installed libcurl version does not support",
+                          err)
+
+    def test_missing_cacert_is_77(self):
+        rc, _, err = run("--cacert", os.path.join(self.tmp, "none.pem"), self.good.url())
+        self.assertEqual(rc, 77, err)
+
+
+class ReportDelivery(Base):
+    """A CLI failure reaches a real collector (samples/report-collector) exactly once."""
+
+    def start_collector(self, name, port=0):
+        db = os.path.join(self.tmp, name + ".db")
+        port_file = os.path.join(self.tmp, name + ".port")
+        proc = subprocess.Popen(
+            [sys.executable, os.path.join(SOURCE, "samples", "report-collector", "collector.py"),
+             "--db", db, "--port", str(port), "--port-file", port_file, "--tls-cert",
+             pki("leaf-ec-chain.pem"), "--tls-key", pki("leaf-ec.key")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 20
+        while not os.path.exists(port_file):
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise RuntimeError("collector did not start")
+            time.sleep(0.05)
+        with open(port_file) as f:
+            return proc, db, int(f.read().strip())
+
+    @staticmethod
+    def count(db):
+        if not os.path.exists(db):
+            return 0
+        con = sqlite3.connect(db)
+        try:
+            return con.execute("SELECT COUNT(*) FROM reports").fetchone()[0]
+        except sqlite3.OperationalError:
+            return 0
+        finally:
+            con.close()
+
+    @staticmethod
+    def pending(spool):
+        # report files (NNN.report; the spool's dedup.json remembers what was reported)
+        return sorted(n for n in os.listdir(spool) if n.endswith(".report"))
+
+    def failing_request(self, spool, collector_port, *extra):
+        # the collector answers as 127.0.0.1, a host the policy (localhost) does not pin
+        return run(*self.ca, "--pin", self.rogue_pin, "--pin", self.backup, "--report-uri",
+                   "https://127.0.0.1:%d/pin-report" % collector_port, "--spool", spool,
+                   *extra, self.good.url())
+
+    def test_one_failure_reaches_the_collector_exactly_once_in_three_runs(self):
+        proc, db, port = self.start_collector("once")
+        spool = os.path.join(self.tmp, "spool-once")
+        try:
+            for n in range(3):
+                rc, out, err = self.failing_request(spool, port)
+                self.assertEqual((rc, out), (90, ""), err)
+                # the acknowledgement is on disk when the process has exited
+                self.assertEqual(self.pending(spool), [], "run %d left a report" % (n + 1))
+                self.assertEqual(self.count(db), 1, "after run %d" % (n + 1))
+            with sqlite3.connect(db) as con:
+                host, result = con.execute(
+                    "SELECT hostname, validation_result FROM reports").fetchone()
+            self.assertEqual((host, result), ("localhost", 1))
+        finally:
+            proc.terminate()
+            proc.wait(10)
+
+    def test_the_wait_is_bounded_and_what_is_left_stays_spooled(self):
+        spool = os.path.join(self.tmp, "spool-down")
+        down = free_port()  # nothing listens: every delivery attempt fails
+        start = time.monotonic()
+        rc, _, err = self.failing_request(spool, down, "--report-wait", "1")
+        took = time.monotonic() - start
+        self.assertEqual(rc, 90, err)
+        self.assertIn("not delivered within 1000 ms", err)
+        self.assertGreaterEqual(took, 1.0)
+        self.assertLess(took, 8)
+        self.assertEqual(len(self.pending(spool)), 1)
+        # --report-wait 0: no waiting at all; the report is still there for a later run
+        start = time.monotonic()
+        rc, _, err = self.failing_request(spool, down, "--report-wait", "0")
+        self.assertEqual(rc, 90, err)
+        self.assertLess(time.monotonic() - start, 5)
+        self.assertEqual(len(self.pending(spool)), 1)
+        # a later run, the collector up at the report's URI, delivers the report left
+        # behind, once
+        proc, db, port = self.start_collector("later", down)
+        try:
+            rc, _, err = run(*self.ca, "--pin", self.inter, "--pin", self.backup,
+                             "--report-uri", "https://127.0.0.1:%d/r" % port, "--spool",
+                             spool, "--report-wait", "5", self.good.url())
+            self.assertEqual(rc, 0, err)
+            self.assertEqual(self.pending(spool), [])
+            self.assertEqual(self.count(db), 1)
+        finally:
+            proc.terminate()
+            proc.wait(10)
+
+
 @unittest.skipUnless(shutil.which("mitmdump"), "mitmproxy is not installed")
 class Interception(Base):
     """An intercepting proxy whose CA the client trusts: only the pins notice."""
@@ -499,7 +750,8 @@ class Interception(Base):
 
     def test_interception_is_a_pin_mismatch(self):
         proxy = "http://127.0.0.1:%d" % self.proxy_port
-        rc, out, err = run("-x", proxy, "--cacert", self.mitm_ca, "--json", self.good.url())
+        rc, out, err = run("-x", proxy, "--cacert", self.mitm_ca, "--result-json",
+                           self.good.url())
         self.assertEqual(rc, 0, err)
         doc = json.loads(out)
         self.assertNotEqual(doc["path"][0]["pin"], self.leaf)  # mitmproxy's own leaf

@@ -104,6 +104,25 @@ Test(leaf, a_root_pin_is_refused_when_the_client_is_made)
     pincurl_policy_unref(p);
 }
 
+/* A root pin cannot be found in a CA directory beforehand: a directory is refused. */
+Test(leaf, a_ca_directory_is_refused_when_the_client_is_made)
+{
+    pincurl_policy *p = pt_policy_exact("localhost", "leaf-ec", "leaf-backup");
+    pincurl_options *o = pincurl_options_new();
+    pincurl_client *c = NULL;
+    pincurl_status st = pincurl_options_set_ca_path(o, pt_tmpdir("leaf-capath"));
+    if (st == PINCURL_OK) {
+        cr_assert_eq(pincurl_client_new(p, o, &c), PINCURL_BACKEND_UNSUPPORTED);
+        cr_assert_null(c);
+    } else {
+        /* this libcurl's TLS backend reads no directory at all */
+        cr_assert_eq(st, PINCURL_UNSUPPORTED);
+        cr_assert(!(pincurl_http_features() & PINCURL_FEATURE_CA_PATH));
+    }
+    pincurl_options_free(o);
+    pincurl_policy_unref(p);
+}
+
 Test(leaf, an_intermediate_pin_never_matches)
 {
     pt_server s = start();

@@ -4,6 +4,7 @@
     tls_server.py --cert CHAIN.pem --key KEY.pem [--host 127.0.0.1|::1] [--port 0]
                   [--port-file F] [--log F] [--tls-max 1.2|1.3] [--no-tickets]
                   [--name NAME] [--lifetime SECONDS] [--parent-pid PID]
+    tls_server.py --plain [--host ...] ...       (cleartext HTTP/1.1, same routes)
 
 The certificate file is sent as it is: every certificate in it goes on the wire, in order
 (that is how a padded chain is served). Every decrypted byte received from a client is
@@ -26,12 +27,22 @@ Routes (HTTP/1.1, keep-alive, Content-Length responses):
     /headers          the request's header lines as the body
     /hang             no answer; the connection is closed after 30 s
     /count            number of TCP connections accepted so far
+    /request          the request line, its header lines, an empty line and the body
+    /setcookie?NAME=VALUE[&...]  200 with one Set-Cookie per pair ("domain", "path",
+                      "max-age" and "secure" pairs become attributes of every cookie)
+    /gzip             a text body, gzip-encoded when Accept-Encoding names gzip
+    /flaky?key=K&fail=N[&retry-after=S]  503 (with Retry-After: S) for the first N requests
+                      with key K, 200 "ok after N" afterwards
+    /auth?user=U&pass=P  401 with WWW-Authenticate: Basic unless the request's Basic
+                      credentials are U:P; 200 "hello U" if they are
 
 The port is written to --port-file (atomically) once the socket listens. The server exits
 on SIGTERM or SIGINT, after --lifetime seconds (default 600), and when --parent-pid is gone.
 """
 
 import argparse
+import base64
+import gzip
 import os
 import signal
 import socket
@@ -81,7 +92,8 @@ class Server:
         self.stopping = threading.Event()
         self.count_lock = threading.Lock()
         self.accepted = 0
-        self.ctx = self.make_context()
+        self.flaky = {}
+        self.ctx = None if args.plain else self.make_context()
 
     def make_context(self):
         a = self.args
@@ -120,6 +132,19 @@ class Server:
 
     def connection(self, raw, n):
         total = [0]
+        if self.ctx is None:  # --plain: HTTP/1.1 in cleartext
+            try:
+                raw.settimeout(IDLE_TIMEOUT)
+                Connection(self, raw, n, total).run()
+            except (OSError, ValueError):
+                pass
+            finally:
+                try:
+                    raw.close()
+                except OSError:
+                    pass
+                self.log.write("conn %d close bytes=%d" % (n, total[0]))
+            return
         try:
             raw.settimeout(HANDSHAKE_TIMEOUT)
             try:
@@ -232,6 +257,8 @@ class Connection:
                     k, v = line.split(":", 1)
                     headers.append((k.strip(), v.strip()))
             hmap = {k.lower(): v for k, v in headers}
+            if hmap.get("expect", "").lower() == "100-continue":
+                self.sock.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
             if "chunked" in hmap.get("transfer-encoding", "").lower():
                 body = self.read_chunked()
             else:
@@ -244,16 +271,62 @@ class Connection:
                 return
             close = (hmap.get("connection", "").lower() == "close"
                      or version == "HTTP/1.0")
-            if not self.route(method, target, lines[1:], body, close):
+            if not self.route(method, target, lines[1:], body, close, lines[0]):
                 return
             if close:
                 return
 
-    def route(self, method, target, header_lines, body, close):
+    def route(self, method, target, header_lines, body, close, request_line=""):
         url = urllib.parse.urlsplit(target)
         query = urllib.parse.parse_qs(url.query)
         path = url.path
         name = self.server.args.name
+        hmap = {}
+        for line in header_lines:
+            if ":" in line:
+                k, v = line.split(":", 1)
+                hmap.setdefault(k.strip().lower(), v.strip())
+        if path == "/request":
+            text = request_line + "\r\n" + "".join(line + "\r\n" for line in header_lines)
+            return self.respond(200, text.encode("latin-1") + b"\r\n" + body, close=close)
+        if path == "/setcookie":
+            pairs = urllib.parse.parse_qsl(url.query, keep_blank_values=True)
+            attrs = ""
+            for k, v in pairs:
+                if k in ("domain", "path", "max-age"):
+                    attrs += "; %s=%s" % (k.capitalize() if k != "max-age" else "Max-Age", v)
+                elif k == "secure":
+                    attrs += "; Secure"
+            extra = [("Set-Cookie", "%s=%s%s" % (k, v, attrs)) for k, v in pairs
+                     if k not in ("domain", "path", "max-age", "secure")]
+            return self.respond(200, b"cookies set\n", close=close, extra=extra)
+        if path == "/gzip":
+            text = ("compressible text from %s\n" % name).encode() * 20
+            if "gzip" in hmap.get("accept-encoding", ""):
+                return self.respond(200, gzip.compress(text, mtime=0), close=close,
+                                    extra=[("Content-Encoding", "gzip")])
+            return self.respond(200, text, close=close)
+        if path == "/flaky":
+            key = query.get("key", [""])[0]
+            fail = int(query.get("fail", ["1"])[0])
+            with self.server.count_lock:
+                seen = self.server.flaky.get(key, 0)
+                self.server.flaky[key] = seen + 1
+            if seen < fail:
+                extra = []
+                if "retry-after" in query:
+                    extra.append(("Retry-After", query["retry-after"][0]))
+                return self.respond(503, b"try again\n", close=close, extra=extra)
+            return self.respond(200, ("ok after %d\n" % fail).encode(), close=close)
+        if path == "/auth":
+            want = "%s:%s" % (query.get("user", [""])[0], query.get("pass", [""])[0])
+            got = hmap.get("authorization", "")
+            if got.startswith("Basic ") and base64.b64decode(got[6:]).decode(
+                    "latin-1", "replace") == want:
+                return self.respond(200, ("hello %s\n" % want.split(":")[0]).encode(),
+                                    close=close)
+            return self.respond(401, b"unauthorized\n", close=close,
+                                extra=[("WWW-Authenticate", 'Basic realm="test"')])
         if path == "/":
             return self.respond(200, ("hello from %s" % name).encode(), close=close,
                                 head=method == "HEAD")
@@ -327,8 +400,9 @@ class Connection:
 
 def parse_args(argv):
     p = argparse.ArgumentParser(description="pincurl test HTTPS server (loopback only)")
-    p.add_argument("--cert", required=True, help="certificate chain to send (PEM)")
-    p.add_argument("--key", required=True, help="private key of the first certificate")
+    p.add_argument("--cert", help="certificate chain to send (PEM)")
+    p.add_argument("--key", help="private key of the first certificate")
+    p.add_argument("--plain", action="store_true", help="cleartext HTTP, no TLS")
     p.add_argument("--host", default="127.0.0.1", help="127.0.0.1 or ::1")
     p.add_argument("--port", type=int, default=0, help="0 picks a free port")
     p.add_argument("--port-file", help="written with the port once listening")
@@ -343,6 +417,9 @@ def parse_args(argv):
 
 def main(argv):
     args = parse_args(argv)
+    if not args.plain and (not args.cert or not args.key):
+        print("tls_server: --cert and --key are required (or --plain)", file=sys.stderr)
+        return 2
     family = LOOPBACK.get(args.host)
     if family is None:
         print("tls_server: --host must be 127.0.0.1 or ::1 (loopback only)", file=sys.stderr)

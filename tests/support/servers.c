@@ -213,17 +213,20 @@ void pt_server_start(pt_server *s, const pt_server_opts *o)
     snprintf(out_file, sizeof out_file, "%s/server.out", s->dir);
     snprintf(parent, sizeof parent, "%ld", (long)getpid());
     snprintf(script, sizeof script, "%s/tests/servers/tls_server.py", PINCURL_SOURCE_DIR);
-    snprintf(chain, sizeof chain, "%s", pki_path(o->chain));
-    snprintf(key, sizeof key, "%s", pki_path(o->key));
-
     char *argv[24];
     int a = 0;
     argv[a++] = (char *)python_path();
     argv[a++] = script;
-    argv[a++] = "--cert";
-    argv[a++] = chain;
-    argv[a++] = "--key";
-    argv[a++] = key;
+    if (o->plain) {
+        argv[a++] = "--plain";
+    } else {
+        snprintf(chain, sizeof chain, "%s", pki_path(o->chain));
+        snprintf(key, sizeof key, "%s", pki_path(o->key));
+        argv[a++] = "--cert";
+        argv[a++] = chain;
+        argv[a++] = "--key";
+        argv[a++] = key;
+    }
     argv[a++] = "--host";
     argv[a++] = (char *)(o->host != NULL ? o->host : "127.0.0.1");
     char port_arg[16];
@@ -240,8 +243,10 @@ void pt_server_start(pt_server *s, const pt_server_opts *o)
     argv[a++] = (char *)(o->name != NULL ? o->name : "server");
     argv[a++] = "--parent-pid";
     argv[a++] = parent;
-    argv[a++] = "--tls-max";
-    argv[a++] = o->tls_max == 12 ? "1.2" : "1.3";
+    if (!o->plain) {
+        argv[a++] = "--tls-max";
+        argv[a++] = o->tls_max == 12 ? "1.2" : "1.3";
+    }
     if (o->no_tickets)
         argv[a++] = "--no-tickets";
     argv[a] = NULL;

@@ -15,6 +15,7 @@ typedef struct pt_server_opts {
     int no_tickets;     /* 1: the server issues no session tickets */
     const char *name;   /* answered by "/" as "hello from NAME" (default "server") */
     int port;           /* a fixed port (0: any free one) */
+    int plain;          /* 1: cleartext HTTP (chain and key unused) */
 } pt_server_opts;
 
 typedef struct pt_server {

@@ -48,7 +48,8 @@ int cli_policy_check_main(int argc, char **argv);
 int cli_policy_import_main(int argc, char **argv);
 int cli_policy_export_main(int argc, char **argv);
 
-/* Messages: "pincurl: ..." on stderr. */
+/* Messages: "pincurl: ..." on stderr; none while cli_silent is set (-s without -S). */
+extern int cli_silent;
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -7,9 +7,13 @@
 
 #include "cli.h"
 
+int cli_silent;
+
 void cli_error(const char *fmt, ...)
 {
     va_list ap;
+    if (cli_silent)
+        return;
     va_start(ap, fmt);
     fputs("pincurl: ", stderr);
     vfprintf(stderr, fmt, ap);
@@ -20,6 +24,8 @@ void cli_error(const char *fmt, ...)
 void cli_warn(const char *fmt, ...)
 {
     va_list ap;
+    if (cli_silent)
+        return;
     va_start(ap, fmt);
     fputs("pincurl: warning: ", stderr);
     vfprintf(stderr, fmt, ap);
