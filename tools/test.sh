@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Builds pincurl and runs its test suites. On a fresh Debian 12 machine as root it first
-# installs what it needs (tools/install-deps.sh) and builds libcurl on wolfSSL (once).
+# installs what it needs (tools/install-deps.sh); the TLS stack (wolfSSL, nghttp2, libcurl
+# from Debian 13 source packages) is built once per architecture into a cache
+# (tools/build-deps.sh). Each flavour prints its time.
 #
 #   bash tools/test.sh              every flavour below, in this order (what CI runs)
-#   bash tools/test.sh --release    libcurl on wolfSSL, release build in build/: every suite
+#   bash tools/test.sh --release    the bundled stack, Release build in build/: every suite
 #                                   (unit, integration, report, update, CLI, fuzz replay,
 #                                   allocation failure, Java and Swift bindings, demo,
 #                                   benchmark smoke, install)
@@ -18,13 +20,18 @@
 #                                   qemu-user (tools/firmware.sh)
 #   bash tools/test.sh --valgrind   the unit and integration suites under valgrind memcheck
 #                                   (tools/valgrind.sh)
+#   bash tools/test.sh --arm64      cross-built for aarch64, the unit, integration and report
+#                                   suites under qemu-user (tools/cross-build.sh)
+#   bash tools/test.sh --armhf      the same for 32-bit ARM (arm-linux-gnueabihf)
+# PINCURL_WERROR=ON (CI) makes warnings errors.
 #   extra arguments after -- go to ctest (e.g. --release -- -R unit)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 variant=all
 case "${1:-}" in
-  --release|--system|--sanitize|--gnutls|--tsan|--firmware|--valgrind) variant=${1#--}; shift ;;
+  --release|--system|--sanitize|--gnutls|--tsan|--firmware|--valgrind|--arm64|--armhf)
+    variant=${1#--}; shift ;;
   --|"") ;;
   *) echo "test.sh: unknown option $1 (see the header of tools/test.sh)" >&2; exit 2 ;;
 esac
@@ -37,25 +44,29 @@ fi
 
 if [ "$variant" = all ]; then
   start=$(date +%s)
-  for v in release system sanitize gnutls tsan valgrind firmware; do
+  for v in release system sanitize gnutls tsan valgrind firmware arm64 armhf; do
     echo "== tools/test.sh --$v ($(( $(date +%s) - start )) s so far)"
+    t0=$(date +%s)
     bash tools/test.sh "--$v" -- "$@"
+    echo "== tools/test.sh --$v passed in $(( $(date +%s) - t0 )) s"
   done
   echo "== every flavour passed in $(( $(date +%s) - start )) s"
   exit 0
 fi
 
+export PINCURL_WERROR=${PINCURL_WERROR:-OFF}
 case "$variant" in
   tsan) exec bash tools/tsan.sh ;;
   valgrind) exec bash tools/valgrind.sh ;;
   firmware) exec bash tools/firmware.sh ;;
+  arm64) exec bash tools/cross-build.sh aarch64-linux-gnu ;;
+  armhf) exec bash tools/cross-build.sh arm-linux-gnueabihf ;;
 esac
 
 jobs=$(nproc)
-curl_prefix="$PWD/build/curl-wolfssl"
 select=()
 case "$variant" in
-  release)  dir=build;        extra=() ;;
+  release)  dir=build;        extra=(-DCMAKE_BUILD_TYPE=Release) ;;
   system)   dir=build-system; extra=(-DPINCURL_CURL=system -DPINCURL_BUILD_BINDINGS=OFF) ;;
   sanitize) dir=build-asan;   extra=(-DPINCURL_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug) ;;
   gnutls)   dir=build-gnutls; extra=(-DPINCURL_CURL=gnutls -DPINCURL_BUILD_BINDINGS=OFF)
@@ -63,7 +74,7 @@ case "$variant" in
             # only leaf-pinned ones)
             select=(-R '^(pki|unit|leaf|fuzz|report|update\.(bundle|cli|updater)|alloc\.policy)') ;;
 esac
-cmake -S . -B "$dir" -DPINCURL_CURL_PREFIX="$curl_prefix" "${extra[@]}" >/dev/null
+cmake -S . -B "$dir" -DPINCURL_WERROR="$PINCURL_WERROR" "${extra[@]}" >/dev/null
 cmake --build "$dir" -j"$jobs"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
