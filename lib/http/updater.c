@@ -548,6 +548,7 @@ pincurl_status pincurl_updater_fetch(pincurl_updater *u, const char *url)
         pthread_mutex_unlock(&u->fetch_lock);
         return PINCURL_OUT_OF_MEMORY;
     }
+    req->https_only = 1; /* every hop, redirects included (docs/updates.md) */
     st = pincurl_request_add_header(req, "Accept: application/vnd.pincurl.update");
     if (st == PINCURL_OK && u->etag[0] != '\0') {
         snprintf(header, sizeof header, "If-None-Match: %s", u->etag);
