@@ -219,14 +219,22 @@ static CURLcode ssl_ctx_hook(CURL *easy, void *ssl_ctx, void *userptr)
     if (s == NULL || s->client == NULL)
         return CURLE_SSL_CONNECT_ERROR;
     if (easy != s->easy) {
-        /* A handle libcurl derived from ours (DNS-over-HTTPS copies this callback): it
-         * gets ordinary validation, and a host the policy names is refused. */
+        /* Another handle with our hooks: one libcurl derived from ours (DNS-over-HTTPS
+         * copies this callback), or the application's copy of an attached handle
+         * (curl_easy_duphandle). It gets ordinary validation, and a host the policy names
+         * is refused: nothing was attached to it. */
         char host[PINCURL_HOST_MAX + 1];
         unsigned port = 0;
         if (curl_easy_getinfo(easy, CURLINFO_EFFECTIVE_URL, &url) != CURLE_OK || url == NULL ||
             pc_url_target(url, scheme, host, &port) != PINCURL_OK ||
-            (s->policy != NULL && pincurl_policy_lookup(s->policy, host, strlen(host)) != NULL))
+            (s->policy != NULL && pincurl_policy_lookup(s->policy, host, strlen(host)) != NULL)) {
+            s->refusal = PINCURL_PIN_CHECK_FAILED;
+            set_detail(s, pc_failure_line(host, port, PINCURL_PIN_CHECK_FAILED,
+                                          "a handle that is not the attached one (a copy "
+                                          "made with curl_easy_duphandle: attach the copy "
+                                          "itself) connected to a host the policy names"));
             return CURLE_SSL_CONNECT_ERROR;
+        }
         return CURLE_OK;
     }
     /* a new connection: what an earlier transfer on this handle recorded is over */
