@@ -725,7 +725,8 @@ class Interception(Base):
              str(cls.proxy_port), "--set", "confdir=" + cls.confdir, "--set",
              "ssl_insecure=true"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         ca = os.path.join(cls.confdir, "mitmproxy-ca-cert.pem")
-        deadline = time.monotonic() + 30
+        # its first start generates a CA; on a loaded two-core machine that can take long
+        deadline = time.monotonic() + 90
         while True:
             try:
                 socket.create_connection(("127.0.0.1", cls.proxy_port), 1).close()
