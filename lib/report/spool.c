@@ -507,7 +507,8 @@ static void enforce_bounds(pc_spool *s, size_t max_count, size_t max_bytes, cons
             i++;
             continue;
         }
-        int rc = unlinkat(s->dirfd, e->name, 0);
+        /* a name swapped for something else meanwhile is dropped from the index only */
+        int rc = is_regular_at(s->dirfd, e->name) ? unlinkat(s->dirfd, e->name, 0) : 0;
         if (rc != 0 && errno != ENOENT) {
             i++; /* cannot remove it (read-only?): it stays, and counts */
             continue;
@@ -1125,7 +1126,8 @@ static void deliver(pc_spool *s, const char *name, event_list *ev)
         live->acked |= e.acked | newly;
         live->busy = 0;
         if ((live->acked & all_acked(live->uri_count)) == all_acked(live->uri_count)) {
-            int rc = unlinkat(s->dirfd, name, 0);
+            errno = 0;
+            int rc = is_regular_at(s->dirfd, name) ? unlinkat(s->dirfd, name, 0) : 0;
             int uerr = errno;
             if (rc == 0 || uerr == ENOENT) {
                 fsync(s->dirfd);
