@@ -545,6 +545,37 @@ Test(updater, a_local_writer_cannot_roll_back_one_file)
     /* what the links pointed to was never written */
     cr_assert(state_file_is(f.state, "../older-record", old_rec, r1));
 
+    /* a directory in place of a copy: the other copy holds the state; the directory cannot
+     * be replaced, so it stays, and an apply (which must write both copies) is refused */
+    for (size_t c = 0; c < 2; c++) {
+        snprintf(path, sizeof path, "%s/%s", f.state, copies[c]);
+        cr_assert_eq(unlink(path), 0);
+        cr_assert_eq(mkdir(path, 0700), 0);
+        restart_client(&f);
+        u = updater(&f);
+        cr_assert_eq(pincurl_updater_sequence(u), 2);
+        cr_assert_eq(pincurl_updater_using_base(u), 0);
+        cr_assert(in_force_pins(&f, "api.example.com"));
+        cr_assert(!in_force_pins(&f, "old.example.com"));
+        size_t l3 = 0, r3 = 0;
+        unsigned char *next = ut_sign_now(&f.key, other, 3, &l3);
+        assert_rejected(&f, u, next, l3, PINCURL_IO);
+        pincurl_updater_free(u);
+        /* state-a is written first: with state-b a directory, state-a already holds the
+         * refused bundle, which the next start applies (as after a crash between the two
+         * writes); with state-a a directory nothing was written */
+        unsigned char *rec3 = record(3, next, l3, &r3);
+        if (c == 0)
+            cr_assert(state_file_is(f.state, "state-b", good, r2));
+        else
+            cr_assert(state_file_is(f.state, "state-a", rec3, r3));
+        free(rec3);
+        pincurl_update_buffer_free(next);
+        cr_assert_eq(rmdir(path), 0);
+        pt_write_file(path, good, r2);
+        write_state_file(&f, copies[1 - c], good, r2);
+    }
+
     free(old_rec);
     free(good);
     pincurl_update_buffer_free(old);
