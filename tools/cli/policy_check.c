@@ -89,8 +89,12 @@ static void check_live(const pincurl_domain *d, unsigned port, const cli_conn_op
         const pincurl_cert_info *c = &path->certs[depth];
         /* Only what was read: an unreadable field is said to be so, never guessed. */
         int named = path->info_ok[depth] && !(c->unread & PINCURL_CERT_SUBJECT);
+        int cut = path->info_ok[depth] && (c->unread & PINCURL_CERT_SUBJECT) &&
+                  c->subject_status == PINCURL_BUFFER_TOO_SMALL;
         int dated = path->info_ok[depth] && !(c->unread & PINCURL_CERT_NOT_AFTER);
-        const char *subject = named ? c->subject : "(subject could not be read)";
+        char subject[PINCURL_CERT_NAME_MAX + 8];
+        snprintf(subject, sizeof subject, "%s%s",
+                 named || cut ? c->subject : "(subject could not be read)", cut ? "..." : "");
         matching++;
         if (dated) {
             cli_format_time(c->not_after, when, sizeof when);
