@@ -888,7 +888,10 @@ class PolicyCheck(Base):
         root_pin = raw_pin(oc.spki_of_key(rootkey))
         rc, out, err = self.live_odd("oddroot", chain, pki("leaf-ec.key"), root_file,
                                      [root_pin, self.backup])
-        if "live check failed" not in out:
+        if "live check failed" in out:
+            print("note: this stack validates no path through an anchor dated February 30",
+                  file=sys.stderr)
+        else:
             self.assertIn("%s: matches depth 1, CN=odd root,O=pincurl test, not after: could "
                           "not be read" % root_pin, out)
             self.assertNotIn("1970", out)
@@ -905,7 +908,10 @@ class PolicyCheck(Base):
                            oc.pem(odd_leaf) + open(pki("inter.pem")).read())
         rc, out, err = self.live_odd("oddleaf", chain, pki("leaf-ec.key"), pki("root.pem"),
                                      [leaf_pin, self.backup])
-        if "live check failed" not in out:
+        if "live check failed" in out:
+            print("note: this stack validates no path through a UTCTime with an offset",
+                  file=sys.stderr)
+        else:
             self.assertIn("matches depth 0, CN=localhost, not after 2035-12-31T22:59:59Z", out)
             self.assertEqual(rc, 0, out + err)
             self.assertIn("0 errors, 0 warnings", out)
