@@ -28,7 +28,7 @@ target_include_directories(pincurl_firmware
 target_compile_definitions(pincurl_firmware PRIVATE PINCURL_FIRMWARE=1
                            $<$<BOOL:${PINCURL_OWN_SHA256}>:PINCURL_OWN_SHA256=1>)
 target_compile_options(pincurl_firmware PRIVATE -Os -ffunction-sections -fdata-sections)
-target_link_libraries(pincurl_firmware PRIVATE PkgConfig::WOLFSSL pincurl_libcurl
+target_link_libraries(pincurl_firmware PRIVATE pincurl_wolfssl pincurl_libcurl
                       Threads::Threads)
 set_target_properties(pincurl_firmware PROPERTIES C_VISIBILITY_PRESET hidden
                       VISIBILITY_INLINES_HIDDEN ON OUTPUT_NAME pincurl_firmware)

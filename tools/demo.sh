@@ -2,7 +2,8 @@
 # Builds pincurl and runs the pinning demo (samples/demo) on loopback: a pinned request to
 # a genuine server, a rogue server whose CA the device trusts, and mitmproxy intercepting.
 # On a fresh Debian 12 machine as root it first installs what it needs
-# (tools/install-deps.sh) and builds libcurl on wolfSSL into build/curl-wolfssl (once).
+# (tools/install-deps.sh) and builds the TLS stack (wolfSSL, nghttp2, libcurl from Debian
+# 13 source packages, tools/build-deps.sh) once into its cache.
 #
 #   bash tools/demo.sh
 set -euo pipefail
@@ -21,8 +22,8 @@ quiet() { # log-name command...: runs the command, shows its output only if it f
     exit 1
   fi
 }
-echo "demo: configuring and building into build/ (the first run also builds libcurl on wolfSSL)"
-quiet demo-configure.log cmake -S . -B build -DPINCURL_CURL_PREFIX="$PWD/build/curl-wolfssl"
+echo "demo: configuring and building into build/ (the first run also builds the TLS stack: a few minutes)"
+quiet demo-configure.log cmake -S . -B build
 quiet demo-build.log cmake --build build -j"$(nproc)" --target pincurl_demo
 
 # A fresh test PKI (genuine root -> intermediate -> leaves, and a rogue root -> leaf).

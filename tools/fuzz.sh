@@ -9,7 +9,7 @@
 # build-fuzz/fuzz-corpus/<target>, which grows across runs; inputs that crash, leak or time
 # out are written to build-fuzz/fuzz-artifacts/<target>/. The summary table is also written
 # to build-fuzz/fuzz-results.txt. Exit status 1 if any target found a problem.
-# Environment: BUILD_DIR (default <source>/build-fuzz), PINCURL_CURL_PREFIX, CC (clang),
+# Environment: BUILD_DIR (default <source>/build-fuzz), CC (clang),
 # FUZZ_JOBS (build parallelism, default 2), FUZZ_NO_BUILD=1 (run the binaries already built).
 set -euo pipefail
 
@@ -24,11 +24,6 @@ cfg=(-S "$src" -B "$build" -DPINCURL_FUZZ=ON -DPINCURL_BUILD_SAMPLES=OFF
      -DCMAKE_BUILD_TYPE=RelWithDebInfo)
 # The compiler is chosen once, when the build directory is first configured.
 [ -f "$build/CMakeCache.txt" ] || cfg+=(-DCMAKE_C_COMPILER="$cc")
-if [ -n "${PINCURL_CURL_PREFIX:-}" ]; then
-  cfg+=(-DPINCURL_CURL_PREFIX="$PINCURL_CURL_PREFIX")
-elif [ -f "$src/build/curl-wolfssl/.pincurl-curl-built" ]; then
-  cfg+=(-DPINCURL_CURL_PREFIX="$src/build/curl-wolfssl")
-fi
 if [ "${FUZZ_NO_BUILD:-0}" != 1 ]; then
   cmake "${cfg[@]}" >/dev/null
   cmake --build "$build" -j"${FUZZ_JOBS:-2}" --target fuzz_all >/dev/null

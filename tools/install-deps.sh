@@ -9,13 +9,17 @@ set -euo pipefail
 minimal=0
 [ "${1:-}" = "--minimal" ] && minimal=1
 
+# The TLS stack (wolfSSL, nghttp2, libcurl) is built from Debian 13's source packages by
+# tools/build-deps.sh, which needs dpkg-dev, the autotools and a compiler.
 pkgs=(build-essential cmake pkg-config ca-certificates openssl python3 dpkg-dev
-      libwolfssl-dev libcjson-dev libpsl-dev zlib1g-dev)
+      autoconf automake libtool debian-archive-keyring
+      libcjson-dev libpsl-dev zlib1g-dev)
 if [ "$minimal" -eq 0 ]; then
   pkgs+=(libcriterion-dev valgrind mitmproxy libcurl4-openssl-dev nginx
          libssl-dev tinyproxy clang libclang-rt-14-dev libxml2-dev sqlite3
          swig junit5 default-jdk-headless stunnel4 rsync
-         gcc-arm-linux-gnueabihf libc6-dev-armhf-cross qemu-user)
+         gcc-arm-linux-gnueabihf libc6-dev-armhf-cross qemu-user
+         gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
 fi
 
 missing=()
@@ -49,15 +53,4 @@ if [ "${#missing[@]}" -gt 0 ]; then
   fi
 fi
 
-# The curl source package (for libcurl on wolfSSL) needs a deb-src line.
-src=/etc/apt/sources.list.d/pincurl-debsrc.sources
-if [ ! -f "$src" ] && ! grep -rqs '^Types:.*deb-src' /etc/apt/sources.list.d/ \
-   && ! grep -qs '^deb-src' /etc/apt/sources.list; then
-  if [ -f /etc/apt/sources.list.d/debian.sources ]; then
-    sed 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources > "$src"
-  else
-    printf 'Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: bookworm bookworm-updates\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n\nTypes: deb-src\nURIs: http://deb.debian.org/debian-security\nSuites: bookworm-security\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' > "$src"
-  fi
-  apt-get update -qq
-fi
 echo "install-deps: ok"

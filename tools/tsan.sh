@@ -11,7 +11,7 @@
 #
 # libcurl and wolfSSL are not TSan-instrumented; tools/tsan/tsan.supp holds the suppressions for
 # their internals (never for pincurl code). A report fails the run (halt_on_error).
-# Environment: BUILD_DIR (default <source>/build-hard/tsan), PINCURL_CURL_PREFIX, CC
+# Environment: BUILD_DIR (default <source>/build-hard/tsan), CC
 # (default gcc), TSAN_JOBS (default 2).
 set -euo pipefail
 
@@ -27,16 +27,12 @@ mkdir -p "$build"
       -c "$src/tools/tsan/runner.c" -o "$build/ptcr_runner.o"
 
 cfg=(-S "$src" -B "$build" -DPINCURL_BUILD_SAMPLES=OFF -DPINCURL_BUILD_BINDINGS=OFF
+     -DPINCURL_WERROR="${PINCURL_WERROR:-OFF}"
      -DCMAKE_BUILD_TYPE=RelWithDebInfo
      "-DCMAKE_C_FLAGS=$flags -I$src/tools/tsan"
      "-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread $build/ptcr_runner.o"
      "-DCMAKE_SHARED_LINKER_FLAGS=-fsanitize=thread")
 [ -f "$build/CMakeCache.txt" ] || cfg+=(-DCMAKE_C_COMPILER="$cc")
-if [ -n "${PINCURL_CURL_PREFIX:-}" ]; then
-  cfg+=(-DPINCURL_CURL_PREFIX="$PINCURL_CURL_PREFIX")
-elif [ -f "$src/build/curl-wolfssl/.pincurl-curl-built" ]; then
-  cfg+=(-DPINCURL_CURL_PREFIX="$src/build/curl-wolfssl")
-fi
 cmake "${cfg[@]}" >/dev/null
 
 suites=(unit.policy_model unit.policy_json integration.pinning)

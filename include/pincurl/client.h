@@ -25,6 +25,39 @@ typedef struct pincurl_response pincurl_response;
 typedef struct pincurl_attachment pincurl_attachment;
 
 /* ------------------------------------------------------------------------------------ */
+/* What the library is built with and runs on                                           */
+
+/* Versions and the TLS backend. Every string is static storage, never NULL ("" when not
+ * applicable). Thread-safe; the same object on every call. */
+typedef struct pincurl_runtime_info {
+    const char *version;          /* pincurl's, "0.1.0" */
+    const char *flavour;          /* how it was built: "bundled" (libcurl, wolfSSL and
+                                     nghttp2 inside the library), "system" (the
+                                     distribution's libcurl on OpenSSL), "gnutls" */
+    const char *libcurl_version;  /* the libcurl in use, "8.14.1" */
+    const char *tls_library;      /* the TLS library that libcurl uses, "wolfSSL/5.7.2" */
+    const char *nghttp2_version;  /* "1.64.0" when libcurl speaks HTTP/2, else "" */
+    int http2;                    /* 1 when libcurl speaks HTTP/2 */
+    const char *backend;          /* the pin backend for that TLS library: "wolfssl",
+                                     "openssl", "pinnedpubkey" (leaf-only), "" for none */
+    const char *backend_expected; /* the backend this library was built for */
+    int backend_ok;               /* 1 when backend == backend_expected; otherwise every
+                                     pincurl_client_new() fails with BACKEND_UNSUPPORTED */
+    const char *bundled_wolfssl;  /* Debian source package versions built in ("" if none) */
+    const char *bundled_curl;
+    const char *bundled_nghttp2;
+} pincurl_runtime_info;
+
+PINCURL_API const pincurl_runtime_info *pincurl_runtime(void);
+
+/* Frees what the TLS library keeps for the calling thread (OpenSSL's error queue and
+ * random state in the "system" flavour; a wolfSSL built with per-thread ECC caches).
+ * Call it on a thread that made requests, just before the thread ends; pincurl's own
+ * threads and the bindings do. Safe to call on any thread, any number of times, also when
+ * there is nothing to free (the bundled wolfSSL keeps no per-thread state). */
+PINCURL_API void pincurl_thread_cleanup(void);
+
+/* ------------------------------------------------------------------------------------ */
 /* Options (copied by pincurl_client_new; the options object may be freed afterwards).   */
 /* Not thread-safe: build them on one thread.                                            */
 
@@ -116,8 +149,10 @@ PINCURL_API pincurl_status pincurl_options_set_allocator(pincurl_options *o,
  * opts may be NULL (defaults). *out is owned by the caller: pincurl_client_free().
  * The first call initialises libcurl (curl_global_init) exactly once, safely from any
  * thread; an application calling curl_global_cleanup() must free every client first.
- * Statuses: INVALID_ARGUMENT, OUT_OF_MEMORY, BACKEND_UNSUPPORTED (the libcurl in use
- * cannot enforce this policy; *detail says why), INTERNAL. */
+ * Statuses: INVALID_ARGUMENT, OUT_OF_MEMORY, INTERNAL, BACKEND_UNSUPPORTED: the libcurl in
+ * use is not on the TLS library this pincurl was built for (pincurl_runtime() says which
+ * is which; a library never falls back to weaker checks), or, in the leaf-only "gnutls"
+ * flavour, the policy pins a key of the trust store. */
 PINCURL_API pincurl_status pincurl_client_new(pincurl_policy *policy,
                                               const pincurl_options *opts,
                                               pincurl_client **out);
@@ -228,7 +263,10 @@ PINCURL_API const pincurl_verdict *pincurl_response_verdict(const pincurl_respon
 /* Attaching to an application's own libcurl handle                                      */
 
 /* Installs the client's pin decision on an existing CURL easy handle (passed as void * so
- * this header does not need curl.h): it sets CURLOPT_SSL_CTX_FUNCTION/DATA,
+ * this header does not need curl.h). The handle must come from the libcurl pincurl runs
+ * on: the distribution's libcurl in the "system" flavour, or, in the "bundled" flavour, the
+ * libcurl inside the static libpincurl.a the application links; the shared bundled
+ * libpincurl.so keeps its libcurl hidden and refuses with BACKEND_UNSUPPORTED. It sets CURLOPT_SSL_CTX_FUNCTION/DATA,
  * CURLOPT_PREREQFUNCTION/DATA and disables the TLS session cache on that handle. The
  * application keeps its own options otherwise. *out is owned by the caller and must
  * outlive every transfer on the handle; pincurl_detach() removes the hooks and frees it.

@@ -122,7 +122,8 @@ PINCURL_API void pincurl_cert_list_free(pincurl_cert_list *list);
 
 /* Normalises a host for matching: ASCII lower case, one trailing dot removed, IPv6
  * literals (with or without brackets) in RFC 5952 form without brackets, IPv4 literals as
- * four decimal octets. Writes a NUL-terminated result into out (PINCURL_HOST_MAX + 1
+ * four decimal octets. An IPv4-mapped IPv6 literal (::ffff:a.b.c.d in any spelling) is
+ * written as the IPv4 address it maps ("a.b.c.d"), so both spellings are one host. Writes a NUL-terminated result into out (PINCURL_HOST_MAX + 1
  * bytes suffice). Statuses: HOST_NOT_ASCII (use the A-label form), HOST_INVALID,
  * BUFFER_TOO_SMALL. */
 PINCURL_API pincurl_status pincurl_host_normalize(const char *host, size_t len, char *out,
@@ -255,6 +256,102 @@ typedef struct pincurl_cert_ref {
     const unsigned char *der;
     size_t len;
 } pincurl_cert_ref;
+
+/* ------------------------------------------------------------------------------------ */
+/* The validated path                                                                    */
+
+/* Most trust anchors with one subject name a path builder considers. */
+#define PINCURL_MAX_ANCHORS_PER_NAME 8
+/* Most signature verifications one path build makes. */
+#define PINCURL_MAX_PATH_SIGNATURES 64
+/* Longest served chain a path build accepts. */
+#define PINCURL_MAX_SERVED 32
+
+/*
+ * What a path builder needs from the trust store in use and from a crypto library. Plain
+ * value owned by the caller; the callbacks are called on the caller's thread only, during
+ * pincurl_path_build().
+ *
+ * anchors_by_subject: the trust anchors whose subject Name is byte for byte name_der[0..
+ *   name_len): writes at most max borrowed DER references into out (valid until the build
+ *   returns) and returns how many there are in all (more than max: the build refuses), or
+ *   (size_t)-1 on an error (the build refuses).
+ * verify_signature: 1 if the public key spki_der (a DER SubjectPublicKeyInfo) verifies the
+ *   signature of the certificate cert_der, 0 if it does not, negative on an error (the
+ *   build refuses). It must check the signature over the TBSCertificate bytes with the
+ *   algorithm the certificate names, and nothing else.
+ */
+typedef struct pincurl_trust {
+    size_t (*anchors_by_subject)(void *ctx, const unsigned char *name_der, size_t name_len,
+                                 pincurl_cert_ref *out, size_t max);
+    int (*verify_signature)(void *ctx, const unsigned char *cert_der, size_t cert_len,
+                            const unsigned char *spki_der, size_t spki_len);
+    void *ctx;
+} pincurl_trust;
+
+/*
+ * Builds the validated path of a served chain: the certificates pins are matched against.
+ *  served: the chain the server sent, leaf first (served[0] is the leaf), at most
+ *          PINCURL_MAX_SERVED certificates, each DER;
+ *  trust:  the trust store and signature verification (above);
+ *  now:    seconds since the Unix epoch (UTC);
+ *  path:   receives at most max borrowed references, leaf first, ending at a trust anchor
+ *          (pointing into served[] or into what anchors_by_subject returned); *path_len
+ *          receives their number.
+ *
+ * Every link of the path is (child's issuer Name == parent's subject Name, byte for byte)
+ * and (the parent's key verifies the child's signature) and (the parent may sign
+ * certificates: basicConstraints cA, keyUsage with keyCertSign when keyUsage is present,
+ * pathLenConstraint respected; an X.509 v1 trust anchor without extensions may sign too).
+ * Every certificate of the path that is not the anchor is within its validity at now. The
+ * path ends at a trust anchor identified by name and key: a certificate anchors_by_subject
+ * returned for the child's issuer name whose key verifies the child, and the path's last
+ * element is that store certificate (never a served one, never "self-signed" alone). The
+ * leaf is itself an anchor only when it is byte-identical to one.
+ *
+ * Which path: where several certificates could be the issuer (anchors, and served
+ * certificates with the issuer's subject), each is tried, anchors first (in the order the
+ * trust store returned them), then served certificates in the order sent. The result is the
+ * shortest path to an anchor; among equally short paths, the first in that order. With
+ * cross-signed roots (a served cross certificate under root A for root B, both trusted) the
+ * path therefore ends at B, the anchor the intermediate names directly, and the keys on it
+ * (not A's) are what pins can match.
+ *
+ * Bounds: PINCURL_MAX_PATH_SIGNATURES signature verifications (results are remembered, so
+ * no pair is verified twice), paths of at most min(max, PINCURL_MAX_PATH) certificates,
+ * PINCURL_MAX_ANCHORS_PER_NAME anchors per name.
+ *
+ * Statuses: OK (a path), CERT_INVALID (no path), LIMIT_EXCEEDED (a bound was hit),
+ * DER_MALFORMED / DER_TRUNCATED (a served certificate or a returned anchor does not parse),
+ * INTERNAL (a callback reported an error), INVALID_ARGUMENT. On any failure *path_len is 0:
+ * refuse. Allocates nothing; thread-safe as far as the callbacks are.
+ */
+PINCURL_API pincurl_status pincurl_path_build(const pincurl_cert_ref *served, size_t served_len,
+                                              const pincurl_trust *trust, int64_t now,
+                                              pincurl_cert_ref *path, size_t max,
+                                              size_t *path_len);
+
+/*
+ * Whether a DER certificate is valid for a host (RFC 6125 as browsers apply it), with no
+ * fallback to the subject's common name:
+ *  - normalized_host is an IP literal (pincurl_host_is_ip): an iPAddress subjectAltName with
+ *    the same address bytes (4 for IPv4, 16 for IPv6; an IPv4-mapped host was normalised to
+ *    its IPv4 form and matches a 4-byte entry); dNSName entries never match an address;
+ *  - a name: a dNSName subjectAltName equal to it ignoring ASCII case and one trailing dot,
+ *    or a wildcard "*.rest" whose "*" is the whole left-most label and stands for exactly
+ *    one non-empty label of the host, where rest has at least two labels ("*.com" and
+ *    "*" match nothing). No partial-label wildcards ("f*.example.com", "*oo.example.com"),
+ *    no wildcard below the left-most label. A-labels ("xn--...") are compared as the ASCII
+ *    they are: "*" may stand for an A-label of the host, and a pattern's A-label matches
+ *    only the same A-label. dNSName entries that are not printable ASCII host text are
+ *    ignored.
+ * normalized_host must be what pincurl_host_normalize() writes.
+ * Statuses: OK (valid for the host), HOST_MISMATCH (not), DER_MALFORMED / DER_TRUNCATED /
+ * LIMIT_EXCEEDED (the certificate does not parse as pc_der_x509 rules require),
+ * INVALID_ARGUMENT. Allocates nothing; thread-safe.
+ */
+PINCURL_API pincurl_status pincurl_cert_matches_host(const unsigned char *der, size_t len,
+                                                     const char *normalized_host);
 
 /* The outcome of one evaluation. Plain value owned by the caller; `domain` and
  * `noted_host` are borrowed from the policy evaluated. */

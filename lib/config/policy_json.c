@@ -554,6 +554,17 @@ static pincurl_status load_domain(loader *l, const cJSON *entry)
                 (enforce ? PINCURL_DOMAIN_ENFORCE : 0u);
     }
 
+    if (strchr(host, ':') != NULL) {
+        /* ::ffff:a.b.c.d is the IPv4 host a.b.c.d (pincurl_host_normalize): the entry is
+         * refused rather than silently stored under another spelling */
+        char norm[PINCURL_HOST_MAX + 1];
+        if (pincurl_host_normalize(host, strlen(host), norm, sizeof norm) == PINCURL_OK &&
+            strchr(norm, ':') == NULL)
+            return fail(d, PINCURL_POLICY_BAD_VALUE, dpath,
+                        "an IPv4-mapped IPv6 address is the IPv4 host %s; write \"%s\"", norm,
+                        norm);
+    }
+
     size_t index = SIZE_MAX;
     st = pincurl_policy_builder_add_domain(l->b, host, flags, &index);
     path_key(path, dpath, "include_subdomains", 0);

@@ -183,6 +183,353 @@ fail:
     return st;
 }
 
+/* ---- Certificate fields for path building ----------------------------------------- */
+
+/* OIDs of the extensions pincurl reads (id-ce 2.5.29.x: 55 1d x). */
+#define OID_CE(x) {0x55, 0x1d, (x)}
+static const unsigned char oid_basic_constraints[3] = OID_CE(19);
+static const unsigned char oid_key_usage[3] = OID_CE(15);
+static const unsigned char oid_skid[3] = OID_CE(14);
+static const unsigned char oid_akid[3] = OID_CE(35);
+static const unsigned char oid_san[3] = OID_CE(17);
+
+/* id-ce extensions pincurl does not interpret but knows to be enforced, where they matter,
+ * by the TLS library's own verification (a critical one is accepted). */
+static const unsigned char known_ce[] = {
+    9,  /* subjectDirectoryAttributes */
+    18, /* issuerAltName */
+    30, /* nameConstraints */
+    31, /* cRLDistributionPoints */
+    32, /* certificatePolicies */
+    33, /* policyMappings */
+    36, /* policyConstraints */
+    37, /* extKeyUsage */
+    46, /* freshestCRL */
+    54, /* inhibitAnyPolicy */
+};
+
+static int oid_is(const pc_der_tlv *oid, const unsigned char *want, size_t n)
+{
+    return oid->content_len == n && memcmp(oid->content, want, n) == 0;
+}
+
+/* BOOLEAN in DER: one content octet, 0x00 or 0xff. */
+static pincurl_status read_bool(const pc_der_tlv *t, int *value)
+{
+    if (t->tag != PC_DER_BOOLEAN || t->content_len != 1 ||
+        (t->content[0] != 0x00 && t->content[0] != 0xff))
+        return PINCURL_DER_MALFORMED;
+    *value = t->content[0] == 0xff;
+    return PINCURL_OK;
+}
+
+/* A non-negative INTEGER that fits a long (minimal encoding). */
+static pincurl_status read_small_uint(const pc_der_tlv *t, long *value)
+{
+    const unsigned char *p = t->content;
+    size_t n = t->content_len;
+    unsigned long v = 0;
+    if (t->tag != PC_DER_INTEGER || n == 0 || (p[0] & 0x80u) != 0)
+        return PINCURL_DER_MALFORMED;
+    if (n > 1 && p[0] == 0 && (p[1] & 0x80u) == 0)
+        return PINCURL_DER_MALFORMED; /* not minimal */
+    if (p[0] == 0) {
+        p++;
+        n--;
+    }
+    if (n > 3)
+        return PINCURL_DER_MALFORMED; /* pincurl has no use for larger values */
+    for (size_t i = 0; i < n; i++)
+        v = (v << 8) | p[i];
+    *value = (long)v;
+    return PINCURL_OK;
+}
+
+static pincurl_status ext_basic_constraints(const pc_der_tlv *v, pc_der_x509 *out)
+{
+    pc_der_tlv seq, t;
+    pc_der_cursor c;
+    pincurl_status st = read_exact(v->content, v->content_len, PC_DER_SEQUENCE, &seq);
+    if (st != PINCURL_OK)
+        return st;
+    pc_der_cursor_init(&c, seq.content, seq.content_len);
+    out->has_basic_constraints = 1;
+    out->is_ca = 0;
+    out->path_len = -1;
+    if (pc_der_peek_tag(&c) == (int)PC_DER_BOOLEAN) {
+        if ((st = pc_der_next(&c, &t)) != PINCURL_OK || (st = read_bool(&t, &out->is_ca)) != PINCURL_OK)
+            return st;
+        if (!out->is_ca)
+            return PINCURL_DER_MALFORMED; /* DEFAULT FALSE is never encoded in DER */
+    }
+    if (pc_der_peek_tag(&c) == (int)PC_DER_INTEGER) {
+        if ((st = pc_der_next(&c, &t)) != PINCURL_OK ||
+            (st = read_small_uint(&t, &out->path_len)) != PINCURL_OK)
+            return st;
+    }
+    return pc_der_cursor_done(&c) ? PINCURL_OK : PINCURL_DER_MALFORMED;
+}
+
+static pincurl_status ext_key_usage(const pc_der_tlv *v, pc_der_x509 *out)
+{
+    pc_der_tlv bits;
+    pincurl_status st = read_exact(v->content, v->content_len, PC_DER_BIT_STRING, &bits);
+    if (st != PINCURL_OK)
+        return st;
+    /* unused-bits octet, then one or two octets (bits 0..8) */
+    if (bits.content_len < 2 || bits.content_len > 3 || bits.content[0] > 7)
+        return PINCURL_DER_MALFORMED;
+    unsigned ku = 0;
+    for (size_t i = 1; i < bits.content_len; i++)
+        for (unsigned b = 0; b < 8; b++)
+            if (bits.content[i] & (0x80u >> b))
+                ku |= 1u << ((i - 1) * 8 + b);
+    out->has_key_usage = 1;
+    out->key_usage = ku;
+    return PINCURL_OK;
+}
+
+static pincurl_status ext_skid(const pc_der_tlv *v, pc_der_x509 *out)
+{
+    pincurl_status st = read_exact(v->content, v->content_len, PC_DER_OCTET_STRING, &out->skid);
+    if (st == PINCURL_OK && out->skid.content_len == 0)
+        st = PINCURL_DER_MALFORMED;
+    return st;
+}
+
+static pincurl_status ext_akid(const pc_der_tlv *v, pc_der_x509 *out)
+{
+    pc_der_tlv seq, t;
+    pc_der_cursor c;
+    pincurl_status st = read_exact(v->content, v->content_len, PC_DER_SEQUENCE, &seq);
+    if (st != PINCURL_OK)
+        return st;
+    pc_der_cursor_init(&c, seq.content, seq.content_len);
+    if (pc_der_peek_tag(&c) == 0x80) { /* [0] IMPLICIT KeyIdentifier */
+        if ((st = pc_der_next(&c, &t)) != PINCURL_OK)
+            return st;
+        out->akid = t;
+    }
+    if (pc_der_peek_tag(&c) == 0xa1 && (st = pc_der_next(&c, &t)) != PINCURL_OK)
+        return st; /* authorityCertIssuer */
+    if (pc_der_peek_tag(&c) == 0x82 && (st = pc_der_next(&c, &t)) != PINCURL_OK)
+        return st; /* authorityCertSerialNumber */
+    return pc_der_cursor_done(&c) ? PINCURL_OK : PINCURL_DER_MALFORMED;
+}
+
+static pincurl_status ext_san(const pc_der_tlv *v, pc_der_x509 *out)
+{
+    pc_der_tlv seq, name;
+    pc_der_cursor c;
+    pincurl_status st = read_exact(v->content, v->content_len, PC_DER_SEQUENCE, &seq);
+    if (st != PINCURL_OK)
+        return st;
+    if (seq.content_len == 0)
+        return PINCURL_DER_MALFORMED; /* GeneralNames has at least one entry */
+    pc_der_cursor_init(&c, seq.content, seq.content_len);
+    while (!pc_der_cursor_done(&c)) {
+        if ((st = pc_der_next(&c, &name)) != PINCURL_OK)
+            return st;
+        /* GeneralName: context tags [0]..[8], primitive or constructed as each requires */
+        unsigned num = name.tag & 0x1fu;
+        if ((name.tag & 0xc0u) != 0x80u || num > 8)
+            return PINCURL_DER_MALFORMED;
+        int constructed = (name.tag & 0x20u) != 0;
+        int want_constructed = num == 0 || num == 3 || num == 4 || num == 5;
+        if (constructed != want_constructed)
+            return PINCURL_DER_MALFORMED;
+    }
+    out->san = seq;
+    return PINCURL_OK;
+}
+
+static pincurl_status read_extensions(const pc_der_tlv *wrapper, pc_der_x509 *out)
+{
+    pc_der_tlv list, ext, oid, t, value;
+    pc_der_tlv oids[PC_DER_MAX_EXTENSIONS];
+    pc_der_cursor c, e;
+    pincurl_status st;
+
+    if ((st = read_exact(wrapper->content, wrapper->content_len, PC_DER_SEQUENCE, &list)) !=
+        PINCURL_OK)
+        return st;
+    if (list.content_len == 0)
+        return PINCURL_DER_MALFORMED; /* SIZE (1..MAX) */
+    pc_der_cursor_init(&c, list.content, list.content_len);
+    while (!pc_der_cursor_done(&c)) {
+        int critical = 0;
+        if ((st = pc_der_expect(&c, PC_DER_SEQUENCE, &ext)) != PINCURL_OK)
+            return st;
+        pc_der_cursor_init(&e, ext.content, ext.content_len);
+        if ((st = pc_der_expect(&e, PC_DER_OID, &oid)) != PINCURL_OK)
+            return st;
+        if (oid.content_len == 0)
+            return PINCURL_DER_MALFORMED;
+        if (pc_der_peek_tag(&e) == (int)PC_DER_BOOLEAN) {
+            if ((st = pc_der_next(&e, &t)) != PINCURL_OK || (st = read_bool(&t, &critical)) != PINCURL_OK)
+                return st;
+            if (!critical)
+                return PINCURL_DER_MALFORMED; /* DEFAULT FALSE is never encoded in DER */
+        }
+        if ((st = pc_der_expect(&e, PC_DER_OCTET_STRING, &value)) != PINCURL_OK)
+            return st;
+        if (!pc_der_cursor_done(&e))
+            return PINCURL_DER_MALFORMED;
+        if (out->ext_count == PC_DER_MAX_EXTENSIONS)
+            return PINCURL_LIMIT_EXCEEDED;
+        for (size_t i = 0; i < out->ext_count; i++)
+            if (oids[i].content_len == oid.content_len &&
+                memcmp(oids[i].content, oid.content, oid.content_len) == 0)
+                return PINCURL_DER_MALFORMED; /* the same extension twice */
+        oids[out->ext_count++] = oid;
+
+        if (oid_is(&oid, oid_basic_constraints, 3))
+            st = ext_basic_constraints(&value, out);
+        else if (oid_is(&oid, oid_key_usage, 3))
+            st = ext_key_usage(&value, out);
+        else if (oid_is(&oid, oid_skid, 3))
+            st = ext_skid(&value, out);
+        else if (oid_is(&oid, oid_akid, 3))
+            st = ext_akid(&value, out);
+        else if (oid_is(&oid, oid_san, 3))
+            st = ext_san(&value, out);
+        else if (critical) {
+            int known = 0;
+            if (oid.content_len == 3 && oid.content[0] == 0x55 && oid.content[1] == 0x1d)
+                for (size_t i = 0; i < sizeof known_ce; i++)
+                    known |= oid.content[2] == known_ce[i];
+            st = known ? PINCURL_OK : PINCURL_DER_MALFORMED;
+        }
+        if (st != PINCURL_OK)
+            return st;
+    }
+    return PINCURL_OK;
+}
+
+pincurl_status pc_der_x509_parse(const unsigned char *der, size_t len, pc_der_x509 *out)
+{
+    pc_der_tlv cert, tlv, before, after;
+    pc_der_cursor c, t;
+    pincurl_status st;
+
+    if (out == NULL)
+        return PINCURL_INVALID_ARGUMENT;
+    memset(out, 0, sizeof *out);
+    out->path_len = -1;
+    if ((st = pc_der_cert_parse(der, len, &out->c)) != PINCURL_OK)
+        goto fail;
+    /* pc_der_cert_parse checked the outer structure; read the rest. */
+    (void)read_exact(der, len, PC_DER_SEQUENCE, &cert);
+    pc_der_cursor_init(&c, cert.content, cert.content_len);
+    (void)pc_der_next(&c, &tlv); /* tbs */
+    (void)pc_der_next(&c, &out->sig_alg);
+    (void)pc_der_next(&c, &out->sig_value);
+    if (out->sig_value.content_len < 1 || out->sig_value.content[0] != 0) {
+        st = PINCURL_DER_MALFORMED; /* signatures are whole octets */
+        goto fail;
+    }
+
+    pc_der_cursor_init(&t, out->c.tbs.content, out->c.tbs.content_len);
+    out->version = 1;
+    if (pc_der_peek_tag(&t) == (int)PC_DER_CONTEXT_0) {
+        pc_der_tlv v;
+        long n = 0;
+        (void)pc_der_next(&t, &v);
+        if ((st = read_exact(v.content, v.content_len, PC_DER_INTEGER, &tlv)) != PINCURL_OK ||
+            (st = read_small_uint(&tlv, &n)) != PINCURL_OK)
+            goto fail;
+        if (n > 2) {
+            st = PINCURL_DER_MALFORMED;
+            goto fail;
+        }
+        out->version = (unsigned)n + 1;
+    }
+    (void)pc_der_next(&t, &tlv); /* serial */
+    (void)pc_der_next(&t, &out->tbs_sig_alg);
+    (void)pc_der_next(&t, &tlv); /* issuer */
+    (void)pc_der_next(&t, &tlv); /* validity */
+    (void)pc_der_next(&t, &tlv); /* subject */
+    (void)pc_der_next(&t, &tlv); /* spki */
+
+    /* Validity: exactly two times that convert. */
+    pc_der_cursor_init(&c, out->c.validity.content, out->c.validity.content_len);
+    if ((st = pc_der_next(&c, &before)) != PINCURL_OK ||
+        (st = pc_der_next(&c, &after)) != PINCURL_OK)
+        goto fail;
+    if (!pc_der_cursor_done(&c)) {
+        st = PINCURL_DER_MALFORMED;
+        goto fail;
+    }
+    if ((st = pc_der_time(&before, &out->not_before)) != PINCURL_OK ||
+        (st = pc_der_time(&after, &out->not_after)) != PINCURL_OK)
+        goto fail;
+
+    /* [1] issuerUniqueID, [2] subjectUniqueID (v2, v3), [3] extensions (v3), in order. */
+    if (pc_der_peek_tag(&t) == 0x81) {
+        (void)pc_der_next(&t, &tlv);
+        if (out->version < 2) {
+            st = PINCURL_DER_MALFORMED;
+            goto fail;
+        }
+    }
+    if (pc_der_peek_tag(&t) == 0x82) {
+        (void)pc_der_next(&t, &tlv);
+        if (out->version < 2) {
+            st = PINCURL_DER_MALFORMED;
+            goto fail;
+        }
+    }
+    if (pc_der_peek_tag(&t) == (int)PC_DER_CONTEXT_3) {
+        (void)pc_der_next(&t, &tlv);
+        if (out->version < 3) {
+            st = PINCURL_DER_MALFORMED;
+            goto fail;
+        }
+        if ((st = read_extensions(&tlv, out)) != PINCURL_OK)
+            goto fail;
+    }
+    if (!pc_der_cursor_done(&t)) {
+        st = PINCURL_DER_MALFORMED;
+        goto fail;
+    }
+    return PINCURL_OK;
+
+fail:
+    memset(out, 0, sizeof *out);
+    out->path_len = -1;
+    return st;
+}
+
+pincurl_status pc_der_spki_parts(const unsigned char *spki, size_t len, pc_der_tlv *alg_oid,
+                                 pc_der_tlv *params, const unsigned char **key,
+                                 size_t *key_len)
+{
+    pc_der_tlv seq, alg, bits;
+    pc_der_cursor c, a;
+    pincurl_status st;
+
+    memset(alg_oid, 0, sizeof *alg_oid);
+    memset(params, 0, sizeof *params);
+    *key = NULL;
+    *key_len = 0;
+    if ((st = pc_der_spki_check(spki, len)) != PINCURL_OK)
+        return st;
+    (void)read_exact(spki, len, PC_DER_SEQUENCE, &seq);
+    pc_der_cursor_init(&c, seq.content, seq.content_len);
+    (void)pc_der_next(&c, &alg);
+    (void)pc_der_next(&c, &bits);
+    pc_der_cursor_init(&a, alg.content, alg.content_len);
+    if ((st = pc_der_expect(&a, PC_DER_OID, alg_oid)) != PINCURL_OK)
+        return st;
+    if (!pc_der_cursor_done(&a) && (st = pc_der_next(&a, params)) != PINCURL_OK)
+        return st;
+    if (!pc_der_cursor_done(&a) || bits.content[0] != 0)
+        return PINCURL_DER_MALFORMED;
+    *key = bits.content + 1;
+    *key_len = bits.content_len - 1;
+    return PINCURL_OK;
+}
+
 static pincurl_status cert_name(const unsigned char *der, size_t len, int subject,
                                 const unsigned char **name, size_t *name_len)
 {

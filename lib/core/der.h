@@ -12,6 +12,7 @@
 
 #include "pincurl/common.h"
 
+#define PC_DER_BOOLEAN 0x01u
 #define PC_DER_INTEGER 0x02u
 #define PC_DER_BIT_STRING 0x03u
 #define PC_DER_OCTET_STRING 0x04u
@@ -28,6 +29,7 @@
 #define PC_DER_SEQUENCE 0x30u
 #define PC_DER_SET 0x31u
 #define PC_DER_CONTEXT_0 0xa0u /* [0] constructed */
+#define PC_DER_CONTEXT_3 0xa3u /* [3] constructed */
 
 /* One element: identifier octet, the whole TLV and its content. */
 typedef struct pc_der_tlv {
@@ -74,6 +76,49 @@ typedef struct pc_der_cert {
 
 /* Parses the certificate der[0..len) (exactly one element, no trailing bytes). */
 pincurl_status pc_der_cert_parse(const unsigned char *der, size_t len, pc_der_cert *out);
+
+/* Most extensions one certificate may carry (more: LIMIT_EXCEEDED). */
+#define PC_DER_MAX_EXTENSIONS 64
+
+/* KeyUsage bits as numbered in RFC 5280 (bit 0 is digitalSignature). */
+#define PC_DER_KU_KEY_CERT_SIGN (1u << 5)
+
+/* An X.509 certificate with the fields a path builder and a host check need. Every pointer
+ * is borrowed from the parsed buffer; absent optional fields are zeroed TLVs. */
+typedef struct pc_der_x509 {
+    pc_der_cert c;              /* tbs, serial, issuer, validity, subject, spki */
+    pc_der_tlv tbs_sig_alg;     /* TBSCertificate.signature */
+    pc_der_tlv sig_alg;         /* Certificate.signatureAlgorithm */
+    pc_der_tlv sig_value;       /* Certificate.signatureValue (BIT STRING) */
+    unsigned version;           /* 1, 2 or 3 */
+    int64_t not_before;         /* seconds since the epoch, UTC */
+    int64_t not_after;
+    size_t ext_count;           /* extensions present (0: none, or a v1/v2 certificate) */
+    int has_basic_constraints;
+    int is_ca;                  /* basicConstraints cA */
+    long path_len;              /* basicConstraints pathLenConstraint, -1 when absent */
+    int has_key_usage;
+    unsigned key_usage;         /* PC_DER_KU_* bits */
+    pc_der_tlv skid;            /* subjectKeyIdentifier: the OCTET STRING's content */
+    pc_der_tlv akid;            /* authorityKeyIdentifier keyIdentifier [0] (content) */
+    pc_der_tlv san;             /* subjectAltName GeneralNames SEQUENCE; tag 0 if absent */
+} pc_der_x509;
+
+/* Parses der[0..len) as a certificate and reads the fields above. Fails closed on anything
+ * a path builder must not guess about: a version other than 1..3, validity times that do
+ * not convert, unique IDs or extensions in a certificate whose version forbids them, an
+ * empty or over-long extension list (LIMIT_EXCEEDED beyond PC_DER_MAX_EXTENSIONS), the
+ * same extension twice, a critical flag that is not DER, a malformed basicConstraints,
+ * keyUsage, subjectKeyIdentifier, authorityKeyIdentifier or subjectAltName (critical or
+ * not), and a critical extension pincurl does not know. No allocation; thread-safe. */
+pincurl_status pc_der_x509_parse(const unsigned char *der, size_t len, pc_der_x509 *out);
+
+/* The parts of a SubjectPublicKeyInfo: the algorithm OID's content, the parameters element
+ * after it (zeroed TLV when absent) and the key's BIT STRING content without the
+ * unused-bits octet (which must be 0). */
+pincurl_status pc_der_spki_parts(const unsigned char *spki, size_t len, pc_der_tlv *alg_oid,
+                                 pc_der_tlv *params, const unsigned char **key,
+                                 size_t *key_len);
 
 /* Checks that spki[0..len) is exactly one SubjectPublicKeyInfo SEQUENCE. */
 pincurl_status pc_der_spki_check(const unsigned char *spki, size_t len);

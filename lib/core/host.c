@@ -9,8 +9,10 @@
  *    "0x7f.0.0.1", "01.2.3.4" and "256.1.1.1" are refused, because resolvers disagree on what
  *    they mean;
  *  - IPv6 literals, with or without brackets, are parsed here (no libc: the core runs on
- *    firmware) and written in RFC 5952 form without brackets; zone ids are refused. IPv4-mapped
- *    addresses (::ffff:0:0/96) keep their dotted tail ("::ffff:192.0.2.1").
+ *    firmware) and written in RFC 5952 form without brackets; zone ids are refused. An
+ *    IPv4-mapped address (::ffff:0:0/96, in any spelling: "::ffff:192.0.2.1",
+ *    "[::FFFF:c000:201]", "0:0:0:0:0:ffff:192.0.2.1") is the IPv4 address it maps and is
+ *    written as such ("192.0.2.1"): a connection to it reaches that IPv4 host.
  * Pure functions: no allocation, no global state.
  */
 #include "core/host.h"
@@ -31,6 +33,12 @@ static int hex_value(unsigned char c)
     if (c >= 'A' && c <= 'F')
         return c - 'A' + 10;
     return -1;
+}
+
+int pc_host_ipv4_mapped(const unsigned char addr[16])
+{
+    static const unsigned char prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    return memcmp(addr, prefix, sizeof prefix) == 0;
 }
 
 int pc_host_parse_ipv4(const char *s, size_t len, unsigned char out[4])
@@ -284,6 +292,16 @@ pincurl_status pincurl_host_normalize(const char *host, size_t len, char *out, s
         char text[PC_HOST_IPV6_TEXT_MAX];
         if (!pc_host_parse_ipv6(v6, v6_len, addr))
             return PINCURL_HOST_INVALID;
+        if (pc_host_ipv4_mapped(addr)) {
+            /* ::ffff:a.b.c.d is the IPv4 address a.b.c.d: one host, one entry */
+            size_t pos = 0;
+            for (size_t i = 12; i < 16; i++) {
+                if (i > 12)
+                    text[pos++] = '.';
+                put_dec(text, &pos, addr[i]);
+            }
+            return copy_out(text, pos, out, size);
+        }
         size_t n = pc_host_format_ipv6(addr, text);
         return copy_out(text, n, out, size);
     }

@@ -7,6 +7,9 @@
 /* Longest RFC 5952 text of an IPv6 address, with its NUL. */
 #define PC_HOST_IPV6_TEXT_MAX 46
 
+/* 1 if addr is an IPv4-mapped IPv6 address (::ffff:0:0/96). */
+int pc_host_ipv4_mapped(const unsigned char addr[16]);
+
 /* 1 if s[0..len) is exactly four decimal octets 0..255 without leading zeros. */
 int pc_host_parse_ipv4(const char *s, size_t len, unsigned char out[4]);
 

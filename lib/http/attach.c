@@ -24,6 +24,11 @@ pincurl_status pincurl_attach(pincurl_client *c, void *curl_easy, pincurl_attach
         *out = NULL;
     if (c == NULL || curl_easy == NULL || out == NULL)
         return PINCURL_INVALID_ARGUMENT;
+#ifdef PINCURL_CURL_HIDDEN
+    /* The libcurl inside this shared library is hidden: an application's handle belongs to
+     * another libcurl, whose objects this one must never touch. */
+    return PINCURL_BACKEND_UNSUPPORTED;
+#endif
     if (!(c->backend->caps & PC_TLS_CAP_PATH))
         return PINCURL_BACKEND_UNSUPPORTED; /* no handshake hook on this TLS library */
     a = calloc(1, sizeof(*a));

@@ -41,7 +41,6 @@ pincurl_status pincurl_client_new(pincurl_policy *policy, const pincurl_options 
 {
     pincurl_allocator alloc;
     pincurl_client *c;
-    const curl_version_info_data *vi;
     const pc_tls_backend *backend;
 
     if (out != NULL)
@@ -50,10 +49,10 @@ pincurl_status pincurl_client_new(pincurl_policy *policy, const pincurl_options 
         return PINCURL_INVALID_ARGUMENT;
     if (pc_http_global_init() != 0)
         return PINCURL_INTERNAL;
-    vi = curl_version_info(CURLVERSION_NOW);
-    backend = pc_tls_select(vi != NULL ? vi->ssl_version : NULL);
+    /* Only the backend this library was built for: never a weaker one (pincurl_runtime) */
+    backend = pc_tls_backend_in_use();
     if (backend == NULL)
-        backend = &pc_tls_leaf_only; /* libcurl checks leaf pins; see pc_leaf_policy_ok */
+        return PINCURL_BACKEND_UNSUPPORTED;
     if (backend->global_init() != 0)
         return PINCURL_INTERNAL;
     if (!(backend->caps & PC_TLS_CAP_PATH)) {
@@ -77,9 +76,11 @@ pincurl_status pincurl_client_new(pincurl_policy *policy, const pincurl_options 
         pc_options_defaults(&c->opts);
     }
     c->cache = pc_path_cache_new(PC_PATH_CACHE_ENTRIES);
+    c->anchors = pc_anchor_registry_new();
     c->monitor = pc_monitor_new(&alloc);
-    if (c->cache == NULL || c->monitor == NULL) {
+    if (c->cache == NULL || c->anchors == NULL || c->monitor == NULL) {
         pc_path_cache_free(c->cache);
+        pc_anchor_registry_free(c->anchors);
         pc_monitor_free(c->monitor);
         pc_options_clear(&c->opts);
         pc_free(&alloc, c);
@@ -87,6 +88,7 @@ pincurl_status pincurl_client_new(pincurl_policy *policy, const pincurl_options 
     }
     if (pthread_mutex_init(&c->lock, NULL) != 0) {
         pc_path_cache_free(c->cache);
+        pc_anchor_registry_free(c->anchors);
         pc_monitor_free(c->monitor);
         pc_options_clear(&c->opts);
         pc_free(&alloc, c);
@@ -116,6 +118,7 @@ void pincurl_client_free(pincurl_client *c)
         curl_easy_cleanup(c->pool[i]);
     pthread_mutex_destroy(&c->lock);
     pc_path_cache_free(c->cache);
+    pc_anchor_registry_free(c->anchors);
     pc_monitor_free(c->monitor);
     pc_options_clear(&c->opts);
     pincurl_policy_unref(c->policy);

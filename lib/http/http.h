@@ -146,6 +146,7 @@ struct pincurl_client {
     pincurl_options opts;
     const pc_tls_backend *backend;
     pc_path_cache *cache;
+    pc_anchor_registry *anchors; /* the trust anchors of the stores its connections use */
     uint64_t id; /* process-unique; bound into connection records */
     pthread_mutex_t lock; /* guards policy, generation and the pool */
     /* of policy: 1, plus one per set_policy; written under lock, read without it */

@@ -203,6 +203,7 @@ static CURLcode ssl_ctx_hook(CURL *easy, void *ssl_ctx, void *userptr)
     s->conn.owner = s->client->id;
     s->conn.generation = s->generation;
     s->conn.cache = s->client->cache;
+    s->conn.registry = s->client->anchors;
     s->conn.on_verdict = on_verdict;
     s->conn.user = s;
 
@@ -257,11 +258,14 @@ static int reverify(pc_pin_state *s, void *ssl)
     s->conn.owner = s->client->id;
     s->conn.generation = s->generation;
     s->conn.cache = s->client->cache;
+    s->conn.registry = s->client->anchors;
     s->conn.on_verdict = on_verdict;
     s->conn.user = s;
     if (b->peer_chain != NULL)
         served_len = b->peer_chain(ssl, served, sizeof(served) / sizeof(served[0]));
-    if (served_len > 0 && pc_path_cache_key(served, served_len, key) == 0)
+    /* the path cached for this chain and this connection's trust store only */
+    if (served_len > 0 && b->trust_id != NULL &&
+        pc_path_cache_key(served, served_len, b->trust_id(ssl), key) == 0)
         entry = pc_path_cache_get(s->client->cache, key);
     if (entry == NULL) {
         /* wolfSSL 5.5 appends a failed resumption's chain to the new session's, so the

@@ -130,7 +130,7 @@ static void report_event(void *ctx, pincurl_event_kind kind, pincurl_status stat
 static void report_thread_exit(void *ctx)
 {
     (void)ctx;
-    pc_tls_thread_end();
+    pincurl_thread_cleanup();
 }
 
 pincurl_status pc_reports_open(pincurl_client *c)

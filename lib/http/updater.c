@@ -819,7 +819,7 @@ static void *fetch_thread(void *arg)
         pthread_mutex_unlock(&u->lock);
         deadline_after(&deadline, d);
     }
-    pc_tls_thread_end(); /* what wolfCrypt keeps for this thread */
+    pincurl_thread_cleanup(); /* what wolfCrypt keeps for this thread */
     return NULL;
 }
 

@@ -49,4 +49,5 @@ const pc_tls_backend pc_tls_leaf_only = {
     .error_text = leaf_error_text,
     .peer_chain = NULL,
     .set_allow_record = NULL,
+    .trust_id = NULL,
 };

@@ -5,16 +5,17 @@
  * it to CURLOPT_SSL_CTX_FUNCTION before it creates the SSL object. install() replaces the
  * certificate verification step of that context (SSL_CTX_set_cert_verify_callback): the
  * callback runs X509_verify_cert() itself, so it sees the end of verification, after every
- * check OpenSSL makes (chain, expiry, name constraints, policies). Only then does it take
- * the chain OpenSSL built and verified (X509_STORE_CTX_get0_chain: leaf up to the trust
- * anchor, which need not have been sent) and the chain the server sent
- * (X509_STORE_CTX_get0_untrusted), hand both to pincurl_evaluate() and return
- * "verified && ALLOW". The sent chain is never pinned against, so a chain padded with
- * genuine certificates cannot pass.
+ * check OpenSSL makes (chain, expiry, name constraints, policies). Only then does the core
+ * build the validated path from the chain the server sent (X509_STORE_CTX_get0_untrusted),
+ * the store's trust anchors (X509_STORE_CTX_get1_certs by subject) and OpenSSL's signature
+ * checks (pincurl_path_build), the same builder the wolfSSL backend uses, and evaluate it;
+ * the callback returns "verified && ALLOW". The sent chain is never pinned against, so a
+ * chain padded with genuine certificates cannot pass.
  *
  * curl checks the host name only after the handshake (Curl_ossl_verifyhost). For a host the
- * policy names, the callback checks it first (X509_check_host, X509_check_ip_asc): a leaf
- * that is not valid for the host is refused as a host mismatch and never given an ALLOW.
+ * policy names, the callback checks it first with the core's rules
+ * (pincurl_cert_matches_host): a leaf that is not valid for the host is refused as a host
+ * mismatch and never given an ALLOW.
  *
  * An ALLOW is recorded on the SSL object as ex data: a token derived from the deciding
  * client, its policy generation, the host and the port. It holds no memory, and every
@@ -159,22 +160,6 @@ static int os_collect_served(X509_STORE_CTX *store, os_der_list *out)
     return 0;
 }
 
-/* The chain OpenSSL verified, leaf first, ending at the trust anchor. */
-static int os_collect_path(X509_STORE_CTX *store, os_der_list *out)
-{
-    STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(store);
-    int n = chain != NULL ? sk_X509_num(chain) : 0;
-
-    out->count = 0;
-    if (n <= 0 || (size_t)n > PINCURL_MAX_PATH)
-        return -1;
-    for (int i = 0; i < n; i++) {
-        if (os_der_list_add(out, PINCURL_MAX_PATH, sk_X509_value(chain, i)) != 0)
-            return -1;
-    }
-    return 0;
-}
-
 /* 1 if the leaf is valid for the (normalised) host, as curl's later check requires. */
 static int os_host_matches(X509 *leaf, const char *host)
 {
@@ -184,6 +169,147 @@ static int os_host_matches(X509 *leaf, const char *host)
         return X509_check_ip_asc(leaf, host, 0) == 1;
     return X509_check_host(leaf, host, strlen(host), X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS,
                            NULL) == 1;
+}
+
+/* ---- what the core needs: anchors, signatures, the store's identity ------------------ */
+
+/* anchors_by_subject over the store of a verification (X509_STORE_CTX_get1_certs, which
+ * also consults lazily loaded CA directories). The DER it hands out is kept here until the
+ * build ends. */
+typedef struct os_trust_ctx {
+    X509_STORE_CTX *store;
+    unsigned char *der[PINCURL_MAX_PATH * PINCURL_MAX_ANCHORS_PER_NAME];
+    size_t count;
+} os_trust_ctx;
+
+static size_t os_anchors_by_subject(void *ctx, const unsigned char *name_der, size_t name_len,
+                                    pincurl_cert_ref *out, size_t max)
+{
+    os_trust_ctx *t = ctx;
+    const unsigned char *p = name_der;
+    X509_NAME *name;
+    STACK_OF(X509) *certs;
+    size_t n = 0, total;
+
+    if (name_len > 0x7fffffff)
+        return (size_t)-1;
+    name = d2i_X509_NAME(NULL, &p, (long)name_len);
+    if (name == NULL || p != name_der + name_len) {
+        X509_NAME_free(name);
+        return (size_t)-1;
+    }
+    certs = X509_STORE_CTX_get1_certs(t->store, name);
+    X509_NAME_free(name);
+    if (certs == NULL)
+        return 0; /* none with that name */
+    total = (size_t)sk_X509_num(certs);
+    for (size_t i = 0; i < total && n < max; i++) {
+        unsigned char *der = NULL;
+        int len = i2d_X509(sk_X509_value(certs, (int)i), &der);
+        if (len <= 0 || der == NULL || t->count == sizeof(t->der) / sizeof(t->der[0])) {
+            OPENSSL_free(der);
+            sk_X509_pop_free(certs, X509_free);
+            return (size_t)-1;
+        }
+        t->der[t->count++] = der;
+        out[n].der = der;
+        out[n].len = (size_t)len;
+        n++;
+    }
+    sk_X509_pop_free(certs, X509_free);
+    return total;
+}
+
+static void os_trust_ctx_free(os_trust_ctx *t)
+{
+    for (size_t i = 0; i < t->count; i++)
+        OPENSSL_free(t->der[i]);
+    t->count = 0;
+}
+
+/* verify_signature with OpenSSL: the certificate's signature under the given key. */
+static int os_verify_signature(void *ctx, const unsigned char *cert_der, size_t cert_len,
+                               const unsigned char *spki_der, size_t spki_len)
+{
+    const unsigned char *p = cert_der, *k = spki_der;
+    X509 *x;
+    EVP_PKEY *key;
+    int r;
+
+    (void)ctx;
+    if (cert_len > 0x7fffffff || spki_len > 0x7fffffff)
+        return -1;
+    x = d2i_X509(NULL, &p, (long)cert_len);
+    if (x == NULL)
+        return -1; /* the core parsed it: an allocation failed */
+    key = d2i_PUBKEY(NULL, &k, (long)spki_len);
+    if (key == NULL) {
+        X509_free(x);
+        ERR_clear_error();
+        return 0; /* a key OpenSSL cannot use: not verified */
+    }
+    r = X509_verify(x, key);
+    EVP_PKEY_free(key);
+    X509_free(x);
+    ERR_clear_error();
+    return r == 1 ? 1 : 0;
+}
+
+/* The identity of a store's trusted certificates (pc_trust_id), 0 on failure. */
+static uint64_t os_store_id(X509_STORE *xs)
+{
+    STACK_OF(X509_OBJECT) *objs;
+    pincurl_cert_ref *refs = NULL;
+    unsigned char **ders = NULL;
+    size_t n = 0, cap;
+    uint64_t id = 0;
+    int ok = 1;
+
+    if (xs == NULL || X509_STORE_lock(xs) != 1)
+        return 0;
+    objs = X509_STORE_get0_objects(xs);
+    cap = objs != NULL ? (size_t)sk_X509_OBJECT_num(objs) : 0;
+    if (cap > 0) {
+        refs = calloc(cap, sizeof(*refs));
+        ders = calloc(cap, sizeof(*ders));
+        ok = refs != NULL && ders != NULL;
+    }
+    for (size_t i = 0; ok && i < cap; i++) {
+        X509 *x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, (int)i));
+        int len;
+        if (x == NULL)
+            continue; /* a CRL */
+        len = i2d_X509(x, &ders[n]);
+        if (len <= 0) {
+            ok = 0;
+            break;
+        }
+        refs[n].der = ders[n];
+        refs[n].len = (size_t)len;
+        n++;
+    }
+    X509_STORE_unlock(xs);
+    if (ok)
+        id = pc_trust_id(refs, n);
+    for (size_t i = 0; ders != NULL && i < n; i++)
+        OPENSSL_free(ders[i]);
+    free(ders);
+    free(refs);
+    return id;
+}
+
+/* pincurl's own host check of the leaf (the core's RFC 6125 rules), for named hosts. */
+static int os_leaf_matches(X509 *leaf, const char *host)
+{
+    unsigned char *der = NULL;
+    int len, ok;
+    if (leaf == NULL || host == NULL || host[0] == '\0')
+        return 0;
+    len = i2d_X509(leaf, &der);
+    ok = len > 0 && der != NULL &&
+         pincurl_cert_matches_host(der, (size_t)len, host) == PINCURL_OK;
+    OPENSSL_free(der);
+    return ok;
 }
 
 /* A certificate check failed with err: record it (the first one per connection) and, for a
@@ -225,46 +351,50 @@ static int os_refuse(X509_STORE_CTX *store, pc_tls_conn *conn, pincurl_status wh
     return 0;
 }
 
-static int os_same_path(const pc_path_entry *cached, const os_der_list *path)
-{
-    if (cached == NULL || cached->count != path->count)
-        return 0;
-    for (size_t i = 0; i < path->count; i++) {
-        if (cached->certs[i].len != path->refs[i].len ||
-            memcmp(cached->certs[i].der, path->refs[i].der, path->refs[i].len) != 0)
-            return 0;
-    }
-    return 1;
-}
-
-/* A named host whose chain verified: path, evaluation, record. 1 to continue. */
+/* A named host whose chain verified: path (built by the core from the served chain, this
+ * store's anchors and OpenSSL's signature checks), evaluation, record. 1 to continue. */
 static int os_decide(pc_tls_conn *conn, X509_STORE_CTX *store, SSL *ssl)
 {
-    os_der_list path, served;
+    os_der_list served;
+    os_trust_ctx tctx;
+    pincurl_trust trust;
+    pincurl_cert_ref path[PINCURL_MAX_PATH];
+    size_t path_len = 0;
+    const pc_path_entry *cached = NULL;
     pincurl_verdict verdict;
     pincurl_status st;
     unsigned char key[32];
-    int allow;
+    uint64_t trust_id;
+    int allow, have_key;
     uint64_t started = pc_tls_now_us();
 
-    path.count = 0;
     served.count = 0;
-    if (os_collect_path(store, &path) != 0 || os_collect_served(store, &served) != 0) {
-        os_der_list_free(&path);
+    memset(&tctx, 0, sizeof(tctx));
+    tctx.store = store;
+    trust.anchors_by_subject = os_anchors_by_subject;
+    trust.verify_signature = os_verify_signature;
+    trust.ctx = &tctx;
+    if (os_collect_served(store, &served) != 0) {
         os_der_list_free(&served);
         return os_refuse(store, conn, PINCURL_PIN_CHECK_FAILED);
     }
-    /* OpenSSL builds the path on every handshake and that path is the one evaluated. The
-     * cache remembers it under the sent chain, for re-deciding a resumed session (whose
-     * handshake verifies nothing); it is refreshed when the path differs. */
-    if (conn->cache != NULL && pc_path_cache_key(served.refs, served.count, key) == 0) {
-        const pc_path_entry *cached = pc_path_cache_get(conn->cache, key);
-        if (!os_same_path(cached, &path))
-            (void)pc_path_cache_put(conn->cache, key, path.refs, path.count);
-        pc_path_cache_release(conn->cache, cached);
+    trust_id = os_store_id(X509_STORE_CTX_get0_store(store));
+    have_key = conn->cache != NULL && trust_id != 0 &&
+               pc_path_cache_key(served.refs, served.count, trust_id, key) == 0;
+    if (have_key)
+        cached = pc_path_cache_get(conn->cache, key);
+    if (cached != NULL) {
+        path_len = cached->count;
+        memcpy(path, cached->certs, path_len * sizeof(path[0]));
+    } else if (pincurl_path_build(served.refs, served.count, &trust, (int64_t)time(NULL), path,
+                                  PINCURL_MAX_PATH, &path_len) == PINCURL_OK) {
+        if (have_key)
+            (void)pc_path_cache_put(conn->cache, key, path, path_len);
+    } else {
+        path_len = 0; /* no path: INVALID_CHAIN, refused */
     }
-    st = pincurl_evaluate(conn->policy, conn->host, conn->port, path.refs, path.count,
-                          served.refs, served.count, (int64_t)time(NULL), &verdict);
+    st = pincurl_evaluate(conn->policy, conn->host, conn->port, path, path_len, served.refs,
+                          served.count, (int64_t)time(NULL), &verdict);
     if (st != PINCURL_OK)
         verdict.decision = PINCURL_DECISION_BLOCK;
     conn->verdict = verdict;
@@ -273,8 +403,9 @@ static int os_decide(pc_tls_conn *conn, X509_STORE_CTX *store, SSL *ssl)
     allow = st == PINCURL_OK && verdict.decision == PINCURL_DECISION_ALLOW;
 
     if (conn->on_verdict != NULL)
-        conn->on_verdict(conn, &verdict, path.refs, path.count, served.refs, served.count);
-    os_der_list_free(&path);
+        conn->on_verdict(conn, &verdict, path, path_len, served.refs, served.count);
+    pc_path_cache_release(conn->cache, cached);
+    os_trust_ctx_free(&tctx);
     os_der_list_free(&served);
 
     if (allow) {
@@ -290,6 +421,8 @@ static int os_decide(pc_tls_conn *conn, X509_STORE_CTX *store, SSL *ssl)
         return os_refuse(store, conn, PINCURL_POLICY_EXPIRED);
     if (verdict.result == PINCURL_RESULT_PIN_MISMATCH)
         return os_refuse(store, conn, PINCURL_PIN_MISMATCH);
+    if (verdict.result == PINCURL_RESULT_INVALID_CHAIN)
+        return os_refuse(store, conn, PINCURL_CERT_INVALID);
     return os_refuse(store, conn, PINCURL_PIN_CHECK_FAILED);
 }
 
@@ -336,7 +469,7 @@ static int os_verify(X509_STORE_CTX *store, void *arg)
     }
     if (conn->policy == NULL || conn->host[0] == '\0')
         return os_refuse(store, conn, PINCURL_PIN_CHECK_FAILED);
-    if (!os_host_matches(X509_STORE_CTX_get0_cert(store), conn->host)) {
+    if (!os_leaf_matches(X509_STORE_CTX_get0_cert(store), conn->host)) {
         err = pincurl_host_is_ip(conn->host) ? X509_V_ERR_IP_ADDRESS_MISMATCH
                                              : X509_V_ERR_HOSTNAME_MISMATCH;
         X509_STORE_CTX_set_error(store, err);
@@ -447,6 +580,12 @@ static int os_set_allow_record(void *ssl, uint64_t token)
                                                                                        : -1;
 }
 
+static uint64_t os_trust_id(void *ssl)
+{
+    SSL_CTX *ctx = ssl != NULL ? SSL_get_SSL_CTX((SSL *)ssl) : NULL;
+    return ctx != NULL ? os_store_id(SSL_CTX_get_cert_store(ctx)) : 0;
+}
+
 const pc_tls_backend pc_tls_openssl = {
     "openssl",
     PC_TLS_CAP_PATH | PC_TLS_CAP_SERVED,
@@ -457,4 +596,5 @@ const pc_tls_backend pc_tls_openssl = {
     os_error_text,
     os_peer_chain,
     os_set_allow_record,
+    os_trust_id,
 };

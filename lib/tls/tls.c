@@ -2,11 +2,37 @@
  * connection records and the cache of validated paths. */
 #include "tls/tls.h"
 
+/* What CMake says the library was built with (cmake/build_info.h.in); a build that
+ * compiles the sources by itself (docs/ios.md) gets the plain defaults. */
+#if defined(__has_include)
+#if __has_include("pincurl_build_info.h")
+#include "pincurl_build_info.h"
+#endif
+#endif
+#ifndef PINCURL_BUILD_VERSION
+#include "pincurl/common.h"
+#define PINCURL_BUILD_VERSION PINCURL_VERSION_STRING
+#define PINCURL_BUILD_FLAVOUR "bundled"
+#define PINCURL_BUILD_BACKEND "wolfssl"
+#define PINCURL_BUILD_WOLFSSL ""
+#define PINCURL_BUILD_CURL ""
+#define PINCURL_BUILD_NGHTTP2 ""
+#endif
+
+#include "core/der.h"
+
 #include <wolfssl/options.h>
+#include <wolfssl/wolfcrypt/hash.h>
 #include <wolfssl/wolfcrypt/sha256.h>
 #include <wolfssl/wolfcrypt/ecc.h>
 
+#include <curl/curl.h>
+#ifdef PINCURL_HAVE_OPENSSL
+#include <openssl/crypto.h>
+#endif
+
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -36,8 +62,247 @@ const pc_tls_backend *pc_tls_select(const char *ssl_version)
     return NULL;
 }
 
+/* ------------------------------------------------------------------------------------ */
+/* Trust anchor snapshots                                                                */
+
+/* Most anchors a snapshot holds (a system bundle has a few hundred). */
+#define PC_ANCHORS_MAX 4096u
+
+int pc_anchor_set_add(pc_anchor_set *set, const unsigned char *der, size_t len)
+{
+    const unsigned char *subject = NULL;
+    size_t subject_len = 0;
+    unsigned char *copy;
+
+    if (der == NULL || len == 0)
+        return -1;
+    if (pc_der_cert_subject(der, len, &subject, &subject_len) != PINCURL_OK)
+        return 0; /* cannot be an anchor for the path builder */
+    if (set->count == set->cap) {
+        size_t cap = set->cap ? set->cap * 2 : 16;
+        void *p;
+        if (cap > PC_ANCHORS_MAX)
+            return -1;
+        if ((p = realloc(set->der, cap * sizeof(*set->der))) == NULL)
+            return -1;
+        set->der = p;
+        if ((p = realloc(set->len, cap * sizeof(*set->len))) == NULL)
+            return -1;
+        set->len = p;
+        if ((p = realloc(set->subject, cap * sizeof(*set->subject))) == NULL)
+            return -1;
+        set->subject = p;
+        if ((p = realloc(set->subject_len, cap * sizeof(*set->subject_len))) == NULL)
+            return -1;
+        set->subject_len = p;
+        set->cap = cap;
+    }
+    if ((copy = malloc(len)) == NULL)
+        return -1;
+    memcpy(copy, der, len);
+    set->der[set->count] = copy;
+    set->len[set->count] = len;
+    set->subject[set->count] = copy + (subject - der);
+    set->subject_len[set->count] = subject_len;
+    set->count++;
+    return 0;
+}
+
+static int digest_cmp(const void *a, const void *b)
+{
+    return memcmp(a, b, WC_SHA256_DIGEST_SIZE);
+}
+
+uint64_t pc_trust_id(const pincurl_cert_ref *certs, size_t count)
+{
+    static const char label[] = "pincurl trust store";
+    unsigned char *digests = NULL;
+    unsigned char out[WC_SHA256_DIGEST_SIZE];
+    wc_Sha256 sha;
+    uint64_t id = 0;
+    int ok = 1;
+
+    if (count > 0) {
+        digests = malloc(count * WC_SHA256_DIGEST_SIZE);
+        if (digests == NULL)
+            return 0;
+    }
+    for (size_t i = 0; i < count && ok; i++)
+        ok = certs[i].len <= 0xffffffffu &&
+             wc_Sha256Hash(certs[i].der, (word32)certs[i].len,
+                           digests + i * WC_SHA256_DIGEST_SIZE) == 0;
+    if (ok && count > 1)
+        qsort(digests, count, WC_SHA256_DIGEST_SIZE, digest_cmp);
+    if (ok && wc_InitSha256(&sha) == 0) {
+        ok = wc_Sha256Update(&sha, (const unsigned char *)label, sizeof(label)) == 0;
+        for (size_t i = 0; i < count && ok; i++)
+            ok = wc_Sha256Update(&sha, digests + i * WC_SHA256_DIGEST_SIZE,
+                                 WC_SHA256_DIGEST_SIZE) == 0;
+        ok = ok && wc_Sha256Final(&sha, out) == 0;
+        wc_Sha256Free(&sha);
+    } else {
+        ok = 0;
+    }
+    free(digests);
+    if (!ok)
+        return 0;
+    for (int i = 0; i < 8; i++)
+        id = (id << 8) | out[i];
+    if ((uintptr_t)id == 0)
+        id |= 1; /* never 0, also folded to pointer width */
+    return id;
+}
+
+int pc_anchor_set_finish(pc_anchor_set *set)
+{
+    pincurl_cert_ref *refs = NULL;
+    if (set->count > 0) {
+        refs = malloc(set->count * sizeof(*refs));
+        if (refs == NULL)
+            return -1;
+        for (size_t i = 0; i < set->count; i++) {
+            refs[i].der = set->der[i];
+            refs[i].len = set->len[i];
+        }
+    }
+    set->id = pc_trust_id(refs, set->count);
+    free(refs);
+    return set->id != 0 ? 0 : -1;
+}
+
+pc_anchor_set *pc_anchor_set_new(void)
+{
+    pc_anchor_set *set = calloc(1, sizeof(*set));
+    if (set != NULL)
+        atomic_init(&set->refs, 1);
+    return set;
+}
+
+pc_anchor_set *pc_anchor_set_ref(pc_anchor_set *set)
+{
+    if (set != NULL)
+        atomic_fetch_add(&set->refs, 1);
+    return set;
+}
+
+void pc_anchor_set_unref(pc_anchor_set *set)
+{
+    if (set == NULL || atomic_fetch_sub(&set->refs, 1) != 1)
+        return;
+    for (size_t i = 0; i < set->count; i++)
+        free(set->der[i]);
+    free(set->der);
+    free(set->len);
+    free(set->subject);
+    free(set->subject_len);
+    free(set);
+}
+
+/* The registry: a few slots, least recently used evicted. A store of a client's pooled
+ * handle, or of an application's multi handle, keeps its key for its lifetime. */
+#define PC_ANCHOR_REGISTRY_SLOTS 8
+
+struct pc_anchor_registry {
+    pthread_mutex_t lock;
+    unsigned long clock;
+    struct {
+        uint64_t key;
+        unsigned long used;
+        pc_anchor_set *set;
+    } slot[PC_ANCHOR_REGISTRY_SLOTS];
+};
+
+static atomic_uint_fast64_t registry_keys = 1;
+
+pc_anchor_registry *pc_anchor_registry_new(void)
+{
+    pc_anchor_registry *r = calloc(1, sizeof(*r));
+    if (r != NULL && pthread_mutex_init(&r->lock, NULL) != 0) {
+        free(r);
+        r = NULL;
+    }
+    return r;
+}
+
+void pc_anchor_registry_free(pc_anchor_registry *r)
+{
+    if (r == NULL)
+        return;
+    for (size_t i = 0; i < PC_ANCHOR_REGISTRY_SLOTS; i++)
+        pc_anchor_set_unref(r->slot[i].set);
+    pthread_mutex_destroy(&r->lock);
+    free(r);
+}
+
+uint64_t pc_anchor_registry_put(pc_anchor_registry *r, pc_anchor_set *set)
+{
+    pc_anchor_set *evicted;
+    uint64_t key;
+    size_t victim = 0;
+
+    if (r == NULL || set == NULL || set->id == 0)
+        return 0;
+    key = atomic_fetch_add(&registry_keys, 1);
+    pthread_mutex_lock(&r->lock);
+    /* an empty slot, else the least recently used */
+    for (size_t i = 0; i < PC_ANCHOR_REGISTRY_SLOTS; i++) {
+        if (r->slot[i].set == NULL) {
+            victim = i;
+            break;
+        }
+        if (r->slot[i].used < r->slot[victim].used)
+            victim = i;
+    }
+    evicted = r->slot[victim].set;
+    r->slot[victim].key = key;
+    r->slot[victim].used = ++r->clock;
+    r->slot[victim].set = pc_anchor_set_ref(set);
+    pthread_mutex_unlock(&r->lock);
+    pc_anchor_set_unref(evicted);
+    return key;
+}
+
+pc_anchor_set *pc_anchor_registry_get(pc_anchor_registry *r, uint64_t key)
+{
+    pc_anchor_set *set = NULL;
+    if (r == NULL || key == 0)
+        return NULL;
+    pthread_mutex_lock(&r->lock);
+    for (size_t i = 0; i < PC_ANCHOR_REGISTRY_SLOTS; i++) {
+        if (r->slot[i].set != NULL && r->slot[i].key == key) {
+            r->slot[i].used = ++r->clock;
+            set = pc_anchor_set_ref(r->slot[i].set);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&r->lock);
+    return set;
+}
+
+size_t pc_anchor_set_by_subject(void *ctx, const unsigned char *name, size_t name_len,
+                                pincurl_cert_ref *out, size_t max)
+{
+    const pc_anchor_set *set = ctx;
+    size_t n = 0;
+    if (set == NULL || name == NULL)
+        return (size_t)-1;
+    for (size_t i = 0; i < set->count; i++) {
+        if (set->subject_len[i] != name_len ||
+            memcmp(set->subject[i], name, name_len) != 0)
+            continue;
+        if (n < max) {
+            out[n].der = set->der[i];
+            out[n].len = set->len[i];
+        }
+        n++;
+    }
+    return n;
+}
+
 static void conn_free_scratch(pc_tls_conn *conn)
 {
+    pc_anchor_set_unref(conn->anchors);
+    conn->anchors = NULL;
     for (size_t i = 0; i < conn->sent_count; i++)
         free(conn->sent_der[i]);
     free(conn->sent_der);
@@ -72,12 +337,78 @@ void pc_tls_conn_release(pc_tls_conn *conn)
         conn_free_scratch(conn);
 }
 
-void pc_tls_thread_end(void)
+void pincurl_thread_cleanup(void)
 {
 #ifdef FP_ECC
-    /* the cache is per thread and is not freed when the thread exits */
+    /* a wolfSSL built with FP_ECC (Debian's own) keeps an ECC cache per thread that is not
+     * freed when the thread exits; the bundled build has none */
     wc_ecc_fp_free();
 #endif
+#ifdef PINCURL_HAVE_OPENSSL
+    /* OpenSSL's per-thread error queue and random state */
+    OPENSSL_thread_stop();
+#endif
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* What the library runs on                                                              */
+
+static pthread_once_t info_once = PTHREAD_ONCE_INIT;
+static pincurl_runtime_info info;
+static char info_curl[32];
+static char info_tls[64];
+static char info_nghttp2[32];
+
+static void info_init(void)
+{
+    const curl_version_info_data *vi = curl_version_info(CURLVERSION_NOW);
+    const pc_tls_backend *b = NULL;
+
+    info.version = PINCURL_BUILD_VERSION;
+    info.flavour = PINCURL_BUILD_FLAVOUR;
+    info.backend_expected = PINCURL_BUILD_BACKEND;
+    info.bundled_wolfssl = PINCURL_BUILD_WOLFSSL;
+    info.bundled_curl = PINCURL_BUILD_CURL;
+    info.bundled_nghttp2 = PINCURL_BUILD_NGHTTP2;
+    if (vi != NULL) {
+        snprintf(info_curl, sizeof(info_curl), "%s", vi->version != NULL ? vi->version : "");
+        snprintf(info_tls, sizeof(info_tls), "%s",
+                 vi->ssl_version != NULL ? vi->ssl_version : "");
+        if (vi->age >= CURLVERSION_SECOND && vi->nghttp2_version != NULL &&
+            (vi->features & CURL_VERSION_HTTP2))
+            snprintf(info_nghttp2, sizeof(info_nghttp2), "%s", vi->nghttp2_version);
+        info.http2 = (vi->features & CURL_VERSION_HTTP2) != 0;
+        b = pc_tls_select(vi->ssl_version);
+    }
+    if (b == NULL && strcmp(PINCURL_BUILD_BACKEND, pc_tls_leaf_only.name) == 0)
+        b = &pc_tls_leaf_only; /* built for a TLS library pincurl has no backend for */
+    info.libcurl_version = info_curl;
+    info.tls_library = info_tls;
+    info.nghttp2_version = info_nghttp2;
+    info.backend = b != NULL ? b->name : "";
+    info.backend_ok = b != NULL && strcmp(b->name, PINCURL_BUILD_BACKEND) == 0;
+}
+
+const pincurl_runtime_info *pincurl_runtime(void)
+{
+    pthread_once(&info_once, info_init);
+    return &info;
+}
+
+const pc_tls_backend *pc_tls_backend_in_use(void)
+{
+    const pincurl_runtime_info *ri = pincurl_runtime();
+    if (!ri->backend_ok)
+        return NULL;
+#ifdef PINCURL_HAVE_OPENSSL
+    if (strcmp(ri->backend, pc_tls_openssl.name) == 0)
+        return &pc_tls_openssl;
+#endif
+    if (strcmp(ri->backend, pc_tls_wolfssl.name) == 0)
+        return &pc_tls_wolfssl;
+    if (strcmp(ri->backend, pc_tls_leaf_only.name) == 0)
+        return &pc_tls_leaf_only;
+    return NULL;
 }
 
 uint64_t pc_tls_now_us(void)
@@ -184,13 +515,21 @@ void pc_path_cache_free(pc_path_cache *cache)
     free(cache);
 }
 
-int pc_path_cache_key(const pincurl_cert_ref *served, size_t served_len, unsigned char key[32])
+int pc_path_cache_key(const pincurl_cert_ref *served, size_t served_len, uint64_t trust_id,
+                      unsigned char key[32])
 {
     wc_Sha256 sha;
+    unsigned char id[8];
     int ok = 1;
 
+    if (trust_id == 0)
+        return -1; /* an unknown trust store: nothing may be found or stored */
+    for (int k = 0; k < 8; k++)
+        id[k] = (unsigned char)(trust_id >> (56 - 8 * k));
     if (wc_InitSha256(&sha) != 0)
         return -1;
+    if (wc_Sha256Update(&sha, id, (word32)sizeof(id)) != 0)
+        ok = 0;
     for (size_t i = 0; i < served_len && ok; i++) {
         unsigned char len[8];
         uint64_t n = served[i].len;

@@ -2,9 +2,11 @@
  * Internal: the TLS backend interface.
  *
  * Each backend exports one const table (name, capability bits, function pointers), as
- * curl's lib/vtls does. A backend only hooks the handshake, extracts the validated path
- * and the served chain, hands them to pincurl_evaluate() and records the outcome: it never
- * decides anything itself.
+ * curl's lib/vtls does. A backend only hooks the handshake and hands the core what it
+ * needs: the served chain, the trust anchors of the store in use and a signature-verify
+ * function of its crypto library. The core builds the validated path
+ * (pincurl_path_build), checks the host (pincurl_cert_matches_host) and decides
+ * (pincurl_evaluate); the backend records the outcome and never decides anything itself.
  *
  * The caller (lib/http) owns one pc_tls_conn per transfer, fills its "input" fields before
  * each new connection (pc_tls_conn_begin) and reads its "outcome" fields afterwards. A
@@ -14,6 +16,9 @@
 #define PINCURL_TLS_TLS_H
 
 #include "pincurl/core.h"
+#include "pincurl/client.h"
+
+#include <stdatomic.h>
 
 /* Capability bits. */
 #define PC_TLS_CAP_PATH 0x1u   /* pins may name any certificate of the validated path */
@@ -28,11 +33,58 @@ typedef struct pc_path_entry {
     pincurl_cert_ref certs[PINCURL_MAX_PATH]; /* leaf first; point into the entry */
 } pc_path_entry;
 
+/* The trust anchors of a store a connection verifies against: owned DER copies with their
+ * subject Names, and the store's content identity. Immutable once finished and shared by
+ * reference (the connections of one store, the anchor registry). */
+typedef struct pc_anchor_set {
+    _Atomic unsigned long refs;
+    size_t count;
+    size_t cap;
+    unsigned char **der;
+    size_t *len;
+    const unsigned char **subject; /* into der[i] */
+    size_t *subject_len;
+    uint64_t id; /* content identity (pc_anchor_set_finish); 0 until then */
+} pc_anchor_set;
+
+/* An empty set with one reference; NULL on OOM. */
+pc_anchor_set *pc_anchor_set_new(void);
+/* Reference counting; thread-safe. unref(NULL) is a no-op; ref returns its argument. */
+pc_anchor_set *pc_anchor_set_ref(pc_anchor_set *set);
+void pc_anchor_set_unref(pc_anchor_set *set);
+/* Adds a copy of a DER certificate (one that does not parse is left out: it cannot be an
+ * anchor). 0 on success, -1 on OOM or a limit. Not for a set others hold. */
+int pc_anchor_set_add(pc_anchor_set *set, const unsigned char *der, size_t len);
+/* Computes the content identity: a hash of the anchors' digests in sorted order, so the
+ * same certificates in any order give the same identity, and any other set another one
+ * (never 0). 0 on success, -1 on OOM. */
+int pc_anchor_set_finish(pc_anchor_set *set);
+
+/* A bounded registry of finished anchor sets, one per client, so that the connections of
+ * one trust store share one set instead of each copying the store (a backend keeps a set's
+ * key on its store object: a number, no memory). Keys are process-wide unique, never 0 and
+ * never reused. put takes a new reference and returns the key (0 on OOM); get returns a
+ * new reference, or NULL when the key is unknown here or was evicted (the least recently
+ * used go first). Freed with its client. Thread-safe. */
+typedef struct pc_anchor_registry pc_anchor_registry;
+pc_anchor_registry *pc_anchor_registry_new(void);
+void pc_anchor_registry_free(pc_anchor_registry *r);
+uint64_t pc_anchor_registry_put(pc_anchor_registry *r, pc_anchor_set *set);
+pc_anchor_set *pc_anchor_registry_get(pc_anchor_registry *r, uint64_t key);
+
+/* pincurl_trust.anchors_by_subject over a set (ctx is the pc_anchor_set). */
+size_t pc_anchor_set_by_subject(void *ctx, const unsigned char *name, size_t name_len,
+                                pincurl_cert_ref *out, size_t max);
+/* The identity of a list of anchors, as pc_anchor_set_finish computes it; 0 on OOM. */
+uint64_t pc_trust_id(const pincurl_cert_ref *certs, size_t count);
+
 /* NULL on OOM. capacity 0 disables caching. Free with pc_path_cache_free (no user left). */
 pc_path_cache *pc_path_cache_new(size_t capacity);
 void pc_path_cache_free(pc_path_cache *cache);
-/* The cache key of a sent chain (SHA-256 over the length-prefixed certificates). */
-int pc_path_cache_key(const pincurl_cert_ref *served, size_t served_len,
+/* The cache key of a sent chain verified against the trust store of identity trust_id
+ * (SHA-256 over the identity and the length-prefixed certificates): a path is only ever
+ * found again for the same chain and the same trust anchors. */
+int pc_path_cache_key(const pincurl_cert_ref *served, size_t served_len, uint64_t trust_id,
                       unsigned char key[32]);
 /* A referenced entry for key, or NULL. Thread-safe. */
 const pc_path_entry *pc_path_cache_get(pc_path_cache *cache, const unsigned char key[32]);
@@ -64,6 +116,7 @@ struct pc_tls_conn {
     uint64_t owner;               /* identity of the deciding client, bound into records */
     uint64_t generation;          /* policy generation, bound into records */
     pc_path_cache *cache;         /* may be NULL */
+    pc_anchor_registry *registry; /* the client's anchor sets; may be NULL */
     pc_tls_mode mode;
     char host[PINCURL_HOST_MAX + 1]; /* normalised host of this connection */
     unsigned port;
@@ -83,6 +136,7 @@ struct pc_tls_conn {
     size_t sent_count;
     size_t sent_cap;
     int scratch_failed; /* OOM or a limit while recording: refuse (fail closed) */
+    pc_anchor_set *anchors; /* the trust anchors (a reference), when the backend keeps them */
 };
 
 /* Clears the outcome and scratch of conn and sets host and port for a new connection.
@@ -115,6 +169,9 @@ typedef struct pc_tls_backend {
     size_t (*peer_chain)(void *ssl, pincurl_cert_ref *out, size_t max);
     /* Records an ALLOW token on the connection object. 0 on success. */
     int (*set_allow_record)(void *ssl, uint64_t token);
+    /* The identity of the trust store the connection object verified against (as
+     * pc_trust_id), 0 when not known (a path cache lookup then finds nothing). */
+    uint64_t (*trust_id)(void *ssl);
 } pc_tls_backend;
 
 extern const pc_tls_backend pc_tls_wolfssl;
@@ -125,6 +182,12 @@ extern const pc_tls_backend pc_tls_openssl;
 /* For a libcurl on any other TLS library: no hook, leaf pins via CURLOPT_PINNEDPUBLICKEY. */
 extern const pc_tls_backend pc_tls_leaf_only;
 
+/* wolfCrypt's verification of a certificate's signature under a SubjectPublicKeyInfo (RSA
+ * PKCS#1 v1.5 and PSS, ECDSA, Ed25519, Ed448), as the wolfSSL backend hands it to
+ * pincurl_path_build: 1 verified, 0 not, -1 error. Thread-safe. */
+int pc_tls_wolfssl_verify_signature(const unsigned char *cert, size_t cert_len,
+                                    const unsigned char *spki, size_t spki_len);
+
 /* The backend for the libcurl in use, from curl_version_info()->ssl_version; NULL when
  * pincurl has none for it. */
 const pc_tls_backend *pc_tls_select(const char *ssl_version);
@@ -133,9 +196,9 @@ const pc_tls_backend *pc_tls_select(const char *ssl_version);
  * backends. */
 uint64_t pc_tls_record_token(uint64_t owner, uint64_t generation, const char *host,
                              unsigned port);
-/* Frees what the TLS library keeps per thread (wolfCrypt's ECC fixed-point cache): for
- * threads pincurl starts, just before they end. Idempotent. */
-void pc_tls_thread_end(void);
+/* The backend for the libcurl in use when it is the one this library was built for (see
+ * pincurl_runtime()), else NULL: a library never degrades to another backend. */
+const pc_tls_backend *pc_tls_backend_in_use(void);
 
 /* Microseconds on a monotonic clock. */
 uint64_t pc_tls_now_us(void);

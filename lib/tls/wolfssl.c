@@ -1,29 +1,48 @@
 /*
  * The wolfSSL backend.
  *
- * curl's wolfSSL backend creates one WOLFSSL_CTX per connection and hands it to
- * CURLOPT_SSL_CTX_FUNCTION, where install() sets a verify callback. wolfSSL calls it once
- * per certificate the server sent, top first, the leaf (depth 0) last. The callback keeps a
- * copy of each sent certificate (the served chain). At depth 0, when validation succeeded,
- * it builds the validated path by walking issuers from the leaf through the trust store
- * (wolfSSL_X509_STORE_CTX_get1_issuer) up to a self-signed certificate: the sent chain is
- * never pinned against, so a chain padded with genuine certificates cannot pass. The path
- * goes to pincurl_evaluate(); the callback returns preverify && ALLOW.
+ * curl's wolfSSL backend creates one WOLFSSL_CTX per connection, gives it the trust store
+ * (one store shared by a handle's connections while its CA cache holds it, libcurl 8.14)
+ * and then hands it to CURLOPT_SSL_CTX_FUNCTION, where install() takes the trust anchors
+ * and sets a verify callback. During a handshake wolfSSL adds the intermediates it verified
+ * to the store (WOLFSSL_CHAIN_CA); they are no anchors, so install() unloads them first
+ * (wolfSSL_CertManagerUnloadIntermediateCerts). The anchors are copied once per store
+ * (wolfSSL_CertManagerGetCerts) into a shared, immutable set in a process-wide registry
+ * (tls.c); the store keeps only the set's registry key as ex data.
+ * wolfSSL calls it once per certificate the server sent, top first, the leaf (depth 0)
+ * last. The callback keeps a copy of each sent certificate (the served chain). At depth 0,
+ * when wolfSSL's own validation succeeded, the core builds the validated path from the
+ * served chain, those anchors and wolfCrypt's signature verification (pincurl_path_build),
+ * checks the host (pincurl_cert_matches_host) and evaluates; the callback returns
+ * preverify && ALLOW. Nothing here looks an issuer up by name or key identifier: wolfSSL's
+ * lookups (by AKID, by the leaf's own SKID, by a name hash) may find another certificate
+ * than the one that verified.
+ *
+ * wolfSSL compares an address host with the certificate's names as strings, so it refuses
+ * an IPv6 (or IPv4-mapped) literal whose iPAddress entry matches (DOMAIN_NAME_MISMATCH).
+ * For exactly that error at depth 0, and only when wolfSSL recorded no other certificate
+ * error (wolfSSL_get_verify_result; wolfSSL reports the leaf's own verification failure
+ * under the domain error) and the core built a signature-verified path of the served chain
+ * to the store's anchors and the core's host check matches, the callback continues: for
+ * named and unnamed hosts alike.
  *
  * An ALLOW is recorded on the WOLFSSL object as ex data: a token derived from the deciding
  * client, the host and the port. It holds no memory (wolfSSL 5.5 calls no ex data free
  * hooks), and a WOLFSSL object allocated later at the same address starts with zeroed ex
- * data, so a record can neither leak nor outlive its connection.
- *
- * wolfSSL_X509_STORE_CTX_get_chain() is never called: in 5.5.4 it makes get1_issuer()
- * return the certificate itself.
+ * data, so a record can neither leak nor outlive its connection. The trust store's identity
+ * is recorded the same way on the WOLFSSL_CTX (a number, no memory), for re-deciding a
+ * resumed session from the path cache. Both use ex data indexes of pincurl's own (never 0,
+ * which curl uses).
  */
 #include "tls/tls.h"
 
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
 #include <wolfssl/error-ssl.h>
+#include <wolfssl/wolfcrypt/asn.h>
 #include <wolfssl/wolfcrypt/error-crypt.h>
+
+#include "core/der.h"
 
 #include <curl/curl.h>
 
@@ -37,17 +56,27 @@
 #define WS_MAX_SENT 32u
 
 static pthread_once_t ws_once = PTHREAD_ONCE_INIT;
-static int ws_record_index = -1;
+static int ws_record_index = -1; /* WOLFSSL: the ALLOW token */
+static int ws_trust_index = -1;  /* WOLFSSL_CTX: the trust store's identity */
+static int ws_store_index = -1;  /* WOLFSSL_X509_STORE: its anchor set's registry key */
 
 static void ws_init_once(void)
 {
-    ws_record_index = wolfSSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+    /* Index 0 is the application data slot (wolfSSL_set_app_data), which libcurl uses
+     * for its own pointer without allocating it: never share it. */
+    for (int i = 0; i < 3 && ws_record_index <= 0; i++)
+        ws_record_index = wolfSSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+    for (int i = 0; i < 3 && ws_trust_index <= 0; i++)
+        ws_trust_index = wolfSSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+    /* wolfSSL allocates no ex data indexes for stores (wolfssl_get_ex_new_index: "not
+     * supported") and libcurl uses none there: pincurl takes the last slot */
+    ws_store_index = MAX_EX_DATA - 1;
 }
 
 static int ws_global_init(void)
 {
     pthread_once(&ws_once, ws_init_once);
-    return ws_record_index >= 0 ? 0 : -1;
+    return ws_record_index > 0 && ws_trust_index > 0 && ws_store_index >= 0 ? 0 : -1;
 }
 
 /* The store reports OpenSSL-style X509_V_ERR_* codes (positive) for most certificate
@@ -102,63 +131,190 @@ static int ws_record_sent(pc_tls_conn *conn, WOLFSSL_X509 *cert)
     return 0;
 }
 
-static int ws_self_signed(WOLFSSL_X509 *x)
+/* pincurl_trust.verify_signature with wolfCrypt: the issuer key in the encoding
+ * wc_CheckCertSigPubKey's decoders take (asn.c ConfirmSignature): RSA as PKCS#1
+ * RSAPublicKey, ECDSA as the whole SubjectPublicKeyInfo, Ed25519/Ed448 as the raw key. */
+static int ws_verify_signature(void *ctx, const unsigned char *cert, size_t cert_len,
+                               const unsigned char *spki, size_t spki_len)
 {
-    WOLFSSL_X509_NAME *subject = wolfSSL_X509_get_subject_name(x);
-    WOLFSSL_X509_NAME *issuer = wolfSSL_X509_get_issuer_name(x);
-    return subject != NULL && issuer != NULL && wolfSSL_X509_NAME_cmp(subject, issuer) == 0;
+    static const unsigned char rsa[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01};
+    static const unsigned char rsa_pss[] = {0x2a, 0x86, 0x48, 0x86, 0xf7,
+                                            0x0d, 0x01, 0x01, 0x0a};
+    static const unsigned char ec[] = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01};
+    static const unsigned char ed25519[] = {0x2b, 0x65, 0x70};
+    static const unsigned char ed448[] = {0x2b, 0x65, 0x71};
+    pc_der_tlv oid, params;
+    const unsigned char *key = NULL;
+    size_t key_len = 0;
+    int key_oid;
+    int ret;
+
+    (void)ctx;
+    if (cert_len > 0xffffffffu || spki_len > 0xffffffffu ||
+        pc_der_spki_parts(spki, spki_len, &oid, &params, &key, &key_len) != PINCURL_OK)
+        return 0;
+#define WS_OID_IS(x) (oid.content_len == sizeof(x) && memcmp(oid.content, x, sizeof(x)) == 0)
+    if (WS_OID_IS(rsa)) {
+        key_oid = RSAk;
+    } else if (WS_OID_IS(rsa_pss)) {
+        key_oid = RSAPSSk;
+    } else if (WS_OID_IS(ec)) {
+        key_oid = ECDSAk;
+        key = spki;
+        key_len = spki_len;
+#ifdef HAVE_ED25519
+    } else if (WS_OID_IS(ed25519)) {
+        key_oid = ED25519k;
+#endif
+#ifdef HAVE_ED448
+    } else if (WS_OID_IS(ed448)) {
+        key_oid = ED448k;
+#endif
+    } else {
+        return 0; /* a key wolfCrypt cannot verify with: not verified */
+    }
+#undef WS_OID_IS
+    (void)ed25519;
+    (void)ed448;
+    ret = wc_CheckCertSigPubKey(cert, (word32)cert_len, NULL, key, (word32)key_len, key_oid);
+    if (ret == 0)
+        return 1;
+    return ret == MEMORY_E ? -1 : 0;
 }
 
-/* The validated path from leaf up to the trust anchor: DER copies into path[] (caller
- * frees each). Returns the count, or 0 if the walk failed. */
-static size_t ws_walk(WOLFSSL_X509_STORE_CTX *store, WOLFSSL_X509 *leaf,
-                      unsigned char **der, size_t *len)
+int pc_tls_wolfssl_verify_signature(const unsigned char *cert, size_t cert_len,
+                                    const unsigned char *spki, size_t spki_len)
 {
-    WOLFSSL_X509 *cur = leaf; /* borrowed for the leaf, owned afterwards */
-    size_t n = 0;
-    int ok = 0;
+    return ws_verify_signature(NULL, cert, cert_len, spki, spki_len);
+}
 
-    for (;;) {
-        int l = 0;
-        const unsigned char *d = wolfSSL_X509_get_der(cur, &l);
-        WOLFSSL_X509 *issuer = NULL;
+/* The trust anchors of ctx's certificate manager into set, with their identity. 0 on
+ * success (an empty store is an empty set), -1 on failure. */
+static pc_anchor_set *ws_snapshot(WOLFSSL_CERT_MANAGER *cm)
+{
+    pc_anchor_set *set = pc_anchor_set_new();
+    WOLFSSL_STACK *sk;
+    int n, ok = set != NULL;
 
-        if (d == NULL || l <= 0 || n >= PINCURL_MAX_PATH)
-            break;
-        /* A certificate the store returns as its own issuer ends the walk. */
-        if (n > 0 && (size_t)l == len[n - 1] && memcmp(d, der[n - 1], (size_t)l) == 0) {
-            ok = 1;
-            break;
-        }
-        der[n] = malloc((size_t)l);
-        if (der[n] == NULL)
-            break;
-        memcpy(der[n], d, (size_t)l);
-        len[n] = (size_t)l;
-        n++;
-        if (ws_self_signed(cur)) {
-            ok = 1;
-            break;
-        }
-        if (wolfSSL_X509_STORE_CTX_get1_issuer(&issuer, store, cur) != WOLFSSL_SUCCESS ||
-            issuer == NULL) {
-            /* A certificate that came from the trust store without an issuer there is a
-             * trust anchor; the leaf itself never is. */
-            ok = n > 1;
-            break;
-        }
-        if (cur != leaf)
-            wolfSSL_X509_free(cur);
-        cur = issuer;
+    sk = ok ? wolfSSL_CertManagerGetCerts(cm) : NULL; /* NULL also for an empty store */
+    n = sk != NULL ? wolfSSL_sk_X509_num(sk) : 0;
+    for (int i = 0; i < n && ok; i++) {
+        int len = 0;
+        const unsigned char *der = wolfSSL_X509_get_der(wolfSSL_sk_X509_value(sk, i), &len);
+        ok = der != NULL && len > 0 && pc_anchor_set_add(set, der, (size_t)len) == 0;
     }
-    if (cur != leaf)
-        wolfSSL_X509_free(cur);
-    if (!ok) {
-        for (size_t i = 0; i < n; i++)
-            free(der[i]);
-        return 0;
+    if (sk != NULL)
+        wolfSSL_sk_X509_pop_free(sk, NULL);
+    if (!ok || pc_anchor_set_finish(set) != 0) {
+        pc_anchor_set_unref(set);
+        return NULL;
+    }
+    return set;
+}
+
+/* The trust anchors of ctx's store, a new reference; NULL on failure. The set is kept in
+ * the client's registry under a key the store carries: the connections of one store share
+ * it, and a store without a key (new) or with a key this client does not hold gets a set
+ * of its own. */
+static pc_anchor_set *ws_anchors(WOLFSSL_CTX *ctx, pc_anchor_registry *registry)
+{
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    WOLFSSL_X509_STORE *store = wolfSSL_CTX_get_cert_store(ctx);
+    WOLFSSL_CERT_MANAGER *cm = wolfSSL_CTX_GetCertManager(ctx);
+    pc_anchor_set *set = NULL;
+    uint64_t key;
+
+    if (store == NULL || cm == NULL)
+        return NULL;
+    pthread_mutex_lock(&lock);
+    /* Certificates a handshake added from a peer's chain (wolfSSL keeps the intermediates
+     * it verified, WOLFSSL_CHAIN_CA) are no trust anchors; libcurl shares one store among
+     * the connections of a handle (its CA cache). They go before every handshake, so that
+     * wolfSSL, too, validates against the anchors and the chain the server sends. */
+    if (wolfSSL_CertManagerUnloadIntermediateCerts(cm) == WOLFSSL_SUCCESS) {
+        key = (uint64_t)(uintptr_t)wolfSSL_X509_STORE_get_ex_data(store, ws_store_index);
+        set = pc_anchor_registry_get(registry, key);
+        if (set == NULL && (set = ws_snapshot(cm)) != NULL) {
+            /* the key, a number, is all the store keeps (a store embedded in a context
+             * frees no ex data); a new store starts with none */
+            key = pc_anchor_registry_put(registry, set);
+            /* without a registry (or when it is out of memory) the set serves this
+             * connection only */
+            if (key != 0 && wolfSSL_X509_STORE_set_ex_data(store, ws_store_index,
+                                                           (void *)(uintptr_t)key) !=
+                                WOLFSSL_SUCCESS) {
+                pc_anchor_set_unref(set);
+                set = NULL;
+            }
+        }
+    }
+    pthread_mutex_unlock(&lock);
+    return set;
+}
+
+/* The served chain, leaf first (the callback saw it top first). */
+static size_t ws_served(const pc_tls_conn *conn, pincurl_cert_ref *served)
+{
+    size_t n = conn->sent_count;
+    for (size_t i = 0; i < n; i++) {
+        served[i].der = conn->sent_der[n - 1 - i];
+        served[i].len = conn->sent_len[n - 1 - i];
     }
     return n;
+}
+
+/* The validated path of the served chain against the store's anchors, through the path cache.
+ * *cached receives the cache reference to release (path may point into it). */
+static size_t ws_path(pc_tls_conn *conn, const pincurl_cert_ref *served, size_t served_len,
+                      pincurl_cert_ref *path, const pc_path_entry **cached)
+{
+    pincurl_trust trust = {pc_anchor_set_by_subject, ws_verify_signature, conn->anchors};
+    unsigned char key[32];
+    int have_key;
+    size_t path_len = 0;
+
+    *cached = NULL;
+    if (conn->anchors == NULL || served_len == 0 || served_len > PINCURL_MAX_SERVED)
+        return 0;
+    have_key = pc_path_cache_key(served, served_len, conn->anchors->id, key) == 0;
+    if (have_key)
+        *cached = pc_path_cache_get(conn->cache, key);
+    if (*cached != NULL) {
+        memcpy(path, (*cached)->certs, (*cached)->count * sizeof(path[0]));
+        return (*cached)->count;
+    }
+    if (pincurl_path_build(served, served_len, &trust, (int64_t)time(NULL), path,
+                           PINCURL_MAX_PATH, &path_len) != PINCURL_OK)
+        return 0;
+    if (have_key)
+        (void)pc_path_cache_put(conn->cache, key, path, path_len);
+    return path_len;
+}
+
+/* The stand-in for wolfSSL's string comparison of an address host (see the top). 1 when
+ * the chain verified and the leaf is valid for the address. */
+static int ws_address_stands_in(pc_tls_conn *conn, WOLFSSL_X509_STORE_CTX *store, int depth)
+{
+    pincurl_cert_ref served[WS_MAX_SENT], path[PINCURL_MAX_PATH];
+    const pc_path_entry *cached = NULL;
+    WOLFSSL *ssl;
+    size_t n, path_len;
+    int ok;
+
+    if (depth != 0 || wolfSSL_X509_STORE_CTX_get_error(store) != DOMAIN_NAME_MISMATCH ||
+        !pincurl_host_is_ip(conn->host) || conn->scratch_failed)
+        return 0;
+    ssl = wolfSSL_X509_STORE_CTX_get_ex_data(store, wolfSSL_get_ex_data_X509_STORE_CTX_idx());
+    if (ssl == NULL || wolfSSL_get_verify_result(ssl) != 0 /* X509_V_OK */)
+        return 0;
+    n = ws_served(conn, served);
+    if (n == 0 || pincurl_cert_matches_host(served[0].der, served[0].len, conn->host) !=
+                      PINCURL_OK)
+        return 0;
+    path_len = ws_path(conn, served, n, path, &cached);
+    ok = path_len > 0;
+    pc_path_cache_release(conn->cache, cached);
+    return ok;
 }
 
 static void ws_record_error(pc_tls_conn *conn, WOLFSSL_X509_STORE_CTX *store)
@@ -189,16 +345,13 @@ static void ws_record_error(pc_tls_conn *conn, WOLFSSL_X509_STORE_CTX *store)
     }
 }
 
-/* Depth 0 of a named host with a valid chain: path, evaluation, record. 1 to continue. */
-static int ws_decide(pc_tls_conn *conn, WOLFSSL_X509_STORE_CTX *store, WOLFSSL_X509 *leaf)
+/* Depth 0 of a named host with a valid chain: path, host, evaluation, record. 1 to
+ * continue. */
+static int ws_decide(pc_tls_conn *conn, WOLFSSL_X509_STORE_CTX *store)
 {
     pincurl_cert_ref served[WS_MAX_SENT];
     pincurl_cert_ref path[PINCURL_MAX_PATH];
-    unsigned char *walk_der[PINCURL_MAX_PATH];
-    size_t walk_len[PINCURL_MAX_PATH];
-    size_t served_len = conn->sent_count, path_len = 0, walked = 0;
-    unsigned char key[32];
-    int have_key;
+    size_t served_len, path_len;
     const pc_path_entry *cached = NULL;
     pincurl_verdict verdict;
     pincurl_status st;
@@ -206,29 +359,21 @@ static int ws_decide(pc_tls_conn *conn, WOLFSSL_X509_STORE_CTX *store, WOLFSSL_X
     int allow;
     uint64_t started = pc_tls_now_us();
 
-    /* The served chain, leaf first (the callback saw it top first). */
-    for (size_t i = 0; i < served_len; i++) {
-        served[i].der = conn->sent_der[served_len - 1 - i];
-        served[i].len = conn->sent_len[served_len - 1 - i];
-    }
-    have_key = served_len > 0 && pc_path_cache_key(served, served_len, key) == 0;
-    if (have_key)
-        cached = pc_path_cache_get(conn->cache, key);
-    if (cached != NULL) {
-        path_len = cached->count;
-        memcpy(path, cached->certs, path_len * sizeof(path[0]));
-    } else {
-        walked = ws_walk(store, leaf, walk_der, walk_len);
-        for (size_t i = 0; i < walked; i++) {
-            path[i].der = walk_der[i];
-            path[i].len = walk_len[i];
-        }
-        path_len = walked;
-        if (walked > 0 && have_key)
-            (void)pc_path_cache_put(conn->cache, key, path, path_len);
+    ssl = wolfSSL_X509_STORE_CTX_get_ex_data(store, wolfSSL_get_ex_data_X509_STORE_CTX_idx());
+    if (ssl != NULL)
+        (void)wolfSSL_set_ex_data(ssl, ws_record_index, NULL);
+    served_len = ws_served(conn, served);
+
+    /* The host, by pincurl, whatever the handle asked wolfSSL to check. */
+    if (served_len == 0 ||
+        pincurl_cert_matches_host(served[0].der, served[0].len, conn->host) != PINCURL_OK) {
+        wolfSSL_X509_STORE_CTX_set_error(store, DOMAIN_NAME_MISMATCH);
+        ws_record_error(conn, store);
+        return 0;
     }
 
-    /* path_len 0 (the walk failed) evaluates to INVALID_CHAIN: refused. */
+    /* path_len 0 (no path to a trust anchor) evaluates to INVALID_CHAIN: refused. */
+    path_len = ws_path(conn, served, served_len, path, &cached);
     st = pincurl_evaluate(conn->policy, conn->host, conn->port, path, path_len, served,
                           served_len, (int64_t)time(NULL), &verdict);
     if (st != PINCURL_OK)
@@ -240,16 +385,12 @@ static int ws_decide(pc_tls_conn *conn, WOLFSSL_X509_STORE_CTX *store, WOLFSSL_X
 
     if (conn->on_verdict != NULL)
         conn->on_verdict(conn, &verdict, path, path_len, served, served_len);
-
     pc_path_cache_release(conn->cache, cached);
-    for (size_t i = 0; i < walked; i++)
-        free(walk_der[i]);
 
-    ssl = wolfSSL_X509_STORE_CTX_get_ex_data(store, wolfSSL_get_ex_data_X509_STORE_CTX_idx());
     if (allow) {
         uint64_t token =
             pc_tls_record_token(conn->owner, conn->generation, conn->host, conn->port);
-        if (ssl == NULL || token == 0 || ws_record_index < 0 ||
+        if (ssl == NULL || token == 0 ||
             wolfSSL_set_ex_data(ssl, ws_record_index, (void *)(uintptr_t)token) !=
                 WOLFSSL_SUCCESS) {
             conn->refusal = PINCURL_PIN_CHECK_FAILED;
@@ -257,14 +398,14 @@ static int ws_decide(pc_tls_conn *conn, WOLFSSL_X509_STORE_CTX *store, WOLFSSL_X
         }
         return 1;
     }
-    if (ssl != NULL && ws_record_index >= 0)
-        (void)wolfSSL_set_ex_data(ssl, ws_record_index, NULL);
     if (st != PINCURL_OK)
         conn->refusal = PINCURL_PIN_CHECK_FAILED;
     else if (verdict.result == PINCURL_RESULT_POLICY_EXPIRED)
         conn->refusal = PINCURL_POLICY_EXPIRED;
     else if (verdict.result == PINCURL_RESULT_PIN_MISMATCH)
         conn->refusal = PINCURL_PIN_MISMATCH;
+    else if (verdict.result == PINCURL_RESULT_INVALID_CHAIN)
+        conn->refusal = PINCURL_CERT_INVALID;
     else
         conn->refusal = PINCURL_PIN_CHECK_FAILED;
     return 0;
@@ -282,16 +423,25 @@ static int ws_verify(int preverify, WOLFSSL_X509_STORE_CTX *store)
     if (conn == NULL)
         return 0; /* no state: nothing can be decided, refuse */
 
+    cert = wolfSSL_X509_STORE_CTX_get_current_cert(store);
+    depth = wolfSSL_X509_STORE_CTX_get_error_depth(store);
     if (conn->mode == PC_TLS_MODE_OBSERVE) {
+        /* The served chain is only needed for an address host's stand-in. */
+        if (conn->anchors != NULL && !conn->scratch_failed && ws_record_sent(conn, cert) != 0)
+            conn->scratch_failed = 1;
+        if (!preverify && conn->anchors != NULL && ws_address_stands_in(conn, store, depth)) {
+            wolfSSL_X509_STORE_CTX_set_error(store, 0 /* X509_V_OK */);
+            return 1;
+        }
         if (!preverify)
             ws_record_error(conn, store);
         return preverify;
     }
 
-    cert = wolfSSL_X509_STORE_CTX_get_current_cert(store);
-    depth = wolfSSL_X509_STORE_CTX_get_error_depth(store);
     if (!conn->scratch_failed && ws_record_sent(conn, cert) != 0)
         conn->scratch_failed = 1;
+    if (!preverify && ws_address_stands_in(conn, store, depth))
+        preverify = 1;
     if (!preverify) {
         ws_record_error(conn, store);
         return 0;
@@ -307,7 +457,7 @@ static int ws_verify(int preverify, WOLFSSL_X509_STORE_CTX *store)
         conn->refusal = PINCURL_PIN_CHECK_FAILED;
         return 0;
     }
-    return ws_decide(conn, store, cert);
+    return ws_decide(conn, store);
 }
 
 static pincurl_status ws_install(void *ssl_ctx, pc_tls_conn *conn)
@@ -318,6 +468,24 @@ static pincurl_status ws_install(void *ssl_ctx, pc_tls_conn *conn)
     if (ctx == NULL || conn == NULL || ws_global_init() != 0)
         return PINCURL_INTERNAL;
     mode = wolfSSL_CTX_get_verify_mode(ctx);
+    /* The trust store as loaded, before a handshake adds intermediates to it. */
+    (void)wolfSSL_CTX_set_ex_data(ctx, ws_trust_index, NULL);
+    if (conn->mode == PC_TLS_MODE_EVALUATE ||
+        ((mode & WOLFSSL_VERIFY_PEER) && pincurl_host_is_ip(conn->host))) {
+        pc_anchor_set_unref(conn->anchors);
+        conn->anchors = ws_anchors(ctx, conn->registry);
+        if (conn->anchors == NULL) {
+            if (conn->mode == PC_TLS_MODE_EVALUATE)
+                return PINCURL_INTERNAL; /* no anchors, no path: refuse */
+        } else if (wolfSSL_CTX_set_ex_data(ctx, ws_trust_index,
+                                           (void *)(uintptr_t)conn->anchors->id) !=
+                   WOLFSSL_SUCCESS) {
+            pc_anchor_set_unref(conn->anchors);
+            conn->anchors = NULL;
+            if (conn->mode == PC_TLS_MODE_EVALUATE)
+                return PINCURL_INTERNAL;
+        }
+    }
     if (conn->mode == PC_TLS_MODE_OBSERVE) {
         /* Ordinary validation as configured; only watch for errors when it is on. */
         if (!(mode & WOLFSSL_VERIFY_PEER))
@@ -382,6 +550,15 @@ static int ws_set_allow_record(void *ssl, uint64_t token)
                : -1;
 }
 
+static uint64_t ws_trust_id(void *ssl)
+{
+    WOLFSSL_CTX *ctx;
+    if (ssl == NULL || ws_global_init() != 0)
+        return 0;
+    ctx = wolfSSL_get_SSL_CTX((WOLFSSL *)ssl);
+    return ctx != NULL ? (uint64_t)(uintptr_t)wolfSSL_CTX_get_ex_data(ctx, ws_trust_index) : 0;
+}
+
 const pc_tls_backend pc_tls_wolfssl = {
     .name = "wolfssl",
     .caps = PC_TLS_CAP_PATH | PC_TLS_CAP_SERVED,
@@ -392,4 +569,5 @@ const pc_tls_backend pc_tls_wolfssl = {
     .error_text = ws_error_text,
     .peer_chain = ws_peer_chain,
     .set_allow_record = ws_set_allow_record,
+    .trust_id = ws_trust_id,
 };

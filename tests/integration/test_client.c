@@ -164,14 +164,6 @@ static int body_contains(const pincurl_response *resp, const char *needle)
 }
 
 /* Waits (at most 3 s) until the server logged n accepted connections. */
-static void wait_connections(const pt_server *s, long n)
-{
-    for (int i = 0; i < 300 && pt_server_connections(s) < n; i++) {
-        struct timespec ts = {0, 10 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-    }
-}
-
 /* ---- pinned requests ------------------------------------------------------------------ */
 
 Test(client, pinned_get_succeeds_with_path_verdict)
@@ -371,10 +363,16 @@ Test(client, redirect_to_cleartext_pinned_host_is_refused)
     first_bytes = pt_server_request_bytes(&s);
     cr_assert_gt(first_bytes, 0);
     pincurl_response_free(resp);
-    /* the redirect itself was fetched over TLS; the cleartext hop connected (the check
-     * runs once the connection is up) but sent nothing */
-    wait_connections(&s, 2);
-    cr_assert_eq(pt_server_connections(&s), 2);
+    /* The redirect itself was fetched over TLS; the http:// hop sent nothing. Whether it
+     * opened a connection of its own (libcurl 7.88) or was handed the kept-alive TLS one
+     * to the same host and port (libcurl 8.14 matches connections on host and port for
+     * http:// too), the request check refused it before a byte went out. */
+    {
+        struct timespec settle = {0, 200 * 1000 * 1000};
+        nanosleep(&settle, NULL);
+    }
+    long conns = pt_server_connections(&s);
+    cr_assert(conns == 1 || conns == 2, "%ld connections", conns);
     cr_assert_eq(pt_server_request_bytes(&s), first_bytes);
 
     pincurl_client_free(c);

@@ -14,14 +14,15 @@
 #                     padded-chain.pem (rogue-leaf, inter, root), cas.pem (root + rogue-root).
 set -euo pipefail
 out=${1:?usage: make-pki.sh OUTDIR}
+here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$out"
 cd "$out"
 rm -f ./*.pem ./*.der ./*.key ./*.csr ./*.srl pins.txt index.txt* serial* ./*.cnf
 rm -rf newcerts
 
-# DNS:::1 as well as IP:::1: wolfSSL 5.5.4 matches an IPv6 literal host against DNS names
-# only (it renders IP entries in another text form), so a leaf for ::1 needs both.
-san="subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1,DNS:::1"
+# Addresses are iPAddress entries only, as in real certificates (no DNS entry spelling an
+# address).
+san="subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1"
 
 key() { # name algorithm-args...
   local name=$1; shift
@@ -140,3 +141,5 @@ for c in *.pem; do
 done
 rm -f ./*.csr ./*.srl
 echo "pki: $(ls | wc -l) files in $out"
+# The adversary's certificates (adv-*), made from the hierarchy above.
+bash "$here/make-adversary.sh" "$out"

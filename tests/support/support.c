@@ -1,5 +1,7 @@
 #include "support.h"
 
+#include "pincurl/client.h"
+
 #include "pincurl/core.h"
 
 #include <wolfssl/options.h>
@@ -172,7 +174,5 @@ pincurl_policy *pt_policy_exact(const char *host, const char *pin1, const char *
 
 void pt_thread_end(void)
 {
-#ifdef FP_ECC
-    wc_ecc_fp_free();
-#endif
+    pincurl_thread_cleanup();
 }

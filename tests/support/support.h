@@ -40,8 +40,7 @@ void pt_pki_pin(const char *name, pincurl_pin *out);
  * certificates (pin2 may be NULL: then report-only, one pin). Caller unrefs. */
 pincurl_policy *pt_policy_exact(const char *host, const char *pin1, const char *pin2);
 
-/* For a test's own threads, just before they end: frees what wolfCrypt keeps per thread
- * (its ECC fixed-point cache is not freed at thread exit). */
+/* For a test's own threads, just before they end: pincurl_thread_cleanup(). */
 void pt_thread_end(void);
 
 #endif

@@ -132,12 +132,20 @@ Test(host, ipv6_forms)
     ASSERT_NORM("::", "::");
     ASSERT_NORM("1::", "1::");
     ASSERT_NORM("[FE80::ABCD]", "fe80::abcd");
-    ASSERT_NORM("::ffff:192.0.2.1", "::ffff:192.0.2.1");
-    ASSERT_NORM("::FFFF:c000:0201", "::ffff:192.0.2.1");
+    /* IPv4-mapped, in every spelling, is the IPv4 address */
+    ASSERT_NORM("::ffff:192.0.2.1", "192.0.2.1");
+    ASSERT_NORM("::FFFF:c000:0201", "192.0.2.1");
+    ASSERT_NORM("[::ffff:192.0.2.1]", "192.0.2.1");
+    ASSERT_NORM("0:0:0:0:0:ffff:192.0.2.1", "192.0.2.1");
+    ASSERT_NORM("0:0:0:0:0:FFFF:C000:201", "192.0.2.1");
+    ASSERT_NORM("[::ffff:0:0]", "0.0.0.0");
+    ASSERT_NORM("::ffff:1:0:0", "::ffff:1:0:0"); /* not the ::ffff:0:0/96 prefix */
+    ASSERT_NORM("::127.0.0.1", "::7f00:1");      /* IPv4-compatible: an IPv6 address */
     ASSERT_NORM("64:ff9b::192.0.2.33", "64:ff9b::c000:221");
     ASSERT_NORM("1:2:3:4:5:6:7::", "1:2:3:4:5:6:7:0");
     cr_assert_eq(pincurl_host_is_ip("::1"), 1);
     cr_assert_eq(pincurl_host_is_ip("::ffff:192.0.2.1"), 1);
+    cr_assert_eq(pincurl_host_is_ip("192.0.2.1"), 1);
 }
 
 Test(host, ipv6_invalid)

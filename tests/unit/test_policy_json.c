@@ -353,6 +353,12 @@ static const reject_case cases[] = {
       DOC(DOM("192.0.2.1", "\"include_subdomains\": true, \"pins\": " PINS2)),
       POLICY_BAD_VALUE, "domains[\"192.0.2.1\"].include_subdomains",
       "domains[\"192.0.2.1\"].include_subdomains: not allowed on an IP address"),
+    J("IPv4-mapped IPv6 host", DOC(DOM("::ffff:192.0.2.1", "\"pins\": " PINS2)),
+      POLICY_BAD_VALUE, "domains[\"::ffff:192.0.2.1\"]",
+      "domains[\"::ffff:192.0.2.1\"]: an IPv4-mapped IPv6 address is the IPv4 host "
+      "192.0.2.1; write \"192.0.2.1\""),
+    J("IPv4-mapped IPv6 host in brackets, hex", DOC(DOM("[::FFFF:c000:201]", "\"pins\": " PINS2)),
+      POLICY_BAD_VALUE, "domains[\"[::FFFF:c000:201]\"]", NULL),
     J("non-ASCII host", DOC(DOM("b\xc3\xbc" "cher.example", "\"pins\": " PINS2)),
       HOST_NOT_ASCII, "domains[\"b\xc3\xbc" "cher.example\"]",
       "domains[\"b\xc3\xbc" "cher.example\"]: not ASCII; write the host in its A-label "

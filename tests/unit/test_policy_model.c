@@ -148,7 +148,13 @@ Test(lookup, ip_literals_match_exactly)
     ASSERT_LOOKUP(p, "[::1]", "::1");
     ASSERT_LOOKUP(p, "0:0:0:0:0:0:0:1", "::1");
     ASSERT_LOOKUP(p, "::2", NULL);
-    ASSERT_LOOKUP(p, "::ffff:127.0.0.1", NULL);
+    /* an IPv4-mapped spelling is the IPv4 host: decided by its entry */
+    ASSERT_LOOKUP(p, "::ffff:127.0.0.1", "127.0.0.1");
+    ASSERT_LOOKUP(p, "[::FFFF:7f00:1]", "127.0.0.1");
+    ASSERT_LOOKUP(p, "0:0:0:0:0:ffff:127.0.0.1", "127.0.0.1");
+    ASSERT_LOOKUP(p, "::ffff:127.0.0.2", NULL);
+    ASSERT_LOOKUP(p, "::127.0.0.1", NULL); /* IPv4-compatible (deprecated): not mapped */
+    ASSERT_LOOKUP(p, "64:ff9b::127.0.0.1", NULL); /* NAT64: another address */
     pincurl_policy_unref(p);
 }
 

@@ -92,6 +92,27 @@ static int policy_main(int argc, char **argv)
     return CLI_USAGE;
 }
 
+/* curl's first line, then what pins are decided with. */
+static int print_version(void)
+{
+    const pincurl_runtime_info *ri = pincurl_runtime();
+    printf("pincurl %s (library %s) libcurl/%s %s%s%s\n", PINCURL_VERSION_STRING,
+           pincurl_version(), ri->libcurl_version, ri->tls_library,
+           ri->http2 ? " nghttp2/" : "", ri->http2 ? ri->nghttp2_version : "");
+    printf("Backend: %s (built for %s, %s flavour)%s\n", ri->backend[0] ? ri->backend : "none",
+           ri->backend_expected, ri->flavour,
+           ri->backend_ok ? "" : ": this libcurl is not the one pincurl was built for; "
+                                 "every request is refused (BACKEND_UNSUPPORTED)");
+    if (ri->bundled_curl[0] != '\0')
+        printf("Bundled: curl %s, wolfssl %s, nghttp2 %s (Debian source packages)\n",
+               ri->bundled_curl, ri->bundled_wolfssl, ri->bundled_nghttp2);
+    else if (ri->bundled_wolfssl[0] != '\0')
+        printf("Bundled: wolfssl %s (Debian source package)\n", ri->bundled_wolfssl);
+    printf("Features:%s%s\n", ri->http2 ? " HTTP2" : "",
+           strcmp(ri->backend, "pinnedpubkey") == 0 ? " leaf-pins" : " path-pins");
+    return CLI_OK;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -105,10 +126,8 @@ int main(int argc, char **argv)
             fputs(HELP, stdout);
             return CLI_OK;
         }
-        if (cli_opt_flag(argv[i], "-V", "--version")) {
-            printf("pincurl %s (library %s)\n", PINCURL_VERSION_STRING, pincurl_version());
-            return CLI_OK;
-        }
+        if (cli_opt_flag(argv[i], "-V", "--version"))
+            return print_version();
     }
     if (strcmp(argv[1], "pin") == 0)
         return cli_pin_main(argc - 1, argv + 1);

@@ -584,7 +584,15 @@ static int run(req_args *a)
     if (st == PINCURL_OK)
         st = pincurl_client_new(policy, o, &c);
     if (st != PINCURL_OK) {
-        cli_error("(%d) %s", cli_exit_code(st), pincurl_strerror(st));
+        const pincurl_runtime_info *ri = pincurl_runtime();
+        if (st == PINCURL_BACKEND_UNSUPPORTED && !ri->backend_ok)
+            cli_error("(%d) %s: %s: pincurl was built for the %s backend, but libcurl %s "
+                      "runs on %s",
+                      cli_exit_code(st), pincurl_status_name(st), pincurl_strerror(st),
+                      ri->backend_expected, ri->libcurl_version, ri->tls_library);
+        else
+            cli_error("(%d) %s: %s", cli_exit_code(st), pincurl_status_name(st),
+                      pincurl_strerror(st));
         rc = st == PINCURL_INVALID_ARGUMENT ? CLI_USAGE : cli_exit_code(st);
         goto done;
     }

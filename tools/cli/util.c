@@ -216,7 +216,7 @@ void cli_format_pin(const pincurl_pin *pin, char *buf)
 
 int cli_conn_opt(int argc, char **argv, int *i, cli_conn_opts *o)
 {
-    const char *v;
+    const char *v = NULL; /* set by cli_opt_value only when it returns 1 */
     int r;
     if ((r = cli_opt_value(argc, argv, i, NULL, "--cacert", &v)) != 0) {
         o->cacert = v;

@@ -1,5 +1,6 @@
 /*
- * A stand-in for <criterion/criterion.h> used only by tools/tsan.sh.
+ * A stand-in for <criterion/criterion.h>, for tools/tsan.sh and for builds where Criterion is
+ * not packaged (cross builds under qemu-user: -DPINCURL_CRITERION_LITE=ON).
  *
  * Criterion 2.4 cannot start under ThreadSanitizer: its BoxFort runner maps an
  * inheritable arena at random addresses between 0x200000000000 and 0x7f0000000000, where
@@ -68,6 +69,16 @@ void ptcr_log(const char *level, const char *fmt, ...);
 #define PTCR_2_(fatal, op, a, b, ...) PTCR_CHECK_(fatal, (a)op(b), #a " " #op " " #b, __VA_ARGS__)
 
 #define cr_assert(...) PTCR_1_(1, __VA_ARGS__, "")
+#define cr_assert_not(...) PTCR_NOT_(1, __VA_ARGS__, "")
+#define cr_expect_not(...) PTCR_NOT_(0, __VA_ARGS__, "")
+#define PTCR_NOT_(fatal, a, ...) PTCR_CHECK_(fatal, !(a), "!(" #a ")", __VA_ARGS__)
+#define cr_expect_neq(...) PTCR_2_(0, !=, __VA_ARGS__, "")
+#define cr_expect_lt(...) PTCR_2_(0, <, __VA_ARGS__, "")
+#define cr_expect_leq(...) PTCR_2_(0, <=, __VA_ARGS__, "")
+#define cr_expect_gt(...) PTCR_2_(0, >, __VA_ARGS__, "")
+#define cr_expect_geq(...) PTCR_2_(0, >=, __VA_ARGS__, "")
+#define cr_expect_not_null(...) PTCR_NULL_(0, 0, __VA_ARGS__, "")
+#define cr_expect_fail(...) ptcr_fail(0, __FILE__, __LINE__, "cr_expect_fail", "" __VA_ARGS__)
 #define cr_expect(...) PTCR_1_(0, __VA_ARGS__, "")
 #define cr_assert_fail(...) ptcr_fail(1, __FILE__, __LINE__, "cr_assert_fail", "" __VA_ARGS__)
 #define cr_assert_eq(...) PTCR_2_(1, ==, __VA_ARGS__, "")
@@ -91,6 +102,15 @@ void ptcr_log(const char *level, const char *fmt, ...);
 #define cr_expect_str_eq(...) PTCR_STREQ_(0, __VA_ARGS__, "")
 #define PTCR_STREMPTY_(a, ...) PTCR_CHECK_(1, (a)[0] == '\0', #a " is empty", __VA_ARGS__)
 #define cr_assert_str_empty(...) PTCR_STREMPTY_(__VA_ARGS__, "")
+#define PTCR_STRNEQ_(fatal, a, b, ...)                                                     \
+    PTCR_CHECK_(fatal, !ptcr_streq((a), (b)), #a " differs from " #b, __VA_ARGS__)
+#define cr_assert_str_neq(...) PTCR_STRNEQ_(1, __VA_ARGS__, "")
+#define cr_expect_str_neq(...) PTCR_STRNEQ_(0, __VA_ARGS__, "")
+#define PTCR_STRNONEMPTY_(a, ...) PTCR_CHECK_(1, (a)[0] != '\0', #a " is not empty", __VA_ARGS__)
+#define cr_assert_str_not_empty(...) PTCR_STRNONEMPTY_(__VA_ARGS__, "")
+#define PTCR_ARRNEQ_(a, b, n, ...)                                                         \
+    PTCR_CHECK_(1, memcmp((a), (b), (n)) != 0, #a " differs from " #b, __VA_ARGS__)
+#define cr_assert_arr_neq(...) PTCR_ARRNEQ_(__VA_ARGS__, "")
 #define PTCR_ARREQ_(a, b, n, ...)                                                          \
     PTCR_CHECK_(1, memcmp((a), (b), (n)) == 0, #a " equals " #b, __VA_ARGS__)
 #define cr_assert_arr_eq(...) PTCR_ARREQ_(__VA_ARGS__, "")
