@@ -31,6 +31,7 @@
 %javaconst(0) PINCURL_FEATURE_BROTLI;
 %javaconst(0) PINCURL_FEATURE_ZSTD;
 %javaconst(0) PINCURL_FEATURE_CA_PATH;
+%javaconst(0) PINCURL_CERT_LIST_SKIP_BAD;
 
 %pragma(java) moduleclassmodifiers="final class"
 %pragma(java) jniclassclassmodifiers="final class"
@@ -54,6 +55,8 @@
 %ignore pincurl_pin_equal;
 %ignore pincurl_spki_locate;            /* returns a pointer into the caller's buffer */
 %ignore pincurl_cert_list_der;          /* replaced by jni_cert_list_der */
+%ignore pincurl_cert_list_origin;       /* places in a file: for the command-line tool */
+%ignore pincurl_cert_list_skipped;
 %ignore pincurl_host_normalize;
 %ignore pincurl_parse_date;             /* the loader parses the document's dates */
 %ignore pincurl_public_suffix_fn;
