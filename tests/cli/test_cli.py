@@ -909,6 +909,16 @@ class PolicyImportExport(Base):
         self.assertEqual((rc, out), (110, ""))
         self.assertIn("already named at", err)
 
+    def test_ip_address_with_include_subdomains(self):
+        rc, out, err = self.imp("android", "ip.xml", (
+            "<network-security-config><domain-config><domain includeSubdomains=\"true\">"
+            "10.0.2.2</domain><pin-set><pin digest=\"SHA-256\">%s</pin>"
+            "<pin digest=\"SHA-256\">%s</pin></pin-set></domain-config>"
+            "</network-security-config>") % (self.b64(self.leaf), self.b64(self.backup)))
+        self.assertEqual(rc, 0, err)
+        self.assertIn("includeSubdomains on an IP address", err)
+        self.assertFalse(json.loads(out)["domains"]["10.0.2.2"]["include_subdomains"])
+
     def test_single_pin_choices(self):
         xml = ("<network-security-config><domain-config><domain>localhost</domain><pin-set>"
                "<pin digest=\"SHA-256\">%s</pin></pin-set></domain-config>"

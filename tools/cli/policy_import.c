@@ -497,6 +497,15 @@ static int finish_import(importer *im)
             "needs at least one pinned domain");
         return CLI_BAD_POLICY;
     }
+    for (size_t i = 0; i < im->n; i++) {
+        entry *e = &im->entries[i];
+        if (e->include && pincurl_host_is_ip(e->host)) {
+            e->include = 0;
+            say(im, MSG_NOTE, e->where,
+                "includeSubdomains on an IP address: no host name is below an address, so "
+                "the entry is written as the address alone (which pincurl requires)");
+        }
+    }
     cJSON *doc = make_document(im);
     char *text = doc != NULL ? cJSON_Print(doc) : NULL;
     cJSON_Delete(doc);
