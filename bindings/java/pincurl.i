@@ -24,6 +24,8 @@
 %javaconst(0) PINCURL_DOMAIN_INCLUDE_SUBDOMAINS;
 %javaconst(0) PINCURL_DOMAIN_ENFORCE;
 %javaconst(0) PINCURL_DOMAIN_EXCLUDE;
+%javaconst(0) PINCURL_DOMAIN_HOST_ONLY;
+%javaconst(0) PINCURL_DOMAIN_ALLOW_SINGLE_PIN;
 %javaconst(0) PINCURL_POLICY_MAX_BYTES;
 %javaconst(0) PINCURL_FEATURE_HTTP2;
 %javaconst(0) PINCURL_FEATURE_IPV6;
@@ -68,6 +70,8 @@
 %ignore pincurl_policy_builder_add_domain;
 %ignore pincurl_policy_builder_add_pin;
 %ignore pincurl_policy_builder_finish;
+%ignore pincurl_policy_builder_set_domain_expiry;
+%ignore pincurl_policy_builder_set_domain_on_expiry;
 %ignore pincurl_cert_ref;
 %ignore pincurl_evaluate;
 %ignore pincurl_event_cb;

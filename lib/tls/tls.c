@@ -149,8 +149,12 @@ uint64_t pc_trust_id(const pincurl_cert_ref *certs, size_t count)
         return 0;
     for (int i = 0; i < 8; i++)
         id = (id << 8) | out[i];
-    if ((uintptr_t)id == 0)
-        id |= 1; /* never 0, also folded to pointer width */
+    /* The backends keep the identity in a pointer-sized slot (wolfSSL's ex data): it is
+     * pointer width, so that the value read back names the same path cache entries as the
+     * one the handshake used (on a 32-bit CPU, the low 32 bits); and never 0. */
+    id = (uint64_t)(uintptr_t)id;
+    if (id == 0)
+        id = 1;
     return id;
 }
 

@@ -75,7 +75,8 @@ pc_anchor_set *pc_anchor_registry_get(pc_anchor_registry *r, uint64_t key);
 /* pincurl_trust.anchors_by_subject over a set (ctx is the pc_anchor_set). */
 size_t pc_anchor_set_by_subject(void *ctx, const unsigned char *name, size_t name_len,
                                 pincurl_cert_ref *out, size_t max);
-/* The identity of a list of anchors, as pc_anchor_set_finish computes it; 0 on OOM. */
+/* The identity of a list of anchors, as pc_anchor_set_finish computes it: pointer width
+ * (it is kept in pointer-sized slots), never 0; 0 on OOM. */
 uint64_t pc_trust_id(const pincurl_cert_ref *certs, size_t count);
 
 /* NULL on OOM. capacity 0 disables caching. Free with pc_path_cache_free (no user left). */

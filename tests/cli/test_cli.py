@@ -1169,6 +1169,24 @@ class PolicyCheck(Base):
             self.assertEqual(rc, 0, out + err)
             self.assertIn("0 errors, 0 warnings", out)
 
+    def test_domain_expiry(self):
+        soon = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 10 * 86400))
+        later = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 200 * 86400))
+        p = self.policy("dexp.json", {
+            "soon.example.com": {"pins": [self.leaf, self.backup], "expires": soon},
+            "gone.example.com": {"pins": [self.leaf, self.backup], "expires": "2020-01-01",
+                                 "on_expiry": "block"},
+            "late.example.com": {"pins": [self.leaf, self.backup], "expires": "2099-01-01"}},
+            expires=later)
+        rc, out, _ = self.check(p)
+        self.assertEqual(rc, 4, out)
+        self.assertIn('warning: domains["soon.example.com"]: its pins expire within 30 days', out)
+        self.assertIn('error: domains["gone.example.com"]: its pins expired on '
+                      '2020-01-01T00:00:00Z and its on_expiry is block', out)
+        self.assertIn('warning: domains["late.example.com"]: its own expires '
+                      '(2099-01-01T00:00:00Z) is not before the policy\'s', out)
+        self.assertIn("1 errors, 2 warnings", out)
+
     def test_refused_documents(self):
         rc, _, err = run("policy", "check", os.path.join(self.tmp, "absent.json"))
         self.assertEqual(rc, 26)
@@ -1190,40 +1208,50 @@ TRUSTKIT_PLIST = """<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
 <plist version="1.0">
 <dict>
-  <key>TSKSwizzleNetworkDelegates</key>
-  <false/>
-  <key>TSKIgnorePinningForUserDefinedTrustAnchors</key>
-  <true/>
-  <key>TSKPinnedDomains</key>
+  <key>CFBundleName</key>
+  <string>Example</string>
+  <key>TSKConfiguration</key>
   <dict>
-    <key>api.example.com</key>
+    <key>TSKSwizzleNetworkDelegates</key>
+    <false/>
+    <key>TSKIgnorePinningForUserDefinedTrustAnchors</key>
+    <true/>
+    <key>TSKPinnedDomains</key>
     <dict>
-      <key>TSKIncludeSubdomains</key>
-      <true/>
-      <key>TSKEnforcePinning</key>
-      <true/>
-      <key>TSKExpirationDate</key>
-      <string>2030-01-31</string>
-      <key>TSKPublicKeyHashes</key>
-      <array>
-        <string>%(a)s</string>
-        <string>%(b)s</string>
-        <string>not-a-digest</string>
-      </array>
-      <key>TSKReportUris</key>
-      <array><string>https://collector.example.com/r</string></array>
-    </dict>
-    <key>legacy.api.example.com</key>
-    <dict>
-      <key>TSKExcludeSubdomainFromParentPolicy</key>
-      <true/>
-    </dict>
-    <key>watch.example.org</key>
-    <dict>
-      <key>TSKEnforcePinning</key>
-      <false/>
-      <key>TSKPublicKeyHashes</key>
-      <array><string>%(a)s</string></array>
+      <key>api.example.com</key>
+      <dict>
+        <key>TSKIncludeSubdomains</key>
+        <true/>
+        <key>TSKExpirationDate</key>
+        <string>2030-01-31</string>
+        <key>TSKPublicKeyHashes</key>
+        <array>
+          <string>%(a)s</string>
+          <string>%(b)s</string>
+        </array>
+        <key>TSKReportUris</key>
+        <array><string>https://collector.example.com/r</string></array>
+        <key>TSKDisableDefaultReportUri</key>
+        <true/>
+      </dict>
+      <key>legacy.api.example.com</key>
+      <dict>
+        <key>kSKExcludeSubdomainFromParentPolicy</key>
+        <true/>
+      </dict>
+      <key>watch.example.org</key>
+      <dict>
+        <key>TSKEnforcePinning</key>
+        <false/>
+        <key>TSKExpirationDate</key>
+        <string>2031-05-01</string>
+        <key>TSKPublicKeyHashes</key>
+        <array><string>%(a)s</string></array>
+        <key>TSKReportUris</key>
+        <array><string>https://collector.example.com/r</string></array>
+        <key>TSKDisableDefaultReportUri</key>
+        <true/>
+      </dict>
     </dict>
   </dict>
 </dict>
@@ -1238,17 +1266,30 @@ ANDROID_XML = """<?xml version="1.0" encoding="utf-8"?>
     <pin-set expiration="2030-06-30">
       <pin digest="SHA-256">%(a)s</pin>
       <pin digest="SHA-256">%(b)s</pin>
-      <pin digest="SHA-1">AAAAAAAAAAAAAAAAAAAAAAAAAAA=</pin>
     </pin-set>
     <domain-config>
       <domain>nested.example.com</domain>
     </domain-config>
+    <domain-config>
+      <domain includeSubdomains="false">host.example.com</domain>
+      <pin-set />
+    </domain-config>
   </domain-config>
   <domain-config>
-    <domain>open.example.com</domain>
+    <domain includeSubdomains="true">open.example.com</domain>
   </domain-config>
   <domain-config>
     <domain>other.example.net</domain>
+  </domain-config>
+  <domain-config>
+    <domain includeSubdomains="true">watch.example.org</domain>
+    <pin-set expiration="2031-01-01">
+      <pin digest="SHA-256">%(c)s</pin>
+      <pin digest="SHA-256">%(b)s</pin>
+    </pin-set>
+    <trustkit-config enforcePinning="false" disableDefaultReportUri="true">
+      <report-uri>https://collector.example.com/r</report-uri>
+    </trustkit-config>
   </domain-config>
 </network-security-config>
 """
@@ -1258,65 +1299,230 @@ class PolicyImportExport(Base):
     def b64(self, pin):
         return pin[len("sha256/"):]
 
+    def imp(self, fmt, name, text, *opts):
+        return run("policy", "import", "--from", fmt, *opts, self.write(name, text))
+
     def test_trustkit_plist(self):
-        src = self.write("tk.plist", TRUSTKIT_PLIST % {"a": self.b64(self.leaf),
-                                                         "b": self.b64(self.backup)})
-        rc, out, err = run("policy", "import", "--from", "trustkit", src)
-        self.assertEqual(rc, 1, err)  # something did not map
+        rc, out, err = self.imp("trustkit", "tk.plist", TRUSTKIT_PLIST % {
+            "a": self.b64(self.leaf), "b": self.b64(self.backup)})
+        self.assertEqual(rc, 1, err)  # the macOS user-anchor setting changes behaviour
         doc = json.loads(out)
         d = doc["domains"]
-        self.assertEqual(d["api.example.com"]["pins"], [self.leaf, self.backup])
-        self.assertTrue(d["api.example.com"]["include_subdomains"])
-        self.assertTrue(d["api.example.com"]["enforce"])
-        self.assertEqual(d["legacy.api.example.com"], {"exclude": True})
-        self.assertFalse(d["watch.example.org"]["enforce"])
-        self.assertEqual(doc["expires"], "2030-01-31")
+        self.assertNotIn("expires", doc)  # never policy-wide: each domain keeps its own
+        self.assertEqual(d["api.example.com"], {
+            "include_subdomains": True, "enforce": True, "pins": [self.leaf, self.backup],
+            "expires": "2030-01-31"})
+        self.assertEqual(d["legacy.api.example.com"],
+                         {"exclude": True, "include_subdomains": False})
+        self.assertEqual(d["watch.example.org"], {
+            "include_subdomains": False, "enforce": False, "pins": [self.leaf],
+            "expires": "2031-05-01"})
         self.assertEqual(doc["report_uris"], ["https://collector.example.com/r"])
-        self.assertIn("not mapped: TSKIgnorePinningForUserDefinedTrustAnchors", err)
-        self.assertIn("not-a-digest", err)
-        # the output is a policy the library accepts
+        self.assertIn("changed: TSKIgnorePinningForUserDefinedTrustAnchors: on macOS", err)
+        self.assertNotIn("CFBundleName", err)  # the Info.plist's own keys are not TrustKit's
+        self.assertNotIn("pincurl: refused:", err)
+        # reports after expiry: TrustKit stops reporting, pincurl does not
+        self.assertIn("once a domain's pins have expired TrustKit neither checks nor reports", err)
         p = self.write("tk-imported.json", out)
         rc, out2, err2 = run("policy", "check", p)
         self.assertIn(rc, (0, 1), err2)
 
-    def test_trustkit_json(self):
+    def test_trustkit_pins_the_live_server(self):
         src = self.write("tk.json", json.dumps({"TSKPinnedDomains": {"localhost": {
-            "TSKPublicKeyHashes": [self.b64(self.leaf), self.b64(self.backup)]}}}))
+            "TSKPublicKeyHashes": [self.b64(self.leaf), self.b64(self.backup)],
+            "TSKDisableDefaultReportUri": True}}}))
         rc, out, err = run("policy", "import", "--from", "trustkit", src)
-        self.assertEqual(rc, 0, err)
+        self.assertEqual((rc, err), (0, ""))  # faithful: no note at all
         doc = json.loads(out)
         self.assertTrue(doc["domains"]["localhost"]["enforce"])
-        # and the imported policy pins the live server
         p = self.write("tk-live.json", out)
         rc, body, err = run(*self.ca, "--policy", p, self.good.url())
         self.assertEqual((rc, body), (0, "hello from good"), err)
 
+    def test_trustkit_key_strings(self):
+        a, b = self.b64(self.leaf), self.b64(self.backup)
+        parent = {"TSKIncludeSubdomains": True, "TSKPublicKeyHashes": [a, b],
+                  "TSKDisableDefaultReportUri": True}
+        # the key string TrustKit reads: faithful
+        rc, out, err = self.imp("trustkit", "k1.json", json.dumps({"TSKPinnedDomains": {
+            "example.com": parent, "x.example.com": {"kSKExcludeSubdomainFromParentPolicy": True}}}))
+        self.assertEqual((rc, err), (0, ""))
+        self.assertEqual(json.loads(out)["domains"]["x.example.com"],
+                         {"exclude": True, "include_subdomains": False})
+        # the documented name alone: TrustKit ignores it (and would refuse the domain);
+        # imported as documented, and said
+        rc, out, err = self.imp("trustkit", "k2.json", json.dumps({"TSKPinnedDomains": {
+            "example.com": parent, "x.example.com": {"TSKExcludeSubdomainFromParentPolicy": True}}}))
+        self.assertEqual(rc, 1, err)
+        self.assertIn('changed: TSKPinnedDomains["x.example.com"].'
+                      'TSKExcludeSubdomainFromParentPolicy: TrustKit reads the exclusion under '
+                      'the key "kSKExcludeSubdomainFromParentPolicy"', err)
+        self.assertEqual(json.loads(out)["domains"]["x.example.com"],
+                         {"exclude": True, "include_subdomains": False})
+        # a constant's name instead of its string: TrustKit ignores it, so does the import
+        rc, out, err = self.imp("trustkit", "k3.json", json.dumps({"TSKPinnedDomains": {
+            "example.com": dict(parent, kTSKEnforcePinning=False)}}))
+        self.assertEqual(rc, 0, err)
+        self.assertIn('warning: TSKPinnedDomains["example.com"].kTSKEnforcePinning: TrustKit '
+                      'reads the key "TSKEnforcePinning"', err)
+        self.assertTrue(json.loads(out)["domains"]["example.com"]["enforce"])
+        # an exclusion with other keys, or without a parent: TrustKit refuses, so does import
+        rc, out, err = self.imp("trustkit", "k4.json", json.dumps({"TSKPinnedDomains": {
+            "example.com": parent, "x.example.com": {
+                "kSKExcludeSubdomainFromParentPolicy": True, "TSKPublicKeyHashes": [a, b]}}}))
+        self.assertEqual((rc, out), (110, ""))
+        self.assertIn('refused: TSKPinnedDomains["x.example.com"].'
+                      'kSKExcludeSubdomainFromParentPolicy', err)
+        rc, out, err = self.imp("trustkit", "k5.json", json.dumps({"TSKPinnedDomains": {
+            "example.com": dict(parent, TSKIncludeSubdomains=False),
+            "x.example.com": {"kSKExcludeSubdomainFromParentPolicy": True}}}))
+        self.assertEqual((rc, out), (110, ""))
+        self.assertIn("no TSKIncludeSubdomains domain above it", err)
+
+    def test_pins_read_as_each_tool_reads_them(self):
+        # TrustKit (NSData): non-zero bits past the 256th are dropped: a note, same digest
+        leaf = bytearray(base64.b64decode(self.b64(self.leaf)))
+        messy = base64.b64encode(bytes(leaf)).decode()
+        messy = messy[:42] + chr(ord(messy[42]) + 1) + "="  # bump the bits TrustKit drops
+        self.assertNotEqual(messy, self.b64(self.leaf))
+        rc, out, err = self.imp("trustkit", "p1.json", json.dumps({"TSKPinnedDomains": {
+            "localhost": {"TSKPublicKeyHashes": [messy, self.b64(self.backup)],
+                          "TSKDisableDefaultReportUri": True}}}))
+        self.assertEqual(rc, 0, err)
+        self.assertIn("non-zero bits past the 256th", err)
+        self.assertEqual(json.loads(out)["domains"]["localhost"]["pins"][0], self.leaf)
+        # TrustKit: unpadded or with white space, NSData returns nil and TrustKit refuses
+        for bad in (self.b64(self.leaf).rstrip("="), " " + self.b64(self.leaf)):
+            rc, out, err = self.imp("trustkit", "p2.json", json.dumps({"TSKPinnedDomains": {
+                "localhost": {"TSKPublicKeyHashes": [bad, self.b64(self.backup)]}}}))
+            self.assertEqual((rc, out), (110, ""), err)
+            self.assertIn("TSKPublicKeyHashes[0]", err)
+        # Android: unpadded, white space and bytes outside the alphabet are read; a note
+        odd = self.b64(self.leaf).rstrip("=")
+        odd = odd[:10] + " \n!" + odd[10:]
+        rc, out, err = self.imp("android", "p3.xml", (
+            "<network-security-config><domain-config><domain>localhost</domain><pin-set>"
+            "<pin digest=\"sha-256\">%s</pin><pin digest=\"SHA-256\">%s</pin>"
+            "</pin-set></domain-config></network-security-config>") % (odd, self.b64(self.backup)))
+        self.assertEqual(rc, 0, err)
+        self.assertIn("skipping the bytes outside the base64 alphabet", err)
+        self.assertEqual(json.loads(out)["domains"]["localhost"]["pins"],
+                         [self.leaf, self.backup])
+
     def test_android(self):
-        src = self.write("nsc.xml", ANDROID_XML % {"a": self.b64(self.leaf),
-                                                    "b": self.b64(self.backup)})
-        rc, out, err = run("policy", "import", "--from", "android", src)
+        rc, out, err = self.imp("android", "nsc.xml", ANDROID_XML % {
+            "a": self.b64(self.leaf), "b": self.b64(self.backup), "c": self.b64(self.inter)})
         self.assertEqual(rc, 1, err)
         doc = json.loads(out)
         d = doc["domains"]
-        self.assertEqual(d["example.com"]["pins"], [self.leaf, self.backup])
-        self.assertTrue(d["example.com"]["include_subdomains"])
-        self.assertEqual(d["nested.example.com"]["pins"], [self.leaf, self.backup])  # inherited
-        self.assertEqual(d["open.example.com"], {"exclude": True})  # unpinned under a parent
+        self.assertNotIn("expires", doc)
+        self.assertEqual(d["example.com"], {"include_subdomains": True, "enforce": True,
+                                            "pins": [self.leaf, self.backup],
+                                            "expires": "2030-06-30"})
+        # nested: inherits the pin set and its expiration
+        self.assertEqual(d["nested.example.com"]["pins"], [self.leaf, self.backup])
+        self.assertEqual(d["nested.example.com"]["expires"], "2030-06-30")
+        # an empty pin-set: the host alone is unpinned
+        self.assertEqual(d["host.example.com"], {"exclude": True, "include_subdomains": False})
+        # no pins, includeSubdomains: the host and the names below it
+        self.assertEqual(d["open.example.com"], {"exclude": True, "include_subdomains": True})
         self.assertNotIn("other.example.net", d)
-        self.assertEqual(doc["expires"], "2030-06-30")
-        self.assertIn('digest="SHA-1"', err)
-        self.assertIn("base-config", err)
+        # TrustKit-Android: report-only, its report URI, its own expiry
+        self.assertEqual(d["watch.example.org"], {"include_subdomains": True, "enforce": False,
+                                                  "pins": [self.inter, self.backup],
+                                                  "expires": "2031-01-01"})
+        self.assertEqual(doc["report_uris"], ["https://collector.example.com/r"])
+        self.assertIn("base-config>: cleartextTrafficPermitted=\"false\"", err)
+        self.assertIn("<domain>watch.example.org</domain>: report-only", err)
+        self.assertIn("no <trustkit-config> applies", err)  # example.com's domain-config
+        self.assertIn('expiration="2030-06-30": Android stops checking these pins', err)
 
-    def test_android_unpinned_child_is_excluded(self):
-        xml = ("<network-security-config><domain-config>"
-               "<domain includeSubdomains=\"true\">example.com</domain>"
-               "<pin-set><pin digest=\"SHA-256\">%s</pin><pin digest=\"SHA-256\">%s</pin>"
-               "</pin-set></domain-config><domain-config><domain>free.example.com</domain>"
-               "</domain-config></network-security-config>"
-               % (self.b64(self.leaf), self.b64(self.backup)))
-        rc, out, err = run("policy", "import", "--from", "android", self.write("x.xml", xml))
+    def test_android_refusals(self):
+        pins = "<pin-set><pin digest=\"SHA-256\">%s</pin><pin digest=\"SHA-256\">%s</pin>" \
+               "</pin-set>" % (self.b64(self.leaf), self.b64(self.backup))
+        for name, body, needle in (
+                ("sha1", "<domain>a.example.com</domain><pin-set><pin digest=\"SHA-1\">"
+                         "AAAAAAAAAAAAAAAAAAAAAAAAAAA=</pin></pin-set>", 'digest="SHA-1"'),
+                ("nodomain", pins, "no <domain>"),
+                ("twopinsets", "<domain>a.example.com</domain>" + pins + pins,
+                 "a second <pin-set>"),
+                ("baddate", "<domain>a.example.com</domain>" + pins.replace(
+                    "<pin-set>", "<pin-set expiration=\"31/12/2030\">"), "expiration=")):
+            rc, out, err = self.imp("android", name + ".xml",
+                                    "<network-security-config><domain-config>%s</domain-config>"
+                                    "</network-security-config>" % body)
+            self.assertEqual((rc, out), (110, ""), name + ": " + err)
+            self.assertIn(needle, err, name)
+        rc, out, err = self.imp("android", "dup.xml",
+                                "<network-security-config><domain-config><domain>A.example.com"
+                                "</domain>%s</domain-config><domain-config><domain>a.example.com"
+                                "</domain>%s</domain-config></network-security-config>"
+                                % (pins, pins))
+        self.assertEqual((rc, out), (110, ""))
+        self.assertIn("already named at", err)
+
+    def test_ip_address_with_include_subdomains(self):
+        rc, out, err = self.imp("android", "ip.xml", (
+            "<network-security-config><domain-config><domain includeSubdomains=\"true\">"
+            "10.0.2.2</domain><pin-set><pin digest=\"SHA-256\">%s</pin>"
+            "<pin digest=\"SHA-256\">%s</pin></pin-set></domain-config>"
+            "</network-security-config>") % (self.b64(self.leaf), self.b64(self.backup)))
         self.assertEqual(rc, 0, err)
-        self.assertEqual(json.loads(out)["domains"]["free.example.com"], {"exclude": True})
+        self.assertIn("includeSubdomains on an IP address", err)
+        self.assertFalse(json.loads(out)["domains"]["10.0.2.2"]["include_subdomains"])
+
+    def test_single_pin_choices(self):
+        xml = ("<network-security-config><domain-config><domain>localhost</domain><pin-set>"
+               "<pin digest=\"SHA-256\">%s</pin></pin-set></domain-config>"
+               "</network-security-config>")
+        src = self.write("one.xml", xml % self.b64(self.leaf))
+        rc, out, err = run("policy", "import", "--from", "android", src)
+        self.assertEqual((rc, out), (110, ""))
+        self.assertIn("--single-pin report-only or --single-pin enforce", err)
+        rc, out, err = run("policy", "import", "--from", "android", "--single-pin",
+                           "report-only", src)
+        self.assertEqual(rc, 1, err)
+        self.assertIn("changed:", err)
+        self.assertEqual(json.loads(out)["domains"]["localhost"],
+                         {"include_subdomains": False, "enforce": False, "pins": [self.leaf]})
+        rc, out, err = run("policy", "import", "--from", "android", "--single-pin", "enforce", src)
+        self.assertEqual(rc, 0, err)
+        self.assertIn("note:", err)
+        self.assertEqual(json.loads(out)["domains"]["localhost"],
+                         {"include_subdomains": False, "enforce": True, "allow_single_pin": True,
+                          "pins": [self.leaf]})
+        # enforced with its one pin: the genuine server passes, a wrong pin is refused
+        p = self.write("one-enforced.json", out)
+        rc, body, err = run(*self.ca, "--policy", p, self.good.url())
+        self.assertEqual((rc, body), (0, "hello from good"), err)
+        rc, out, _ = run("policy", "import", "--from", "android", "--single-pin", "enforce",
+                         self.write("one-other.xml", xml % self.b64(self.rogue_pin)))
+        rc, body, err = run(*self.ca, "--policy", self.write("other.json", out), self.good.url())
+        self.assertEqual(rc, 90, err)
+        # policy check says what was chosen
+        rc, out, _ = run("policy", "check", p)
+        self.assertIn("enforced with one pin (allow_single_pin)", out)
+        rc, _, err = run("policy", "import", "--from", "android", "--single-pin", "maybe", src)
+        self.assertEqual(rc, 2)
+
+    def test_expired_pins_warn(self):
+        rc, out, err = self.imp("trustkit", "old.json", json.dumps({"TSKPinnedDomains": {
+            "old.example.com": {"TSKPublicKeyHashes": [self.b64(self.leaf), self.b64(self.backup)],
+                                "TSKExpirationDate": "2019-01-01",
+                                "TSKDisableDefaultReportUri": True},
+            "new.example.com": {"TSKPublicKeyHashes": [self.b64(self.leaf), self.b64(self.backup)],
+                                "TSKExpirationDate": "2099-01-01",
+                                "TSKDisableDefaultReportUri": True}}}))
+        self.assertEqual(rc, 0, err)  # faithful; the warning does not change that
+        self.assertIn('warning: TSKPinnedDomains["old.example.com"]: these pins expired on '
+                      '2019-01-01', err)
+        self.assertNotIn("new.example.com", err)
+        self.assertNotIn("every pin set", err)
+        rc, out, err = self.imp("trustkit", "all-old.json", json.dumps({"TSKPinnedDomains": {
+            "old.example.com": {"TSKPublicKeyHashes": [self.b64(self.leaf), self.b64(self.backup)],
+                                "TSKExpirationDate": "2019-01-01",
+                                "TSKDisableDefaultReportUri": True}}}))
+        self.assertIn("every pin set of this configuration has expired", err)
 
     def test_import_errors(self):
         rc, _, err = run("policy", "import", "--from", "android", os.path.join(self.tmp, "n"))
@@ -1325,44 +1531,65 @@ class PolicyImportExport(Base):
                          self.write("bad.xml", "<not-closed>"))
         self.assertEqual(rc, 4)
         rc, _, err = run("policy", "import", "--from", "trustkit",
-                         self.write("bad.json", "{\"TSKPinnedDomains\": 3}"))
+                         self.write("bad.json", "[1, 2]"))
         self.assertEqual(rc, 4)
+        rc, out, err = run("policy", "import", "--from", "trustkit",
+                           self.write("nodomains.json", "{\"TSKPinnedDomains\": {}}"))
+        self.assertEqual((rc, out), (110, ""))
         rc, _, err = run("policy", "import", "--from", "ios", self.write("y", "{}"))
         self.assertEqual(rc, 2)
         one = self.write("one.json", json.dumps({"TSKPinnedDomains": {"a.example.com": {
             "TSKPublicKeyHashes": [self.b64(self.leaf)]}}}))
         rc, out, err = run("policy", "import", "--from", "trustkit", one)
-        self.assertEqual(rc, 110)
-        self.assertIn("not valid", err)
+        self.assertEqual((rc, out), (110, ""))
+        self.assertIn('refused: TSKPinnedDomains["a.example.com"]: one pin', err)
 
     def test_export_round_trips(self):
         src = self.policy("export.json", {
-            "example.com": {"include_subdomains": True, "pins": [self.leaf, self.backup]},
-            "x.example.com": {"exclude": True},
+            "example.com": {"include_subdomains": True, "pins": [self.leaf, self.backup],
+                            "expires": "2031-02-03"},
+            "x.example.com": {"exclude": True, "include_subdomains": False},
             "watch.example.org": {"enforce": False, "pins": [self.inter]}},
-            expires="2031-02-03", report_uris=["https://collector.example.com/r"])
+            expires="2032-01-01", report_uris=["https://collector.example.com/r"])
         for fmt, extra in (("trustkit", []), ("trustkit", ["--json"])):
             rc, out, err = run("policy", "export", "--to", fmt, *extra, src)
             self.assertEqual(rc, 0, err)
+            self.assertIn("kSKExcludeSubdomainFromParentPolicy", out)  # TrustKit's key string
+            self.assertNotIn("TSKExcludeSubdomainFromParentPolicy", out)
             back = self.write("back.%s" % ("json" if extra else "plist"), out)
             rc, out2, err2 = run("policy", "import", "--from", "trustkit", back)
-            self.assertEqual(rc, 0, err2)
+            self.assertEqual(rc, 1, err2)  # only: TrustKit stops reporting after expiry
+            self.assertEqual(err2.count("pincurl: changed:"), 1, err2)
             doc = json.loads(out2)
             self.assertEqual(doc["domains"]["example.com"]["pins"], [self.leaf, self.backup])
-            self.assertEqual(doc["domains"]["x.example.com"], {"exclude": True})
+            self.assertEqual(doc["domains"]["example.com"]["expires"], "2031-02-03")
+            # the policy's expiry, the earlier, becomes the domain's own
+            self.assertEqual(doc["domains"]["watch.example.org"]["expires"], "2032-01-01")
+            self.assertEqual(doc["domains"]["x.example.com"],
+                             {"exclude": True, "include_subdomains": False})
             self.assertFalse(doc["domains"]["watch.example.org"]["enforce"])
-            self.assertEqual(doc["expires"], "2031-02-03")
             self.assertEqual(doc["report_uris"], ["https://collector.example.com/r"])
+        # a subtree exclusion cannot be written for TrustKit: said
+        sub = self.policy("sub.json", {
+            "example.com": {"include_subdomains": True, "pins": [self.leaf, self.backup]},
+            "x.example.com": {"exclude": True}})
+        rc, out, err = run("policy", "export", "--to", "trustkit", sub)
+        self.assertEqual(rc, 1)
+        self.assertIn('domains["x.example.com"]: excludes the names below it too', err)
         rc, out, err = run("policy", "export", "--to", "android", src)
-        self.assertEqual(rc, 1)  # report-only and report URIs do not exist on Android
-        self.assertIn("watch.example.org", err)
-        self.assertIn("report_uris", err)
+        self.assertEqual(rc, 1)  # report-only and report URIs are TrustKit-Android's
+        self.assertIn('domains["watch.example.org"]: report-only', err)
+        self.assertIn('<pin-set expiration="2031-02-03">', out)
+        self.assertIn('<trustkit-config enforcePinning="false"', out)
         back = self.write("back.xml", out)
         rc, out2, err2 = run("policy", "import", "--from", "android", back)
+        self.assertIn(rc, (0, 1), err2)
         doc = json.loads(out2)
         self.assertEqual(doc["domains"]["example.com"]["pins"], [self.leaf, self.backup])
-        self.assertEqual(doc["domains"]["x.example.com"], {"exclude": True})
-        self.assertNotIn("watch.example.org", doc["domains"])
+        self.assertEqual(doc["domains"]["x.example.com"],
+                         {"exclude": True, "include_subdomains": False})
+        self.assertFalse(doc["domains"]["watch.example.org"]["enforce"])
+        self.assertEqual(doc["report_uris"], ["https://collector.example.com/r"])
         rc, _, err = run("policy", "export", "--to", "android", os.path.join(self.tmp, "q"))
         self.assertEqual(rc, 26)
 

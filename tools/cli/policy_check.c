@@ -218,7 +218,29 @@ int cli_policy_check_main(int argc, char **argv)
             continue;
         if (pincurl_domain_pin_count(d) < 2)
             finding(&l, 0, host,
-                    "only one pin: no backup key, so it cannot be enforced safely");
+                    (flags & PINCURL_DOMAIN_ALLOW_SINGLE_PIN)
+                        ? "enforced with one pin (allow_single_pin): no backup key, so a key "
+                          "change locks every client out"
+                        : "only one pin: no backup key, so it cannot be enforced safely");
+        int64_t dexp = pincurl_domain_expires(d);
+        if (dexp != 0) {
+            int block = pincurl_domain_on_expiry(d) == PINCURL_ON_EXPIRY_BLOCK;
+            cli_format_time(dexp, when, sizeof when);
+            if (exp != 0 && dexp >= exp)
+                finding(&l, 0, host,
+                        "its own expires (%s) is not before the policy's: the policy's comes "
+                        "first and ends its pinning",
+                        when);
+            else if (dexp <= now)
+                finding(&l, block, host,
+                        block ? "its pins expired on %s and its on_expiry is block: it is "
+                                "refused"
+                              : "its pins expired on %s: they are no longer enforced",
+                        when);
+            else if (dexp - now < SOON)
+                finding(&l, 0, host, "its pins expire within 30 days (%s)%s", when,
+                        block ? "; its on_expiry is block: it will be refused" : "");
+        }
         if ((flags & PINCURL_DOMAIN_INCLUDE_SUBDOMAINS) && broad_parent(host))
             finding(&l, 0, host,
                     "include_subdomains on a broad parent: every name under %s takes these "
