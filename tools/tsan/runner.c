@@ -66,7 +66,7 @@ static void vreport(const char *file, int line, const char *expr, const char *fm
     fputc('\n', stderr);
 }
 
-static void finish_child(int rc)
+__attribute__((noreturn)) static void finish_child(int rc)
 {
     if (running_suite != NULL && running_suite->fini != NULL)
         running_suite->fini();
