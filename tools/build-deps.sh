@@ -94,6 +94,12 @@ curl_conf=(--enable-static --disable-shared --with-pic
   --disable-manual --disable-docs --disable-libcurl-option --disable-websockets
   --with-ca-bundle=/etc/ssl/certs/ca-certificates.crt --without-ca-path)
 
+# A 32-bit target gets 64-bit file offsets and time_t, as pincurl itself (CMakeLists.txt):
+# readdir() and stat() would otherwise fail on a file system with 64-bit inode numbers (a
+# CA directory could not be read), and times after 2038 could not be represented.
+if printf '' | $cc -dM -E - 2>/dev/null | grep -q '__SIZEOF_POINTER__ 4'; then
+  PINCURL_DEPS_CFLAGS="-D_FILE_OFFSET_BITS=64 -D_TIME_BITS=64${PINCURL_DEPS_CFLAGS:+ $PINCURL_DEPS_CFLAGS}"
+fi
 cc_version="$($cc -dumpmachine) $($cc --version | head -n 1 | cut -d' ' -f2-)${PINCURL_DEPS_CFLAGS:+ $PINCURL_DEPS_CFLAGS}"
 key=$( { echo "layout 2"
          echo "wolfssl $WOLFSSL_VERSIONS ${wolfssl_conf[*]} $wolfssl_cflags"

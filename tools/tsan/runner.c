@@ -186,5 +186,6 @@ __attribute__((weak)) int main(int argc, char **argv)
     }
     fprintf(stderr, "[====] Synthesis: Tested: %d | Passing: %d | Failing: %d | Skipped: %d\n",
             passed + failed, passed, failed, skipped);
-    return failed == 0 && passed > 0 ? 0 : 1;
+    /* as Criterion: a program whose tests all passed or were skipped succeeds */
+    return failed == 0 && passed + skipped > 0 ? 0 : 1;
 }
