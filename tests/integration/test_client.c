@@ -860,10 +860,14 @@ static size_t discard(char *data, size_t size, size_t nmemb, void *user)
     return size * nmemb;
 }
 
+static char raw_error[CURL_ERROR_SIZE];
+
 static CURL *raw_handle(const char *url)
 {
     CURL *e = curl_easy_init();
     cr_assert_not_null(e);
+    raw_error[0] = '\0';
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, raw_error);
     curl_easy_setopt(e, CURLOPT_URL, url);
     curl_easy_setopt(e, CURLOPT_CAINFO, pt_pki("root.pem"));
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
@@ -927,7 +931,7 @@ Test(client, attach_pins_a_raw_handle)
 
     /* Detached: plain libcurl again. */
     rc = curl_easy_perform(e);
-    cr_assert_eq(rc, CURLE_OK);
+    cr_assert_eq(rc, CURLE_OK, "%d %s: %s", (int)rc, curl_easy_strerror(rc), raw_error);
     curl_easy_cleanup(e);
 
     /* Cleartext to the pinned host through an attached handle. */
