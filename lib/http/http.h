@@ -189,9 +189,22 @@ struct pincurl_client {
     pthread_mutex_t lock; /* guards policy, generation and the pool */
     /* of policy: 1, plus one per set_policy; written under lock, read without it */
     _Atomic uint64_t generation;
-    CURL *pool[PC_POOL_MAX];
-    uint64_t pool_gen[PC_POOL_MAX]; /* the generation each idle handle's connections have */
+    /* Idle multi handles of blocking calls, each with the one easy handle it runs and its
+     * kept-alive connections and TLS sessions, and the generation they belong to. */
+    struct pc_slot {
+        CURLM *multi;
+        CURL *easy;
+        uint64_t generation;
+    } pool[PC_POOL_MAX];
     size_t pool_len;
+    /* Lifetime: the application's handle, every call and every multi hold a reference. */
+    _Atomic unsigned long refs;
+    pthread_mutex_t calls_lock; /* guards what follows, and calls' wake and multi */
+    pthread_cond_t calls_cond;  /* a blocking call ended; a multi's drive ended */
+    int closing;                /* pincurl_client_free began: no call starts any more */
+    struct pincurl_call *executing; /* blocking calls running now */
+    size_t executing_count;
+    struct pincurl_multi *multis;   /* the client's multis */
     pc_monitor *monitor;
     struct pc_spool *spool;   /* failure reports (NULL without a spool directory) */
     pincurl_client *reporter; /* delivers them: same policy, no spool */
