@@ -414,6 +414,8 @@ static size_t on_read(char *buf, size_t size, size_t nmemb, void *userp)
     if (stopped(t))
         return CURL_READFUNC_ABORT; /* not a byte more of the body */
     n = t->req->read_cb(buf, size * nmemb, t->req->read_user);
+    if (stopped(t))
+        return CURL_READFUNC_ABORT; /* cancelled while the callback ran: not sent */
     if (n == (size_t)-1) {
         t->app_aborted = 1;
         return CURL_READFUNC_ABORT;
