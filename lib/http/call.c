@@ -15,6 +15,7 @@
  */
 #include "http/call.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,9 +42,13 @@ pincurl_status pincurl_call_new(pincurl_client *c, const pincurl_request *r, pin
         *out = NULL;
     if (c == NULL || r == NULL || out == NULL)
         return PINCURL_INVALID_ARGUMENT;
-    call = calloc(1, sizeof(*call));
+    /* the transfer state (most of the call) is set up by each attempt: only the rest is
+     * cleared here */
+    call = malloc(sizeof(*call));
     if (call == NULL)
         return PINCURL_OUT_OF_MEMORY;
+    memset(call, 0, offsetof(pincurl_call, x));
+    memset(&call->x + 1, 0, sizeof(*call) - offsetof(pincurl_call, x) - sizeof(call->x));
     pthread_mutex_lock(&c->calls_lock);
     closing = c->closing;
     if (!closing)

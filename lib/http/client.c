@@ -691,16 +691,30 @@ pincurl_status pc_xfer_begin(pincurl_call *call, CURL *e, int multiplex, char **
     pincurl_status st;
 
     *detail = NULL;
-    memset(t, 0, sizeof(*t));
+    /* The pin state first (zeroed by its init, also when that fails: pc_xfer_release may
+     * run on it), then the rest of the attempt's state. The generation first, then a
+     * handle whose connections belong to it (the caller's choice). */
+    st = pc_pin_state_init(&t->pin, c, e, c->opts.proxy);
     t->req = r;
     t->resp = call->resp;
     t->cancelled = &call->cancelled;
     t->max_body = c->opts.max_body_bytes;
+    t->file = NULL;
+    t->too_large = t->app_aborted = t->io_failed = t->oom = t->cancel_seen = 0;
+    t->setup_code = CURLE_OK;
+    t->mime = NULL;
+    t->headers = t->resolve = t->connect_to = NULL;
+    t->errbuf[0] = '\0';
     call->easy = e;
+    if (st != PINCURL_OK)
+        return st;
     if (call->attempt == 0) {
-        /* The URL is checked before anything connects: a pinned host never sees
-         * cleartext. */
-        st = pc_url_target(r->url, call->scheme, call->host, &call->port);
+        /* The URL is checked before anything connects (pincurl_request_new parsed it): a
+         * pinned host never sees cleartext. */
+        st = r->url_status;
+        memcpy(call->scheme, r->url_scheme, sizeof(call->scheme));
+        memcpy(call->host, r->url_host, sizeof(call->host));
+        call->port = r->url_port;
         if (st == PINCURL_OK && strcmp(call->scheme, "http") != 0 &&
             strcmp(call->scheme, "https") != 0)
             st = PINCURL_BAD_URL;
@@ -712,11 +726,6 @@ pincurl_status pc_xfer_begin(pincurl_call *call, CURL *e, int multiplex, char **
         }
         (void)pc_response_set_url(call->resp, r->url);
     }
-    /* The generation first, then a handle whose connections belong to it (the caller's
-     * choice). */
-    st = pc_pin_state_init(&t->pin, c, e, c->opts.proxy);
-    if (st != PINCURL_OK)
-        return st;
     t->pin.known_url = r->url; /* parsed above: scheme, host, port */
     memcpy(t->pin.known_scheme, call->scheme, sizeof(t->pin.known_scheme));
     memcpy(t->pin.known_host, call->host, sizeof(t->pin.known_host));

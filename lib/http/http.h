@@ -100,6 +100,12 @@ void pc_options_defaults(pincurl_options *o);
 struct pincurl_request {
     char *method;
     char *url;
+    /* url's parse, made once by pincurl_request_new (every call of the request uses it):
+     * OK with scheme, normalised host and port, or why the URL cannot be used */
+    pincurl_status url_status;
+    char url_scheme[16];
+    char url_host[PINCURL_HOST_MAX + 1];
+    unsigned url_port;
     char **headers;
     size_t header_count;
     unsigned char *body;
@@ -146,8 +152,13 @@ struct pincurl_response {
     unsigned char *body;
     size_t body_len;
     size_t body_cap;
-    char **names;
-    char **values;
+    /* The last response's headers: names and values, each NUL-terminated, one after the
+     * other in header_arena; header_at[i] holds the offsets of header i. */
+    char *header_arena;
+    size_t arena_len, arena_cap;
+    struct pc_header_at {
+        size_t name, value;
+    } *header_at;
     size_t header_count;
     size_t header_cap;
     char *effective_url;

@@ -43,6 +43,14 @@
 #else
 #define PC_MULTI_IDLE_MAX 4
 #endif
+/* Idle connections a lane keeps (CURLMOPT_MAXCONNECTS; libcurl's default, four per
+ * transfer running at the moment, closes most of them when a batch of HTTP/1.1 transfers
+ * ends at once). */
+#ifndef PINCURL_FIRMWARE
+#define PC_MULTI_MAXCONNECTS 64L
+#else
+#define PC_MULTI_MAXCONNECTS 8L
+#endif
 /* Rounds of starting, moving on and completing per drive before returning to the wait. */
 #define PC_MULTI_ROUNDS 8
 
@@ -319,7 +327,9 @@ static pc_lane *lane_new(pincurl_multi *m, uint64_t generation)
         curl_multi_setopt(lane->multi, CURLMOPT_SOCKETFUNCTION, on_socket) != CURLM_OK ||
         curl_multi_setopt(lane->multi, CURLMOPT_SOCKETDATA, lane) != CURLM_OK ||
         curl_multi_setopt(lane->multi, CURLMOPT_TIMERFUNCTION, on_timer) != CURLM_OK ||
-        curl_multi_setopt(lane->multi, CURLMOPT_TIMERDATA, lane) != CURLM_OK) {
+        curl_multi_setopt(lane->multi, CURLMOPT_TIMERDATA, lane) != CURLM_OK ||
+        curl_multi_setopt(lane->multi, CURLMOPT_MAXCONNECTS, PC_MULTI_MAXCONNECTS) !=
+            CURLM_OK) {
         if (lane->multi != NULL)
             curl_multi_cleanup(lane->multi);
         free(lane);

@@ -237,7 +237,7 @@ Test(attach_multi, request_check_runs_for_every_stream)
         }
         long allowed = atomic_load(&ev.allowed) - before_allowed;
         long refused = atomic_load(&ev.refused) - before_refused;
-        cr_log_warn("round %d: %ld new connections, %ld allowing and %ld refusing decisions",
+        cr_log_info("round %d: %ld new connections, %ld allowing and %ld refusing decisions",
                     round, connects, allowed, refused);
         if (round == 0) {
             cr_assert_eq(connects, 1, "one HTTP/2 connection for %d streams", STREAMS);

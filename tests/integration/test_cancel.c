@@ -99,7 +99,7 @@ Test(cancel, blocking_call_waiting_for_an_answer)
     cr_assert_eq(pincurl_response_code(resp), 0);
     cr_assert(strstr(pincurl_response_detail(resp), "CANCELLED") != NULL, "%s",
               pincurl_response_detail(resp));
-    cr_log_warn("cancel latency of a blocking call: %.3f ms", (double)(end - k.cancel_us) / 1000.0);
+    cr_log_info("cancel latency of a blocking call: %.3f ms", (double)(end - k.cancel_us) / 1000.0);
     cr_assert(end - k.cancel_us < 100000, "took %.1f ms", (double)(end - k.cancel_us) / 1000.0);
     cr_assert_eq(pincurl_call_is_cancelled(call), 1);
     /* the server saw its connection closed */
@@ -380,7 +380,7 @@ Test(cancel, threads_execute_while_another_cancels)
         cancelled += w[i].cancelled;
     }
     cr_assert_eq(ok + cancelled, 120);
-    cr_log_warn("120 calls on 4 threads: %ld completed, %ld cancelled", ok, cancelled);
+    cr_log_info("120 calls on 4 threads: %ld completed, %ld cancelled", ok, cancelled);
     pincurl_client_free(c);
     pincurl_policy_unref(policy);
 }

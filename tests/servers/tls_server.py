@@ -363,7 +363,8 @@ class Connection:
             deadline = time.monotonic() + HANG_SECONDS
             while time.monotonic() < deadline and not self.server.stopping.is_set():
                 readable, _, _ = select.select([self.sock], [], [], 0.1)
-                if readable or self.sock.pending():
+                pending = getattr(self.sock, "pending", None)  # TLS: bytes already decrypted
+                if readable or (pending is not None and pending()):
                     try:
                         if not self.recv_more():
                             return False
