@@ -2,11 +2,15 @@
  * pincurl client: pinned HTTPS requests on libcurl.
  *
  * A client holds a policy, options and a connection pool. It is thread-safe: any number
- * of threads may call pincurl_client_perform() on one client at once. Requests and
- * responses are single-owner values: one thread at a time.
+ * of threads may call pincurl_client_perform() on one client at once. A request runs as a
+ * call, blocking (pincurl_call_execute) or among many on a multi driven by one thread
+ * (pincurl_multi_add), and can be cancelled from any thread (pincurl_call_cancel). Requests
+ * may serve several calls at once (no call writes to them); responses are single-owner
+ * values: one thread at a time.
  *
  * The pin decision is made inside the TLS handshake: a refused connection is aborted
- * before a single request byte is sent.
+ * before a single request byte is sent. An HTTP/2 connection is decided once, in its
+ * handshake, and every stream on it passes the request check (docs/client.md).
  */
 #ifndef PINCURL_CLIENT_H
 #define PINCURL_CLIENT_H
@@ -270,7 +274,10 @@ PINCURL_API const char *pincurl_client_tls_backend(const pincurl_client *c);
 /* Requests                                                                              */
 
 /* A request for method ("GET", "POST", ...) and an absolute http:// or https:// URL; both
- * copied. NULL on OOM or a NULL argument. Owned by the caller: pincurl_request_free(). */
+ * copied (the URL is checked and its host normalised here, once: a URL that cannot be used
+ * makes every call of the request fail with BAD_URL, before anything connects). NULL on OOM
+ * or a NULL argument. Owned by the caller: pincurl_request_free(). The setters below are
+ * not thread-safe; while calls run a request is only read, by any number of them. */
 PINCURL_API pincurl_request *pincurl_request_new(const char *method, const char *url);
 PINCURL_API void pincurl_request_free(pincurl_request *r);
 
