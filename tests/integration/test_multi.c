@@ -331,7 +331,9 @@ Test(multi, h2_rogue_chain_refused_without_a_stream)
     pt_nginx_stop(&nginx); /* the access log is final */
     cr_assert_eq(pt_nginx_requests(&nginx, &r), 0, "a stream reached the server");
     free(r);
-    cr_assert(pt_nginx_error_lines(&nginx, "bad certificate") >= 1,
+    /* wolfSSL aborts with a bad_certificate alert, OpenSSL with handshake_failure or by
+     * closing: nginx logs each as a handshake that failed */
+    cr_assert(pt_nginx_error_lines(&nginx, "while SSL handshaking") >= 1,
               "nginx saw no refused handshake");
     batch_free(&b);
     pincurl_policy_unref(policy);
