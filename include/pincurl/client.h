@@ -479,8 +479,8 @@ PINCURL_API pincurl_status pincurl_multi_poll(pincurl_multi *m, long timeout_ms,
                                               size_t *running);
 
 /* Makes a pincurl_multi_poll in progress (or the next one) return at once, and, with socket
- * callbacks, marks the wakeup descriptor readable. Thread-safe; also from a signal-free
- * context of another library's callback. */
+ * callbacks, makes the wakeup descriptor readable (a binding stopping its dispatcher thread
+ * wakes it this way). NULL is a no-op. Thread-safe. */
 PINCURL_API void pincurl_multi_wakeup(pincurl_multi *m);
 
 /* The event-loop interface, in the manner of curl_multi_socket_action. */
