@@ -24,6 +24,8 @@
 %javaconst(0) PINCURL_DOMAIN_INCLUDE_SUBDOMAINS;
 %javaconst(0) PINCURL_DOMAIN_ENFORCE;
 %javaconst(0) PINCURL_DOMAIN_EXCLUDE;
+%javaconst(0) PINCURL_DOMAIN_HOST_ONLY;
+%javaconst(0) PINCURL_DOMAIN_ALLOW_SINGLE_PIN;
 %javaconst(0) PINCURL_POLICY_MAX_BYTES;
 %javaconst(0) PINCURL_FEATURE_HTTP2;
 %javaconst(0) PINCURL_FEATURE_IPV6;
@@ -31,6 +33,7 @@
 %javaconst(0) PINCURL_FEATURE_BROTLI;
 %javaconst(0) PINCURL_FEATURE_ZSTD;
 %javaconst(0) PINCURL_FEATURE_CA_PATH;
+%javaconst(0) PINCURL_CERT_LIST_SKIP_BAD;
 
 %pragma(java) moduleclassmodifiers="final class"
 %pragma(java) jniclassclassmodifiers="final class"
@@ -54,6 +57,8 @@
 %ignore pincurl_pin_equal;
 %ignore pincurl_spki_locate;            /* returns a pointer into the caller's buffer */
 %ignore pincurl_cert_list_der;          /* replaced by jni_cert_list_der */
+%ignore pincurl_cert_list_origin;       /* places in a file: for the command-line tool */
+%ignore pincurl_cert_list_skipped;
 %ignore pincurl_host_normalize;
 %ignore pincurl_parse_date;             /* the loader parses the document's dates */
 %ignore pincurl_public_suffix_fn;
@@ -65,6 +70,8 @@
 %ignore pincurl_policy_builder_add_domain;
 %ignore pincurl_policy_builder_add_pin;
 %ignore pincurl_policy_builder_finish;
+%ignore pincurl_policy_builder_set_domain_expiry;
+%ignore pincurl_policy_builder_set_domain_on_expiry;
 %ignore pincurl_cert_ref;
 %ignore pincurl_evaluate;
 %ignore pincurl_event_cb;

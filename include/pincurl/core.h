@@ -69,13 +69,46 @@ PINCURL_API pincurl_status pincurl_pin_from_public_key(const unsigned char *data
 /* An owned list of DER certificates. Not thread-safe for free; const use is. */
 typedef struct pincurl_cert_list pincurl_cert_list;
 
-/* Loads a single DER certificate or any number of PEM "CERTIFICATE" blocks (other PEM
- * blocks are skipped). *out is owned by the caller: pincurl_cert_list_free().
+/* Loads a single DER certificate or any number of PEM certificate blocks: labelled
+ * "CERTIFICATE", "X509 CERTIFICATE" (RFC 7468's obsolete label) or "TRUSTED CERTIFICATE"
+ * (OpenSSL's: the certificate is loaded, the trust settings after it are not read). Other
+ * PEM blocks are skipped. *out is owned by the caller: pincurl_cert_list_free().
  * Statuses: NO_CERTIFICATE, PEM_MALFORMED, DER_MALFORMED, DER_TRUNCATED, OUT_OF_MEMORY,
  * LIMIT_EXCEEDED (more than 4096 certificates). */
 PINCURL_API pincurl_status pincurl_cert_list_load(const unsigned char *data, size_t len,
                                                   const pincurl_allocator *alloc,
                                                   pincurl_cert_list **out);
+
+/* Flags of pincurl_cert_list_load_ex. */
+#define PINCURL_CERT_LIST_SKIP_BAD 0x1u
+
+/* As pincurl_cert_list_load (flags 0). With PINCURL_CERT_LIST_SKIP_BAD, for showing what a
+ * file holds: a certificate is loaded whenever its SubjectPublicKeyInfo can be located (the
+ * rest of it is not checked), and a certificate block that cannot be read (a PEM block not
+ * well formed, base64 that does not decode, no key found) is skipped and recorded
+ * (pincurl_cert_list_skipped) instead of failing the call, which then fails only with
+ * NO_CERTIFICATE (no certificate block at all), OUT_OF_MEMORY or LIMIT_EXCEEDED; the
+ * list may then hold no certificate. Never use SKIP_BAD for a trust store. Other flags:
+ * INVALID_ARGUMENT. */
+PINCURL_API pincurl_status pincurl_cert_list_load_ex(const unsigned char *data, size_t len,
+                                                     unsigned flags,
+                                                     const pincurl_allocator *alloc,
+                                                     pincurl_cert_list **out);
+
+/* Where certificate i of the list came from: *block is its 0-based position among the
+ * input's certificate blocks (loaded or skipped), *line the 1-based line of its BEGIN line
+ * (0 for a DER input). Either may be NULL. Statuses: OK, INVALID_ARGUMENT (NULL list or i
+ * out of range: both set to 0). */
+PINCURL_API pincurl_status pincurl_cert_list_origin(const pincurl_cert_list *list, size_t i,
+                                                    size_t *block, size_t *line);
+
+/* The certificate blocks PINCURL_CERT_LIST_SKIP_BAD skipped, in input order: their place as
+ * in pincurl_cert_list_origin and *why, the status that reading them gave. Pointers may be
+ * NULL. Statuses: OK, INVALID_ARGUMENT (NULL list or i out of range). */
+PINCURL_API size_t pincurl_cert_list_skipped_count(const pincurl_cert_list *list);
+PINCURL_API pincurl_status pincurl_cert_list_skipped(const pincurl_cert_list *list, size_t i,
+                                                     size_t *block, size_t *line,
+                                                     pincurl_status *why);
 PINCURL_API size_t pincurl_cert_list_count(const pincurl_cert_list *list);
 /* Borrowed pointer to certificate i's DER (valid until the list is freed), or NULL. */
 PINCURL_API const unsigned char *pincurl_cert_list_der(const pincurl_cert_list *list, size_t i,
@@ -111,10 +144,23 @@ typedef enum pincurl_on_expiry {
     PINCURL_ON_EXPIRY_BLOCK = 1             /* refuse connections to pinned hosts */
 } pincurl_on_expiry;
 
-/* Domain flags. */
+/* Domain flags.
+ *  INCLUDE_SUBDOMAINS  the entry also governs the names below its host.
+ *  ENFORCE             a mismatch is refused (without it: report-only).
+ *  EXCLUDE             the entry removes its host from the policy of an include_subdomains
+ *                      entry above it. On its own it covers the names below the host too
+ *                      (a subtree exclusion); with HOST_ONLY it covers the host alone.
+ *  HOST_ONLY           only with EXCLUDE: the exclusion covers its host and not the names
+ *                      below it, which stay under the parent's pins (TrustKit's
+ *                      exclusion, Android's includeSubdomains="false" entry without pins).
+ *  ALLOW_SINGLE_PIN    only with ENFORCE: the entry may be enforced with a single pin (no
+ *                      backup key). A lockout risk accepted explicitly; without it an
+ *                      enforcing entry needs two pins. */
 #define PINCURL_DOMAIN_INCLUDE_SUBDOMAINS 0x1u
 #define PINCURL_DOMAIN_ENFORCE 0x2u
 #define PINCURL_DOMAIN_EXCLUDE 0x4u
+#define PINCURL_DOMAIN_HOST_ONLY 0x8u
+#define PINCURL_DOMAIN_ALLOW_SINGLE_PIN 0x10u
 
 /* Limits enforced by the builder (and so by every loader). */
 #define PINCURL_MAX_DOMAINS 4096
@@ -147,7 +193,8 @@ PINCURL_API pincurl_status pincurl_policy_builder_add_report_uri(pincurl_policy_
 /* Adds a domain (normalised and copied) with PINCURL_DOMAIN_* flags; *index receives its
  * index for add_pin. Statuses: HOST_INVALID, HOST_NOT_ASCII, POLICY_DUPLICATE_DOMAIN,
  * POLICY_PUBLIC_SUFFIX, POLICY_BAD_VALUE (include_subdomains on an IP literal, EXCLUDE with
- * other flags), POLICY_TOO_LARGE, OUT_OF_MEMORY. */
+ * any flag but HOST_ONLY, HOST_ONLY without EXCLUDE, ALLOW_SINGLE_PIN without ENFORCE),
+ * POLICY_TOO_LARGE, OUT_OF_MEMORY. */
 PINCURL_API pincurl_status pincurl_policy_builder_add_domain(pincurl_policy_builder *b,
                                                              const char *host, unsigned flags,
                                                              size_t *index);
@@ -157,10 +204,27 @@ PINCURL_API pincurl_status pincurl_policy_builder_add_pin(pincurl_policy_builder
                                                           size_t domain_index,
                                                           const pincurl_pin *pin);
 
+/* A domain's own expiry, next to the policy's: from expires (seconds since the Unix epoch,
+ * UTC; 0 clears it) the entry's pins are no longer in force, and what happens then is the
+ * entry's on_expiry, which is the policy's (set_expiry) unless set_domain_on_expiry gives
+ * one. The policy's expiry still applies to the entry: whichever passes first ends its
+ * pinning (see pincurl_evaluate). Statuses: INVALID_ARGUMENT (no such domain),
+ * POLICY_BAD_VALUE (negative, or an EXCLUDE entry, which has no pins to expire). */
+PINCURL_API pincurl_status pincurl_policy_builder_set_domain_expiry(pincurl_policy_builder *b,
+                                                                    size_t domain_index,
+                                                                    int64_t expires);
+/* The action once the domain's own expiry has passed. Only together with a domain expiry:
+ * finish refuses an entry with an on_expiry and no expires (POLICY_BAD_VALUE).
+ * Statuses: INVALID_ARGUMENT (no such domain), POLICY_BAD_VALUE (not an action, or an
+ * EXCLUDE entry). */
+PINCURL_API pincurl_status pincurl_policy_builder_set_domain_on_expiry(
+    pincurl_policy_builder *b, size_t domain_index, pincurl_on_expiry on_expiry);
+
 /* Validates the whole and produces the policy (reference count 1, owned by the caller).
  * On failure, *bad_domain (if not NULL) receives the index of the offending domain or
  * SIZE_MAX. Statuses: POLICY_TOO_FEW_PINS, POLICY_EXCLUDE_ORPHAN, POLICY_NO_DOMAINS,
- * OUT_OF_MEMORY. The builder may be freed afterwards; it cannot be finished twice. */
+ * POLICY_BAD_VALUE (a domain on_expiry without a domain expiry), OUT_OF_MEMORY. The
+ * builder may be freed afterwards; it cannot be finished twice. */
 PINCURL_API pincurl_status pincurl_policy_builder_finish(pincurl_policy_builder *b,
                                                          pincurl_policy **out,
                                                          size_t *bad_domain);
@@ -181,12 +245,17 @@ PINCURL_API const char *pincurl_domain_host(const pincurl_domain *d);
 PINCURL_API unsigned pincurl_domain_flags(const pincurl_domain *d);
 PINCURL_API size_t pincurl_domain_pin_count(const pincurl_domain *d);
 PINCURL_API const pincurl_pin *pincurl_domain_pin(const pincurl_domain *d, size_t i);
+/* The entry's own expiry (0: it has none; the policy's still applies) and the action once
+ * it has passed (the entry's own, else the policy's; REPORT_AND_ALLOW for NULL). */
+PINCURL_API int64_t pincurl_domain_expires(const pincurl_domain *d);
+PINCURL_API pincurl_on_expiry pincurl_domain_on_expiry(const pincurl_domain *d);
 
 /* The domain entry that governs host (any form pincurl_host_normalize accepts): the exact
  * entry first, else the most specific parent on a label boundary that is either an
- * include_subdomains entry or an EXCLUDE entry (an exclusion covers the names below it
- * too). An EXCLUDE entry is returned as such (its flags say so). NULL when none applies
- * or the host is not valid. */
+ * include_subdomains entry or a subtree EXCLUDE entry (one without HOST_ONLY; a HOST_ONLY
+ * exclusion governs its own host alone). An EXCLUDE entry is returned as such (its flags
+ * say so). NULL when none applies or the host is not valid. This is Android's
+ * most-specific-match rule and TrustKit's: see docs/policy.md. */
 PINCURL_API const pincurl_domain *pincurl_policy_lookup(const pincurl_policy *policy,
                                                         const char *host, size_t len);
 
@@ -201,7 +270,7 @@ typedef enum pincurl_result {
     PINCURL_RESULT_INVALID_PARAMETERS = 3, /* bad input to the evaluation */
     PINCURL_RESULT_SPKI_ERROR = 5,         /* a path certificate's SPKI could not be hashed */
     PINCURL_RESULT_NOT_PINNED = 6,         /* no policy entry applies (or it is excluded) */
-    PINCURL_RESULT_POLICY_EXPIRED = 7      /* expired with on_expiry block */
+    PINCURL_RESULT_POLICY_EXPIRED = 7      /* expired (policy or entry) with on_expiry block */
 } pincurl_result;
 
 typedef enum pincurl_decision {
@@ -210,7 +279,7 @@ typedef enum pincurl_decision {
 } pincurl_decision;
 
 typedef enum pincurl_expiry_state {
-    PINCURL_EXPIRY_NONE = 0,    /* the policy has no expiry */
+    PINCURL_EXPIRY_NONE = 0,    /* no expiry */
     PINCURL_EXPIRY_VALID = 1,   /* not yet expired */
     PINCURL_EXPIRY_EXPIRED = 2  /* expired at evaluation time */
 } pincurl_expiry_state;
@@ -321,11 +390,15 @@ PINCURL_API pincurl_status pincurl_cert_matches_host(const unsigned char *der, s
                                                      const char *normalized_host);
 
 /* The outcome of one evaluation. Plain value owned by the caller; `domain` and
- * `noted_host` are borrowed from the policy evaluated. */
+ * `noted_host` are borrowed from the policy evaluated.
+ *
+ * Expiry: `expiry` and `expires` are the policy's (as always); `domain_expires` is the
+ * governing entry's own; `effective_*` is what ended or will end the pinning of this host:
+ * the earlier of the two, its state at evaluation time, and the action that applies. */
 typedef struct pincurl_verdict {
     pincurl_result result;
     pincurl_decision decision;
-    pincurl_expiry_state expiry;
+    pincurl_expiry_state expiry;   /* the policy's expiry state */
     int64_t expires;               /* the policy's expiry (0: none) */
     int pinned;                    /* 1 if an enforcing or report-only entry applied */
     int enforce;                   /* the entry's enforce flag */
@@ -337,6 +410,12 @@ typedef struct pincurl_verdict {
     pincurl_pin matched_pin;       /* valid when matched_depth >= 0 */
     size_t path_len;               /* number of entries in path_pins */
     pincurl_pin path_pins[PINCURL_MAX_PATH]; /* pin of every path certificate, leaf first */
+    int64_t domain_expires;        /* the governing entry's own expiry (0: none or no entry) */
+    int64_t effective_expires;     /* the earlier of expires and domain_expires (0: never) */
+    pincurl_expiry_state effective_expiry; /* effective_expires at evaluation time */
+    /* The action of the expiry that has passed (BLOCK if any passed one blocks), else of
+     * the one that will pass first (BLOCK on a tie if either blocks). */
+    pincurl_on_expiry effective_on_expiry;
 } pincurl_verdict;
 
 /*
@@ -345,6 +424,9 @@ typedef struct pincurl_verdict {
  *          (path_len 0 means validation built none: INVALID_CHAIN, BLOCK);
  *  served: the chain the server sent, leaf first (may be NULL/0; only compared);
  *  now:    seconds since the Unix epoch (UTC).
+ * Expiry: the entry's pins are out of force once the policy's expiry or the entry's own has
+ * passed (now >= expires). If a passed expiry's action is block, the connection is refused
+ * (POLICY_EXPIRED); otherwise a mismatch is allowed and reported.
  * Always fills *out. Returns OK when the evaluation ran (read out->decision), otherwise
  * INVALID_ARGUMENT with out->decision BLOCK. Allocates nothing. Thread-safe.
  */

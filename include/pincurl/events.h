@@ -30,7 +30,9 @@ typedef enum pincurl_event_kind {
     /* The leaf of host:port differs from the one this client saw there last:
      * pincurl_event_old_pin() is the old leaf's pin, path pin 0 the new one. */
     PINCURL_EVENT_CERT_CHANGED = 1,
-    /* The policy expires within 30 days (pincurl_event_expires); at most once per host per
+    /* The pins of the host expire within 30 days (or have expired): the governing domain
+     * entry's own expires when it comes first, else the policy's (pincurl_event_expires,
+     * the verdict's effective_expires; the message says which). At most once per host per
      * day per client. */
     PINCURL_EVENT_POLICY_EXPIRING = 2,
     /* The leaf of the validated path expires within 14 days (pincurl_event_expires); at
@@ -88,7 +90,9 @@ PINCURL_API const unsigned char *pincurl_event_served_cert(const pincurl_event *
 
 /* CERT_CHANGED: the pin of the leaf seen before; NULL for other kinds. */
 PINCURL_API const pincurl_pin *pincurl_event_old_pin(const pincurl_event *ev);
-/* *_EXPIRING: when the policy or the leaf expires (seconds since the epoch, UTC), else 0. */
+/* *_EXPIRING: when the host's pins (POLICY_EXPIRING: the domain entry's own expiry or the
+ * policy's, whichever comes first) or the leaf expire (seconds since the epoch, UTC), else
+ * 0. */
 PINCURL_API int64_t pincurl_event_expires(const pincurl_event *ev);
 /* Microseconds the validation took (VALIDATION), else 0. */
 PINCURL_API uint64_t pincurl_event_duration_us(const pincurl_event *ev);

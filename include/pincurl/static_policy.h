@@ -21,20 +21,27 @@
 extern "C" {
 #endif
 
-/* The layout version a generated file was written for. */
-#define PINCURL_STATIC_POLICY_FORMAT 1u
+/* The layout version a generated file was written for. Format 2 added the per-domain expiry
+ * (the last two fields of pincurl_static_domain); a format 1 file, compiled against this
+ * header, leaves them zero and is still accepted. */
+#define PINCURL_STATIC_POLICY_FORMAT 2u
 
 /* One domain entry: a normalised host, PINCURL_DOMAIN_* flags and its pins (SHA-256 of a
- * DER SubjectPublicKeyInfo each; pin_count 0 and pins NULL for an EXCLUDE entry). */
+ * DER SubjectPublicKeyInfo each; pin_count 0 and pins NULL for an EXCLUDE entry), then the
+ * entry's own expiry (seconds since the Unix epoch, UTC; 0: none) and the action once it has
+ * passed (must be REPORT_AND_ALLOW, the zero value, when expires is 0). The generator
+ * writes the action resolved: the entry's own, else the policy's. */
 typedef struct pincurl_static_domain {
     const char *host;
     unsigned flags;
     const unsigned char (*pins)[PINCURL_PIN_DIGEST_SIZE];
     size_t pin_count;
+    int64_t expires;
+    pincurl_on_expiry on_expiry;
 } pincurl_static_domain;
 
 typedef struct pincurl_static_policy {
-    unsigned format;            /* PINCURL_STATIC_POLICY_FORMAT */
+    unsigned format;            /* PINCURL_STATIC_POLICY_FORMAT (1 is accepted too) */
     int64_t expires;            /* seconds since the Unix epoch (UTC); 0: never */
     pincurl_on_expiry on_expiry;
     const char *const *report_uris;
@@ -47,8 +54,8 @@ typedef struct pincurl_static_policy {
  * everywhere (NULL: the C library's). On success *out has reference count 1 and is owned
  * by the caller (pincurl_policy_unref); on failure *out is NULL.
  * Statuses: INVALID_ARGUMENT (NULL, or another format), POLICY_BAD_VALUE (domains not
- * strictly sorted, a NULL host or pin array), the builder's statuses (HOST_*, POLICY_*,
- * OUT_OF_MEMORY). */
+ * strictly sorted, a NULL host or pin array, an on_expiry without expires), the builder's
+ * statuses (HOST_*, POLICY_*, OUT_OF_MEMORY). */
 PINCURL_API pincurl_status pincurl_policy_from_static(const pincurl_static_policy *sp,
                                                       const pincurl_allocator *alloc,
                                                       pincurl_policy **out);

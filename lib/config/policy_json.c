@@ -374,8 +374,18 @@ static const char *const top_keys[] = {"pincurl_policy", "expires", "on_expiry",
                                        "domains"};
 enum { TOP_VERSION, TOP_EXPIRES, TOP_ON_EXPIRY, TOP_REPORT_URIS, TOP_DOMAINS, TOP_COUNT };
 
-static const char *const domain_keys[] = {"include_subdomains", "enforce", "pins", "exclude"};
-enum { DOM_INCLUDE_SUBDOMAINS, DOM_ENFORCE, DOM_PINS, DOM_EXCLUDE, DOM_COUNT };
+static const char *const domain_keys[] = {"include_subdomains", "enforce", "pins", "exclude",
+                                          "expires", "on_expiry", "allow_single_pin"};
+enum {
+    DOM_INCLUDE_SUBDOMAINS,
+    DOM_ENFORCE,
+    DOM_PINS,
+    DOM_EXCLUDE,
+    DOM_EXPIRES,
+    DOM_ON_EXPIRY,
+    DOM_ALLOW_SINGLE_PIN,
+    DOM_COUNT
+};
 
 static pincurl_status check_version(pincurl_diag *d, const cJSON *v)
 {
@@ -393,41 +403,63 @@ static pincurl_status check_version(pincurl_diag *d, const cJSON *v)
     return PINCURL_OK;
 }
 
-static pincurl_status load_expiry(loader *l, const cJSON *expires, const cJSON *on_expiry)
+/* Reads an "expires" / "on_expiry" pair of the object at parent ("" for the top level).
+ * *when is 0 and *have_action 0 when absent. */
+static pincurl_status read_expiry(pincurl_diag *d, const char *parent, const cJSON *expires,
+                                  const cJSON *on_expiry, int64_t *when,
+                                  pincurl_on_expiry *action, int *have_action)
 {
-    pincurl_diag *d = l->d;
-    int64_t when = 0;
-    pincurl_on_expiry action = PINCURL_ON_EXPIRY_REPORT_AND_ALLOW;
+    char epath[PATH_SIZE], apath[PATH_SIZE];
+    path_key(epath, parent, "expires", 0);
+    path_key(apath, parent, "on_expiry", 0);
+    *when = 0;
+    *action = PINCURL_ON_EXPIRY_REPORT_AND_ALLOW;
+    *have_action = 0;
 
     if (expires != NULL) {
         if (!cJSON_IsString(expires))
-            return fail(d, PINCURL_POLICY_WRONG_TYPE, "expires", "must be a string");
-        if (pincurl_parse_date(expires->valuestring, &when) != PINCURL_OK)
-            return fail(d, PINCURL_POLICY_BAD_DATE, "expires",
+            return fail(d, PINCURL_POLICY_WRONG_TYPE, epath, "must be a string");
+        if (pincurl_parse_date(expires->valuestring, when) != PINCURL_OK)
+            return fail(d, PINCURL_POLICY_BAD_DATE, epath,
                         "not a valid date: use YYYY-MM-DD or an RFC 3339 time such as "
                         "2027-06-30T00:00:00Z");
-        if (when <= 0)
-            return fail(d, PINCURL_POLICY_BAD_DATE, "expires",
+        if (*when <= 0)
+            return fail(d, PINCURL_POLICY_BAD_DATE, epath,
                         "must be later than 1970-01-01T00:00:00Z");
     }
     if (on_expiry != NULL) {
         if (!cJSON_IsString(on_expiry))
-            return fail(d, PINCURL_POLICY_WRONG_TYPE, "on_expiry", "must be a string");
+            return fail(d, PINCURL_POLICY_WRONG_TYPE, apath, "must be a string");
         if (strcmp(on_expiry->valuestring, "report_and_allow") == 0)
-            action = PINCURL_ON_EXPIRY_REPORT_AND_ALLOW;
+            *action = PINCURL_ON_EXPIRY_REPORT_AND_ALLOW;
         else if (strcmp(on_expiry->valuestring, "block") == 0)
-            action = PINCURL_ON_EXPIRY_BLOCK;
+            *action = PINCURL_ON_EXPIRY_BLOCK;
         else
-            return fail(d, PINCURL_POLICY_BAD_VALUE, "on_expiry",
+            return fail(d, PINCURL_POLICY_BAD_VALUE, apath,
                         "must be \"report_and_allow\" or \"block\"");
         if (expires == NULL)
-            return fail(d, PINCURL_POLICY_BAD_VALUE, "on_expiry",
-                        "has no effect without \"expires\"");
+            return fail(d, PINCURL_POLICY_BAD_VALUE, apath,
+                        parent[0] == '\0'
+                            ? "has no effect without \"expires\""
+                            : "has no effect without \"expires\" in the same domain (the "
+                              "policy's on_expiry applies to the policy's expires)");
+        *have_action = 1;
     }
+    return PINCURL_OK;
+}
+
+static pincurl_status load_expiry(loader *l, const cJSON *expires, const cJSON *on_expiry)
+{
+    int64_t when;
+    pincurl_on_expiry action;
+    int have_action;
+    pincurl_status st = read_expiry(l->d, "", expires, on_expiry, &when, &action, &have_action);
+    if (st != PINCURL_OK)
+        return st;
     if (expires != NULL) {
-        pincurl_status st = pincurl_policy_builder_set_expiry(l->b, when, action);
+        st = pincurl_policy_builder_set_expiry(l->b, when, action);
         if (st != PINCURL_OK)
-            return fail_other(d, st, "expires");
+            return fail_other(l->d, st, "expires");
     }
     return PINCURL_OK;
 }
@@ -528,11 +560,13 @@ static pincurl_status load_domain(loader *l, const cJSON *entry)
     if (st != PINCURL_OK)
         return st;
 
-    int include_subdomains = 0, enforce = 1, exclude = 0;
+    int include_subdomains = 0, enforce = 1, exclude = 0, single = 0;
     if ((st = want_bool(d, f[DOM_INCLUDE_SUBDOMAINS], dpath, "include_subdomains",
                         &include_subdomains)) != PINCURL_OK ||
         (st = want_bool(d, f[DOM_ENFORCE], dpath, "enforce", &enforce)) != PINCURL_OK ||
-        (st = want_bool(d, f[DOM_EXCLUDE], dpath, "exclude", &exclude)) != PINCURL_OK)
+        (st = want_bool(d, f[DOM_EXCLUDE], dpath, "exclude", &exclude)) != PINCURL_OK ||
+        (st = want_bool(d, f[DOM_ALLOW_SINGLE_PIN], dpath, "allow_single_pin", &single)) !=
+            PINCURL_OK)
         return st;
     if (f[DOM_PINS] != NULL && !cJSON_IsArray(f[DOM_PINS])) {
         path_key(path, dpath, "pins", 0);
@@ -541,18 +575,37 @@ static pincurl_status load_domain(loader *l, const cJSON *entry)
 
     unsigned flags;
     if (exclude) {
+        /* An exclusion says its reach: include_subdomains (default true, a subtree
+         * exclusion as before); false excludes the host alone. */
         for (const cJSON *m = entry->child; m != NULL; m = m->next) {
-            if (m != f[DOM_EXCLUDE]) {
+            if (m != f[DOM_EXCLUDE] && m != f[DOM_INCLUDE_SUBDOMAINS]) {
                 path_key(path, dpath, m->string, 0);
                 return fail(d, PINCURL_POLICY_EXCLUDE_CONFLICT, path,
-                            "an excluded domain takes no other key");
+                            "an excluded domain takes no other key than include_subdomains");
             }
         }
         flags = PINCURL_DOMAIN_EXCLUDE;
+        if (f[DOM_INCLUDE_SUBDOMAINS] != NULL && !include_subdomains)
+            flags |= PINCURL_DOMAIN_HOST_ONLY;
     } else {
         flags = (include_subdomains ? PINCURL_DOMAIN_INCLUDE_SUBDOMAINS : 0u) |
                 (enforce ? PINCURL_DOMAIN_ENFORCE : 0u);
+        if (single) {
+            if (!enforce) {
+                path_key(path, dpath, "allow_single_pin", 0);
+                return fail(d, PINCURL_POLICY_BAD_VALUE, path,
+                            "only for an enforcing domain (a report-only domain needs one pin "
+                            "anyway)");
+            }
+            flags |= PINCURL_DOMAIN_ALLOW_SINGLE_PIN;
+        }
     }
+    int64_t when = 0;
+    pincurl_on_expiry action = PINCURL_ON_EXPIRY_REPORT_AND_ALLOW;
+    int have_action = 0;
+    st = read_expiry(d, dpath, f[DOM_EXPIRES], f[DOM_ON_EXPIRY], &when, &action, &have_action);
+    if (st != PINCURL_OK)
+        return st;
 
     if (strchr(host, ':') != NULL) {
         /* ::ffff:a.b.c.d is the IPv4 host a.b.c.d (pincurl_host_normalize): the entry is
@@ -582,7 +635,9 @@ static pincurl_status load_domain(loader *l, const cJSON *entry)
     case PINCURL_POLICY_PUBLIC_SUFFIX:
         return fail(d, st, path, "not allowed on a public suffix");
     case PINCURL_POLICY_BAD_VALUE:
-        return fail(d, st, path, "not allowed on an IP address");
+        if (flags & PINCURL_DOMAIN_INCLUDE_SUBDOMAINS)
+            return fail(d, st, path, "not allowed on an IP address");
+        return fail_other(d, st, dpath);
     case PINCURL_POLICY_TOO_LARGE:
         return fail(d, st, dpath, "more than %d domains", PINCURL_MAX_DOMAINS);
     default:
@@ -593,6 +648,14 @@ static pincurl_status load_domain(loader *l, const cJSON *entry)
     l->notes[index].key = host;
     l->notes[index].flags = flags;
     l->notes[index].npins = 0;
+    if (f[DOM_EXPIRES] != NULL) {
+        path_key(path, dpath, "expires", 0);
+        st = pincurl_policy_builder_set_domain_expiry(l->b, index, when);
+        if (st == PINCURL_OK && have_action)
+            st = pincurl_policy_builder_set_domain_on_expiry(l->b, index, action);
+        if (st != PINCURL_OK)
+            return fail_other(d, st, path);
+    }
 
     if (f[DOM_PINS] != NULL)
         return load_pins(l, f[DOM_PINS], dpath, index);
@@ -660,6 +723,9 @@ static pincurl_status finish(loader *l, pincurl_policy **out)
     switch (st) {
     case PINCURL_POLICY_TOO_FEW_PINS:
         path_key(path, dpath, "pins", 0);
+        if ((note->flags & PINCURL_DOMAIN_ALLOW_SINGLE_PIN) != 0)
+            return fail(d, st, path, "an enforcing domain needs at least one pin (has %zu)",
+                        note->npins);
         if (note->flags & PINCURL_DOMAIN_ENFORCE)
             return fail(d, st, path,
                         "an enforcing domain needs at least two distinct pins (has %zu)",
@@ -668,6 +734,8 @@ static pincurl_status finish(loader *l, pincurl_policy **out)
                     note->npins);
     case PINCURL_POLICY_EXCLUDE_ORPHAN:
         return fail(d, st, dpath, "excluded, but no include_subdomains domain covers it");
+    case PINCURL_POLICY_BAD_VALUE: /* the loader refuses an on_expiry without expires itself */
+        return fail_other(d, st, dpath);
     default:
         return fail_other(d, st, dpath);
     }

@@ -4,10 +4,11 @@
  *
  * Order of the checks for a pinned host: an empty path is INVALID_CHAIN; every path
  * certificate is hashed (any failure is SPKI_ERROR and blocks, report-only included);
- * an expired policy with on_expiry block is POLICY_EXPIRED; then a match allows and a
- * mismatch is PIN_MISMATCH, blocking only when the entry enforces and the policy has not
- * expired. A host that does not normalise is refused as INVALID_PARAMETERS, never treated
- * as unpinned. An EXCLUDE entry makes the host NOT_PINNED (verdict.domain names it).
+ * an expiry that has passed (the policy's or the entry's own) with on_expiry block is
+ * POLICY_EXPIRED; then a match allows and a mismatch is PIN_MISMATCH, blocking only when the
+ * entry enforces and neither expiry has passed. A host that does not normalise is refused
+ * as INVALID_PARAMETERS, never treated as unpinned. An EXCLUDE entry makes the host
+ * NOT_PINNED (verdict.domain names it).
  */
 #include <string.h>
 
@@ -57,6 +58,43 @@ static int served_differs(const pincurl_cert_ref *path, size_t path_len,
     return 0;
 }
 
+static pincurl_expiry_state expiry_state(int64_t expires, int64_t now)
+{
+    if (expires == 0)
+        return PINCURL_EXPIRY_NONE;
+    return now >= expires ? PINCURL_EXPIRY_EXPIRED : PINCURL_EXPIRY_VALID;
+}
+
+/* The effective expiry of entry d (NULL: the policy's alone) into out's effective fields;
+ * returns 1 if a passed expiry blocks. */
+static int effective_expiry(const pincurl_policy *policy, const pincurl_domain *d, int64_t now,
+                            pincurl_verdict *out)
+{
+    int64_t p = policy->expires, e = d != NULL ? d->expires : 0;
+    pincurl_on_expiry pa = policy->on_expiry;
+    pincurl_on_expiry da = d != NULL ? d->on_expiry : PINCURL_ON_EXPIRY_REPORT_AND_ALLOW;
+    int p_passed = p != 0 && now >= p, d_passed = e != 0 && now >= e;
+    int blocks = (p_passed && pa == PINCURL_ON_EXPIRY_BLOCK) ||
+                 (d_passed && da == PINCURL_ON_EXPIRY_BLOCK);
+
+    out->domain_expires = e;
+    if (p == 0 || (e != 0 && e < p))
+        out->effective_expires = e;
+    else
+        out->effective_expires = p;
+    out->effective_expiry = expiry_state(out->effective_expires, now);
+    if (p_passed || d_passed)
+        out->effective_on_expiry =
+            blocks ? PINCURL_ON_EXPIRY_BLOCK : PINCURL_ON_EXPIRY_REPORT_AND_ALLOW;
+    else if (e != 0 && e == p)
+        out->effective_on_expiry = (pa == PINCURL_ON_EXPIRY_BLOCK || da == PINCURL_ON_EXPIRY_BLOCK)
+                                       ? PINCURL_ON_EXPIRY_BLOCK
+                                       : PINCURL_ON_EXPIRY_REPORT_AND_ALLOW;
+    else
+        out->effective_on_expiry = out->effective_expires == e && e != 0 ? da : pa;
+    return blocks;
+}
+
 static pincurl_status refuse(pincurl_verdict *out)
 {
     out->result = PINCURL_RESULT_INVALID_PARAMETERS;
@@ -84,15 +122,7 @@ pincurl_status pincurl_evaluate(const pincurl_policy *policy, const char *host, 
         return refuse(out);
 
     out->expires = policy->expires;
-    int expired = 0;
-    if (policy->expires == 0) {
-        out->expiry = PINCURL_EXPIRY_NONE;
-    } else if (now >= policy->expires) {
-        out->expiry = PINCURL_EXPIRY_EXPIRED;
-        expired = 1;
-    } else {
-        out->expiry = PINCURL_EXPIRY_VALID;
-    }
+    out->expiry = expiry_state(policy->expires, now);
     out->served_differs = served_differs(path, path_len, served, served_len);
 
     const pincurl_domain *d = pc_policy_lookup_normalized(policy, name, strlen(name));
@@ -101,10 +131,13 @@ pincurl_status pincurl_evaluate(const pincurl_policy *policy, const char *host, 
         out->noted_host = d->host;
     }
     if (d == NULL || (d->flags & PINCURL_DOMAIN_EXCLUDE) != 0) {
+        (void)effective_expiry(policy, NULL, now, out);
         out->result = PINCURL_RESULT_NOT_PINNED;
         out->decision = PINCURL_DECISION_ALLOW;
         return PINCURL_OK;
     }
+    int blocks = effective_expiry(policy, d, now, out);
+    int expired = out->effective_expiry == PINCURL_EXPIRY_EXPIRED;
 
     out->pinned = 1;
     out->enforce = (d->flags & PINCURL_DOMAIN_ENFORCE) != 0;
@@ -136,7 +169,7 @@ pincurl_status pincurl_evaluate(const pincurl_policy *policy, const char *host, 
         }
     }
 
-    if (expired && policy->on_expiry == PINCURL_ON_EXPIRY_BLOCK) {
+    if (blocks) {
         out->result = PINCURL_RESULT_POLICY_EXPIRED;
         out->decision = PINCURL_DECISION_BLOCK;
     } else if (out->matched_depth >= 0) {

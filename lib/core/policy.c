@@ -7,9 +7,10 @@
  * searches. Builder indices (add_domain, *bad_domain) are in the order domains were added.
  *
  * Lookup: the exact entry first; otherwise the parents of the host on label boundaries, most
- * specific first, and the first that has include_subdomains or is an EXCLUDE entry governs.
- * An EXCLUDE entry therefore removes its own host and all of its subdomains (unless a more
- * specific entry names them). IP literals match exact entries only.
+ * specific first, and the first that has include_subdomains or is a subtree EXCLUDE entry
+ * (EXCLUDE without HOST_ONLY) governs. A subtree exclusion therefore removes its own host and
+ * all of its subdomains (unless a more specific entry names them); a HOST_ONLY exclusion
+ * removes its host alone. IP literals match exact entries only.
  *
  * Memory: everything through the allocator given to the builder; the policy keeps a copy.
  */
@@ -222,10 +223,16 @@ pincurl_status pincurl_policy_builder_add_domain(pincurl_policy_builder *b, cons
     size_t len = strlen(name);
 
     const unsigned known = PINCURL_DOMAIN_INCLUDE_SUBDOMAINS | PINCURL_DOMAIN_ENFORCE |
-                           PINCURL_DOMAIN_EXCLUDE;
+                           PINCURL_DOMAIN_EXCLUDE | PINCURL_DOMAIN_HOST_ONLY |
+                           PINCURL_DOMAIN_ALLOW_SINGLE_PIN;
     if ((flags & ~known) != 0)
         return PINCURL_POLICY_BAD_VALUE;
-    if ((flags & PINCURL_DOMAIN_EXCLUDE) != 0 && flags != PINCURL_DOMAIN_EXCLUDE)
+    if ((flags & PINCURL_DOMAIN_EXCLUDE) != 0 &&
+        (flags & ~(PINCURL_DOMAIN_EXCLUDE | PINCURL_DOMAIN_HOST_ONLY)) != 0)
+        return PINCURL_POLICY_BAD_VALUE;
+    if ((flags & PINCURL_DOMAIN_HOST_ONLY) != 0 && (flags & PINCURL_DOMAIN_EXCLUDE) == 0)
+        return PINCURL_POLICY_BAD_VALUE;
+    if ((flags & PINCURL_DOMAIN_ALLOW_SINGLE_PIN) != 0 && (flags & PINCURL_DOMAIN_ENFORCE) == 0)
         return PINCURL_POLICY_BAD_VALUE;
     if ((flags & PINCURL_DOMAIN_INCLUDE_SUBDOMAINS) != 0) {
         if (pincurl_host_is_ip(name))
@@ -284,6 +291,34 @@ pincurl_status pincurl_policy_builder_add_pin(pincurl_policy_builder *b, size_t 
     return PINCURL_OK;
 }
 
+pincurl_status pincurl_policy_builder_set_domain_expiry(pincurl_policy_builder *b,
+                                                        size_t domain_index, int64_t expires)
+{
+    if (b == NULL || b->finished || domain_index >= b->domain_count)
+        return PINCURL_INVALID_ARGUMENT;
+    struct pincurl_domain *d = &b->domains[domain_index];
+    if (expires < 0 || (d->flags & PINCURL_DOMAIN_EXCLUDE) != 0)
+        return PINCURL_POLICY_BAD_VALUE;
+    d->expires = expires;
+    return PINCURL_OK;
+}
+
+pincurl_status pincurl_policy_builder_set_domain_on_expiry(pincurl_policy_builder *b,
+                                                           size_t domain_index,
+                                                           pincurl_on_expiry on_expiry)
+{
+    if (b == NULL || b->finished || domain_index >= b->domain_count)
+        return PINCURL_INVALID_ARGUMENT;
+    struct pincurl_domain *d = &b->domains[domain_index];
+    if ((on_expiry != PINCURL_ON_EXPIRY_REPORT_AND_ALLOW &&
+         on_expiry != PINCURL_ON_EXPIRY_BLOCK) ||
+        (d->flags & PINCURL_DOMAIN_EXCLUDE) != 0)
+        return PINCURL_POLICY_BAD_VALUE;
+    d->on_expiry = on_expiry;
+    d->own_on_expiry = 1;
+    return PINCURL_OK;
+}
+
 /* 1 if a strict parent of d (on a label boundary) is an include_subdomains entry. */
 static int has_including_ancestor(const pincurl_policy_builder *b, const struct pincurl_domain *d)
 {
@@ -331,9 +366,14 @@ pincurl_status pincurl_policy_builder_finish(pincurl_policy_builder *b, pincurl_
             if (!has_including_ancestor(b, d))
                 st = PINCURL_POLICY_EXCLUDE_ORPHAN;
         } else {
-            size_t need = (d->flags & PINCURL_DOMAIN_ENFORCE) != 0 ? 2 : 1;
+            size_t need = (d->flags & PINCURL_DOMAIN_ENFORCE) != 0 &&
+                                  (d->flags & PINCURL_DOMAIN_ALLOW_SINGLE_PIN) == 0
+                              ? 2
+                              : 1;
             if (d->pin_count < need)
                 st = PINCURL_POLICY_TOO_FEW_PINS;
+            else if (d->own_on_expiry && d->expires == 0)
+                st = PINCURL_POLICY_BAD_VALUE;
             pinned++;
         }
         if (st != PINCURL_OK) {
@@ -361,8 +401,11 @@ pincurl_status pincurl_policy_builder_finish(pincurl_policy_builder *b, pincurl_
     atomic_init(&p->refs, 1);
     p->expires = b->expires;
     p->on_expiry = b->on_expiry;
-    for (size_t i = 0; i < b->domain_count; i++)
+    for (size_t i = 0; i < b->domain_count; i++) {
         p->domains[i] = b->domains[b->sorted[i]];
+        if (!p->domains[i].own_on_expiry)
+            p->domains[i].on_expiry = b->on_expiry;
+    }
     p->domain_count = b->domain_count;
     for (size_t i = 0; i < b->report_uri_count; i++)
         p->report_uris[i] = b->report_uris[i];
@@ -450,6 +493,16 @@ const pincurl_pin *pincurl_domain_pin(const pincurl_domain *d, size_t i)
     return &d->pins[i];
 }
 
+int64_t pincurl_domain_expires(const pincurl_domain *d)
+{
+    return d != NULL ? d->expires : 0;
+}
+
+pincurl_on_expiry pincurl_domain_on_expiry(const pincurl_domain *d)
+{
+    return d != NULL ? d->on_expiry : PINCURL_ON_EXPIRY_REPORT_AND_ALLOW;
+}
+
 const pincurl_domain *pc_policy_find_exact(const pincurl_policy *policy, const char *host,
                                            size_t len)
 {
@@ -482,8 +535,9 @@ const pincurl_domain *pc_policy_lookup_normalized(const pincurl_policy *policy, 
         n -= (size_t)(dot + 1 - h);
         h = dot + 1;
         d = pc_policy_find_exact(policy, h, n);
-        if (d != NULL &&
-            (d->flags & (PINCURL_DOMAIN_INCLUDE_SUBDOMAINS | PINCURL_DOMAIN_EXCLUDE)) != 0)
+        if (d != NULL && ((d->flags & PINCURL_DOMAIN_INCLUDE_SUBDOMAINS) != 0 ||
+                          (d->flags & (PINCURL_DOMAIN_EXCLUDE | PINCURL_DOMAIN_HOST_ONLY)) ==
+                              PINCURL_DOMAIN_EXCLUDE))
             return d;
     }
 }

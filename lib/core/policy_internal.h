@@ -6,7 +6,9 @@
 
 #include "pincurl/core.h"
 
-/* One domain entry: its normalised host, PINCURL_DOMAIN_* flags and distinct pins. */
+/* One domain entry: its normalised host, PINCURL_DOMAIN_* flags, distinct pins and its own
+ * expiry (0: none). on_expiry is resolved when the policy is finished: the entry's own if
+ * it set one (own_on_expiry), else the policy's. */
 struct pincurl_domain {
     char *host;
     size_t host_len;
@@ -14,6 +16,9 @@ struct pincurl_domain {
     pincurl_pin *pins;
     size_t pin_count;
     size_t pin_capacity;
+    int64_t expires;
+    pincurl_on_expiry on_expiry;
+    int own_on_expiry;
 };
 
 /* An immutable policy; domains sorted byte-wise by host for binary search. */

@@ -24,6 +24,17 @@ static pincurl_status add_all(pincurl_policy_builder *b, const pincurl_static_po
             memcpy(pin.sha256, d->pins[k], sizeof pin.sha256);
             st = pincurl_policy_builder_add_pin(b, index, &pin);
         }
+        /* Format 1 has no per-domain expiry: its fields are read as absent. */
+        if (st != PINCURL_OK || sp->format < 2)
+            continue;
+        if (d->expires == 0) {
+            if (d->on_expiry != PINCURL_ON_EXPIRY_REPORT_AND_ALLOW)
+                return PINCURL_POLICY_BAD_VALUE;
+            continue;
+        }
+        st = pincurl_policy_builder_set_domain_expiry(b, index, d->expires);
+        if (st == PINCURL_OK)
+            st = pincurl_policy_builder_set_domain_on_expiry(b, index, d->on_expiry);
     }
     return st;
 }
@@ -37,7 +48,8 @@ pincurl_status pincurl_policy_from_static(const pincurl_static_policy *sp,
 
     if (out != NULL)
         *out = NULL;
-    if (sp == NULL || out == NULL || sp->format != PINCURL_STATIC_POLICY_FORMAT ||
+    if (sp == NULL || out == NULL ||
+        (sp->format != 1 && sp->format != PINCURL_STATIC_POLICY_FORMAT) ||
         (sp->report_uri_count > 0 && sp->report_uris == NULL) ||
         (sp->domain_count > 0 && sp->domains == NULL))
         return PINCURL_INVALID_ARGUMENT;

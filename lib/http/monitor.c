@@ -2,10 +2,12 @@
  * Certificate-change and expiry monitoring for one client.
  *
  * After each validation that built a path, the leaf's pin is compared with the one this
- * client saw last for the same host and port (CERT_CHANGED), and the policy's and the
- * leaf's expiry are checked against their warning windows (POLICY_EXPIRING within 30 days,
- * LEAF_EXPIRING within 14), each warning at most once per host and port per day. The table
- * is bounded: the entry used longest ago makes room for a new host.
+ * client saw last for the same host and port (CERT_CHANGED), and the pins' and the leaf's
+ * expiry are checked against their warning windows (POLICY_EXPIRING within 30 days,
+ * LEAF_EXPIRING within 14), each warning at most once per host and port per day. The pins'
+ * expiry is the verdict's effective one: the governing domain entry's own expires when it
+ * comes first, else the policy's; the message says which. The table is bounded: the entry
+ * used longest ago makes room for a new host.
  */
 #include "http/http.h"
 
@@ -112,7 +114,7 @@ void pc_monitor_observe(const pincurl_client *c, const pincurl_event *validation
         changed = 1;
     }
     e->leaf = v->path_pins[0];
-    if (v->expires > 0 && v->expires - now <= MON_POLICY_WINDOW &&
+    if (v->effective_expires > 0 && v->effective_expires - now <= MON_POLICY_WINDOW &&
         (e->policy_warned == 0 || now - e->policy_warned >= MON_DAY)) {
         e->policy_warned = now;
         warn_policy = 1;
@@ -135,10 +137,18 @@ void pc_monitor_observe(const pincurl_client *c, const pincurl_event *validation
     }
     ev.old_pin = NULL;
     if (warn_policy) {
+        /* The domain entry's own expiry when it is the one that applies. */
+        int own = v->domain_expires != 0 && v->effective_expires == v->domain_expires &&
+                  (v->expires == 0 || v->domain_expires < v->expires);
         ev.kind = PINCURL_EVENT_POLICY_EXPIRING;
-        ev.expires = v->expires;
-        ev.message = v->expires <= now ? "the policy has expired"
-                                       : "the policy expires within 30 days";
+        ev.expires = v->effective_expires;
+        if (own)
+            ev.message = v->effective_expires <= now
+                             ? "the pins of this host's domain entry have expired"
+                             : "the pins of this host's domain entry expire within 30 days";
+        else
+            ev.message = v->effective_expires <= now ? "the policy has expired"
+                                                     : "the policy expires within 30 days";
         pc_client_emit(c, &ev);
     }
     if (warn_leaf) {

@@ -5,7 +5,8 @@
  * say, produces no report of its own and so cannot loop.
  *
  * A report is due for a validation of a pinned host whose result is not SUCCESS (a refused
- * or report-only mismatch, an invalid chain) and for any validation under an expired policy.
+ * or report-only mismatch, an invalid chain) and for any validation under an expired policy
+ * or an expired domain entry (its own expires).
  * It is written, durably, inside the handshake that produced it: before the failing request
  * returns. No report URI in the policy: nothing is written or sent.
  */
@@ -42,7 +43,7 @@ int pc_report_due(const pincurl_verdict *v)
 {
     if (v == NULL || !v->pinned)
         return 0;
-    return v->result != PINCURL_RESULT_SUCCESS || v->expiry == PINCURL_EXPIRY_EXPIRED;
+    return v->result != PINCURL_RESULT_SUCCESS || v->effective_expiry == PINCURL_EXPIRY_EXPIRED;
 }
 
 void pc_reports_submit(pincurl_client *c, const pincurl_policy *policy,
@@ -101,6 +102,7 @@ static int report_post(void *ctx, const char *uri, const char *body, size_t len,
         return -1;
     }
     r->cancel = cancel;
+    r->https_only = 1;
     r->connect_timeout_ms = connect_timeout_ms;
     r->timeout_ms = timeout_ms;
     st = pincurl_client_perform(c->reporter, r, &resp);
@@ -190,7 +192,7 @@ int pc_report_due(const pincurl_verdict *v)
 {
     if (v == NULL || !v->pinned)
         return 0;
-    return v->result != PINCURL_RESULT_SUCCESS || v->expiry == PINCURL_EXPIRY_EXPIRED;
+    return v->result != PINCURL_RESULT_SUCCESS || v->effective_expiry == PINCURL_EXPIRY_EXPIRED;
 }
 
 void pc_reports_submit(pincurl_client *c, const pincurl_policy *policy,
@@ -250,7 +252,7 @@ void pc_reports_submit(pincurl_client *c, const pincurl_policy *policy,
     in.known_pins = pins;
     in.known_pin_count = n_pins;
     in.result = v->result;
-    in.expires = v->expires;
+    in.expires = v->effective_expires; /* the entry's own or the policy's, the earlier */
     in.now = pc_client_now(c);
     in.uris = uris;
     in.uri_count = n_uris;

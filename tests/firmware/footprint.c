@@ -1,10 +1,12 @@
 /*
  * The heap pincurl's own code takes in the firmware library: one client, and one pinned
- * request. Linked with -Wl,--wrap for malloc, calloc, realloc, free, strdup and strndup,
- * so every allocation made from the objects of this program and of libpincurl_firmware.a
- * is counted (malloc_usable_size) while libcurl's and wolfSSL's own (shared libraries, not
- * wrapped) are not; glibc's mallinfo2() gives the whole process for comparison. Prints the
- * numbers docs/embedded.md records and checks them against the target (8 KiB per client).
+ * request. Linked with a copy of libpincurl_firmware.a in which malloc, calloc, realloc,
+ * free, strdup and strndup are renamed to the footprint_* functions below
+ * (tests/firmware/CMakeLists.txt), so every allocation made from pincurl's objects is
+ * counted (malloc_usable_size) while libcurl's, nghttp2's and wolfSSL's own (their archives
+ * call the C library directly) are not; glibc's mallinfo2() gives the whole process for
+ * comparison. Prints the numbers docs/embedded.md records and checks them against the
+ * target (8 KiB per client).
  */
 #include <criterion/criterion.h>
 #include <malloc.h>
@@ -18,18 +20,12 @@
 #include "servers.h"
 #include "support.h"
 
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t k, size_t n);
-void *__real_realloc(void *p, size_t n);
-void __real_free(void *p);
-char *__real_strdup(const char *s);
-char *__real_strndup(const char *s, size_t n);
-void *__wrap_malloc(size_t n);
-void *__wrap_calloc(size_t k, size_t n);
-void *__wrap_realloc(void *p, size_t n);
-void __wrap_free(void *p);
-char *__wrap_strdup(const char *s);
-char *__wrap_strndup(const char *s, size_t n);
+void *footprint_malloc(size_t n);
+void *footprint_calloc(size_t k, size_t n);
+void *footprint_realloc(void *p, size_t n);
+void footprint_free(void *p);
+char *footprint_strdup(const char *s);
+char *footprint_strndup(const char *s, size_t n);
 
 static atomic_long live, peak, calls;
 
@@ -52,19 +48,19 @@ static void uncount(void *p)
         atomic_fetch_sub(&live, (long)malloc_usable_size(p));
 }
 
-void *__wrap_malloc(size_t n) { return counted(__real_malloc(n)); }
-void *__wrap_calloc(size_t k, size_t n) { return counted(__real_calloc(k, n)); }
-char *__wrap_strdup(const char *s) { return counted(__real_strdup(s)); }
-char *__wrap_strndup(const char *s, size_t n) { return counted(__real_strndup(s, n)); }
-void __wrap_free(void *p)
+void *footprint_malloc(size_t n) { return counted(malloc(n)); }
+void *footprint_calloc(size_t k, size_t n) { return counted(calloc(k, n)); }
+char *footprint_strdup(const char *s) { return counted(strdup(s)); }
+char *footprint_strndup(const char *s, size_t n) { return counted(strndup(s, n)); }
+void footprint_free(void *p)
 {
     uncount(p);
-    __real_free(p);
+    free(p);
 }
-void *__wrap_realloc(void *p, size_t n)
+void *footprint_realloc(void *p, size_t n)
 {
     size_t old = p != NULL ? malloc_usable_size(p) : 0;
-    void *q = __real_realloc(p, n);
+    void *q = realloc(p, n);
     if (q != NULL || n == 0) {
         atomic_fetch_sub(&live, (long)old);
         counted(q);

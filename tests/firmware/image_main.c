@@ -11,7 +11,7 @@
 
 static const unsigned char pins[2][PINCURL_PIN_DIGEST_SIZE] = {{1}, {2}};
 static const pincurl_static_domain domains[1] = {
-    {"device.example", PINCURL_DOMAIN_ENFORCE, pins, 2}};
+    {"device.example", PINCURL_DOMAIN_ENFORCE, pins, 2, 0, PINCURL_ON_EXPIRY_REPORT_AND_ALLOW}};
 static const pincurl_static_policy policy = {
     PINCURL_STATIC_POLICY_FORMAT, 0, PINCURL_ON_EXPIRY_BLOCK, NULL, 0, domains, 1};
 

@@ -17,6 +17,7 @@
 
 extern const pincurl_static_policy fw_policy_pinned;
 extern const pincurl_static_policy fw_policy_other;
+extern const pincurl_static_policy fw_policy_domain;
 
 static pt_server server;
 
@@ -212,6 +213,36 @@ Test(compiled, a_fake_clock_makes_the_expiry_take_effect)
     cr_assert_eq(s.report_status, PINCURL_UNSUPPORTED);
     now = 1893456000 - 86400;
     cr_assert_eq(get(c, &code, body, sizeof body), PINCURL_OK);
+    pincurl_client_free(c);
+}
+
+/* A compiled domain entry keeps its own expiry and action: the day before it the matching
+ * pins pass; the day after (on_expiry block, by the client's clock) the request is refused
+ * before a byte is sent; the policy itself has no expiry. */
+Test(compiled, a_domain_entry_expires_on_its_own)
+{
+    seen s = {0};
+    long code = 0;
+    char body[128];
+    int64_t now = 1861920000 - 86400; /* the day before 2029-01-01 */
+    pincurl_policy *p = NULL;
+    const pincurl_domain *d;
+    pincurl_client *c;
+
+    cr_assert_eq(pincurl_policy_from_static(&fw_policy_domain, NULL, &p), PINCURL_OK);
+    d = pincurl_policy_lookup(p, "localhost", 9);
+    cr_assert_eq(pincurl_policy_expires(p), 0);
+    cr_assert_eq(pincurl_domain_expires(d), 1861920000);
+    cr_assert_eq(pincurl_domain_on_expiry(d), PINCURL_ON_EXPIRY_BLOCK);
+    cr_assert_eq(fw_policy_domain.domains[0].expires, 1861920000);
+    pincurl_policy_unref(p);
+
+    c = client_for(&fw_policy_domain, &s, &now, NULL);
+    cr_assert_eq(get(c, &code, body, sizeof body), PINCURL_OK);
+    cr_assert_eq(code, 200);
+    now = 1861920000 + 86400;
+    cr_assert_eq(get(c, &code, body, sizeof body), PINCURL_POLICY_EXPIRED);
+    cr_assert_eq(code, 0);
     pincurl_client_free(c);
 }
 

@@ -1,7 +1,8 @@
 /* Fuzz target: policy documents (pincurl_policy_load_json).
  * Properties: a refusal leaves *out NULL and a diagnostic naming the same status; an
  * accepted policy keeps the builder's limits (domain, pin and URI counts, https report
- * URIs, enforcing entries with a backup pin, excluded entries without pins), its hosts are
+ * URIs, enforcing entries with a backup pin unless they allow a single pin, excluded entries
+ * without pins or an expiry, an entry's on_expiry block only with its own expiry), its hosts are
  * normalised, distinct and sorted, every host looks up to its own entry, and evaluating a
  * pinned host without a validated path blocks; every block allocated through the caller's
  * allocator is returned once the policy is released. */
@@ -41,12 +42,22 @@ static void check_policy(const pincurl_policy *p)
         FUZZ_CHECK(prev == NULL || strcmp(prev, h) < 0);
         prev = h;
         FUZZ_CHECK((flags & ~(unsigned)(PINCURL_DOMAIN_INCLUDE_SUBDOMAINS | PINCURL_DOMAIN_ENFORCE |
-                                        PINCURL_DOMAIN_EXCLUDE)) == 0);
+                                        PINCURL_DOMAIN_EXCLUDE | PINCURL_DOMAIN_HOST_ONLY |
+                                        PINCURL_DOMAIN_ALLOW_SINGLE_PIN)) == 0);
+        int64_t dexp = pincurl_domain_expires(d);
+        FUZZ_CHECK(dexp >= 0);
         if (flags & PINCURL_DOMAIN_EXCLUDE) {
-            FUZZ_CHECK(flags == PINCURL_DOMAIN_EXCLUDE && pins == 0);
+            FUZZ_CHECK((flags & ~(unsigned)PINCURL_DOMAIN_HOST_ONLY) == PINCURL_DOMAIN_EXCLUDE);
+            FUZZ_CHECK(pins == 0 && dexp == 0);
         } else {
-            FUZZ_CHECK(pins >= ((flags & PINCURL_DOMAIN_ENFORCE) ? 2u : 1u));
+            FUZZ_CHECK(!(flags & PINCURL_DOMAIN_HOST_ONLY));
+            if (flags & PINCURL_DOMAIN_ALLOW_SINGLE_PIN)
+                FUZZ_CHECK((flags & PINCURL_DOMAIN_ENFORCE) && pins >= 1);
+            else
+                FUZZ_CHECK(pins >= ((flags & PINCURL_DOMAIN_ENFORCE) ? 2u : 1u));
             FUZZ_CHECK(pins <= PINCURL_MAX_PINS_PER_DOMAIN);
+            if (dexp == 0)
+                FUZZ_CHECK(pincurl_domain_on_expiry(d) == oe); /* the policy's */
         }
         if (flags & PINCURL_DOMAIN_INCLUDE_SUBDOMAINS)
             FUZZ_CHECK(!pincurl_host_is_ip(h) && strchr(h, '.') != NULL);

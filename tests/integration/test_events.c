@@ -255,6 +255,55 @@ Test(events, policy_expiring_within_30_days_warns_once_a_day)
     pt_server_stop(&s);
 }
 
+/* A domain entry's own expiry warns for that entry's hosts only, with its own date; the
+ * policy-wide date (far away) does not. */
+Test(events, domain_expiry_warns_per_domain)
+{
+    pt_server s = start("leaf-ec-chain.pem", "leaf-ec.key", 0);
+    int64_t now = (int64_t)time(NULL);
+    int64_t own = now + 5 * 86400;
+    pincurl_policy_builder *b = pincurl_policy_builder_new_custom(NULL, NULL, NULL);
+    pincurl_policy *p = NULL;
+    pincurl_pin inter, backup;
+    size_t idx = 0;
+    seen ev;
+    pincurl_client *c;
+    int i;
+
+    pt_pki_pin("inter", &inter);
+    pt_pki_pin("leaf-backup", &backup);
+    cr_assert_eq(pincurl_policy_builder_set_expiry(b, now + 300 * 86400, PINCURL_ON_EXPIRY_BLOCK),
+                 PINCURL_OK);
+    cr_assert_eq(pincurl_policy_builder_add_domain(b, "localhost", PINCURL_DOMAIN_ENFORCE, &idx),
+                 PINCURL_OK);
+    cr_assert_eq(pincurl_policy_builder_add_pin(b, idx, &inter), PINCURL_OK);
+    cr_assert_eq(pincurl_policy_builder_add_pin(b, idx, &backup), PINCURL_OK);
+    cr_assert_eq(pincurl_policy_builder_set_domain_expiry(b, idx, own), PINCURL_OK);
+    cr_assert_eq(pincurl_policy_builder_add_domain(b, "other.example", PINCURL_DOMAIN_ENFORCE,
+                                                   &idx),
+                 PINCURL_OK);
+    cr_assert_eq(pincurl_policy_builder_add_pin(b, idx, &inter), PINCURL_OK);
+    cr_assert_eq(pincurl_policy_builder_add_pin(b, idx, &backup), PINCURL_OK);
+    cr_assert_eq(pincurl_policy_builder_finish(b, &p, NULL), PINCURL_OK);
+    pincurl_policy_builder_free(b);
+
+    memset(&ev, 0, sizeof(ev));
+    c = client_for(p, &ev);
+    cr_assert_eq(get(c, s.port), PINCURL_OK);
+    cr_assert_eq(get(c, s.port), PINCURL_OK);
+    cr_assert_eq(count_kind(&ev, PINCURL_EVENT_POLICY_EXPIRING), 1);
+    i = index_of(&ev, PINCURL_EVENT_POLICY_EXPIRING);
+    cr_assert_eq(ev.expires[i], own, "the entry's own date, not the policy's");
+    cr_assert_str_eq(ev.host[i], "localhost");
+    cr_assert(strstr(ev.message[i], "domain entry") != NULL, "%s", ev.message[i]);
+    i = index_of(&ev, PINCURL_EVENT_VALIDATION);
+    cr_assert_eq(ev.decision[i], PINCURL_DECISION_ALLOW);
+
+    pincurl_client_free(c);
+    pincurl_policy_unref(p);
+    pt_server_stop(&s);
+}
+
 Test(events, leaf_expiring_within_14_days_warns_once_a_day)
 {
     pt_server s = start("leaf-soon-chain.pem", "leaf-soon.key", 0);

@@ -190,6 +190,61 @@ Test(reports, report_only_mismatch_is_let_through_and_reported, .timeout = 60)
     pt_server_stop(&s);
 }
 
+/* A domain entry whose own expiry has passed (report_and_allow): the mismatch is let
+ * through and reported with that entry's date as the effective expiration date, while the
+ * policy's own (far later) date is not what the report says. */
+Test(reports, expired_domain_entry_reports_its_own_date, .timeout = 60)
+{
+    pt_server s = start();
+    pt_collector col;
+    pincurl_policy_builder *b = pincurl_policy_builder_new_custom(NULL, NULL, NULL);
+    pincurl_policy *p = NULL;
+    pincurl_pin backup, rogue;
+    size_t idx = 0;
+    char uri[128];
+    const char *spool = pt_tmpdir("spool");
+    pincurl_client *c;
+    char *text;
+    cJSON *doc;
+
+    pt_collector_start(&col, 0);
+    pt_pki_pin("leaf-backup", &backup);
+    pt_pki_pin("rogue-root", &rogue);
+    cr_assert_eq(pincurl_policy_builder_set_expiry(b, 4102444800 /* 2100-01-01 */,
+                                                   PINCURL_ON_EXPIRY_BLOCK),
+                 PINCURL_OK);
+    cr_assert_eq(pincurl_policy_builder_add_domain(b, "localhost", PINCURL_DOMAIN_ENFORCE, &idx),
+                 PINCURL_OK);
+    cr_assert_eq(pincurl_policy_builder_add_pin(b, idx, &backup), PINCURL_OK);
+    cr_assert_eq(pincurl_policy_builder_add_pin(b, idx, &rogue), PINCURL_OK);
+    cr_assert_eq(pincurl_policy_builder_set_domain_expiry(b, idx, 1420070400 /* 2015-01-01 */),
+                 PINCURL_OK);
+    cr_assert_eq(pincurl_policy_builder_set_domain_on_expiry(b, idx,
+                                                             PINCURL_ON_EXPIRY_REPORT_AND_ALLOW),
+                 PINCURL_OK);
+    snprintf(uri, sizeof(uri), "https://127.0.0.1:%d/report", col.port);
+    cr_assert_eq(pincurl_policy_builder_add_report_uri(b, uri), PINCURL_OK);
+    cr_assert_eq(pincurl_policy_builder_finish(b, &p, NULL), PINCURL_OK);
+    pincurl_policy_builder_free(b);
+
+    c = client_for(p, spool);
+    cr_assert_eq(get(c, s.port), PINCURL_OK, "an expired entry no longer enforces");
+    cr_assert_eq(pincurl_client_flush_reports(c, 20000), PINCURL_OK);
+    cr_assert_eq(pt_collector_count(&col), 1);
+    text = pt_collector_report(&col, 1);
+    doc = cJSON_Parse(text);
+    cr_assert_not_null(doc, "%s", text);
+    cr_assert_str_eq(cJSON_GetObjectItem(doc, "effective-expiration-date")->valuestring,
+                     "2015-01-01T00:00:00Z", "%s", text);
+    cr_assert_eq(cJSON_GetObjectItem(doc, "validation-result")->valueint, 1);
+    cJSON_Delete(doc);
+    free(text);
+    pincurl_client_free(c);
+    pincurl_policy_unref(p);
+    pt_collector_stop(&col);
+    pt_server_stop(&s);
+}
+
 Test(reports, a_report_survives_sigkill_right_after_the_request, .timeout = 90)
 {
     pt_server s = start();

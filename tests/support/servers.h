@@ -114,8 +114,9 @@ typedef struct pt_nginx {
  * (nginx's $connection $connection_requests $server_protocol $status
  * "$request_completion" $bytes_sent "$request_uri" $host); COMPLETION is "OK" when the
  * response was sent in full, "" otherwise.
- * Documents: "/" and any path not below answer "hello from nginx\n" (17 bytes); /slow/big.bin is PT_NGINX_BIG_BYTES
- * bytes sent at slow_rate; /echo answers 200 "echo\n" to any method. */
+ * Documents: "/" and any path not below answer "hello from nginx\n" (17 bytes);
+ * /slow/big.bin is PT_NGINX_BIG_BYTES bytes sent at slow_rate; /echo answers 200 "echo\n"
+ * to any method. */
 #define PT_NGINX_BIG_BYTES (4L * 1024 * 1024)
 
 /* 1 if nginx is installed (tools/install-deps.sh installs it). */
@@ -145,6 +146,19 @@ size_t pt_nginx_requests(const pt_nginx *n, pt_nginx_request **out);
 long pt_nginx_connections(const pt_nginx *n);
 /* Lines of the error log that contain text. */
 long pt_nginx_error_lines(const pt_nginx *n, const char *text);
+
+/* tests/servers/sniffer.py: records how each connection to it begins ("tls", "connect",
+ * "http", "socks4", "socks5", "empty", "other"), answers nothing. */
+typedef struct pt_sniffer {
+    pid_t pid;
+    int port;
+    char dir[1024];
+    char log_path[1100];
+} pt_sniffer;
+void pt_sniffer_start(pt_sniffer *sn, const char *host); /* host: NULL (127.0.0.1) or "::1" */
+/* Connections so far; kinds[i] receives the kind of connection i (up to max). */
+long pt_sniffer_connections(const pt_sniffer *sn, char kinds[][16], long max);
+void pt_sniffer_stop(pt_sniffer *sn);
 
 /* Files in dir whose names end with suffix. */
 long pt_count_files(const char *dir, const char *suffix);

@@ -294,6 +294,142 @@ Test(evaluate, expiry_boundary)
     pincurl_policy_unref(p);
 }
 
+/* A policy with two domains: one with its own expiry (and optionally its own on_expiry),
+ * one without; the policy's expiry and action as given. Pins p256/p384 (a mismatch on the
+ * genuine path) or leaf-ec/p384 (a match). */
+static pincurl_policy *two_domains(int64_t policy_expires, pincurl_on_expiry policy_action,
+                                   int64_t domain_expires, int domain_action,
+                                   const char *const *pin_files)
+{
+    pincurl_policy_builder *b = pincurl_policy_builder_new_custom(NULL, NULL, NULL);
+    cr_assert_eq(pincurl_policy_builder_set_expiry(b, policy_expires, policy_action), PINCURL_OK);
+    const char *hosts[] = {"own.example", "plain.example"};
+    for (size_t h = 0; h < 2; h++) {
+        size_t idx;
+        cr_assert_eq(pincurl_policy_builder_add_domain(b, hosts[h], ENF, &idx), PINCURL_OK);
+        for (size_t i = 0; pin_files[i] != NULL; i++) {
+            pincurl_pin p = openssl_pin(pin_files[i]);
+            cr_assert_eq(pincurl_policy_builder_add_pin(b, idx, &p), PINCURL_OK);
+        }
+        if (h == 0) {
+            cr_assert_eq(pincurl_policy_builder_set_domain_expiry(b, idx, domain_expires),
+                         PINCURL_OK);
+            if (domain_action >= 0)
+                cr_assert_eq(pincurl_policy_builder_set_domain_on_expiry(
+                                 b, idx, (pincurl_on_expiry)domain_action),
+                             PINCURL_OK);
+        }
+    }
+    pincurl_policy *policy = NULL;
+    cr_assert_eq(pincurl_policy_builder_finish(b, &policy, NULL), PINCURL_OK);
+    pincurl_policy_builder_free(b);
+    return policy;
+}
+
+#define MISMATCH ((const char *const[]){"p256", "p384", NULL})
+#define MATCH ((const char *const[]){"leaf-ec", "p384", NULL})
+
+/* One domain's expiry ends its own pinning, not the other domain's (the policy has none). */
+Test(evaluate, domain_expiry_is_per_domain)
+{
+    pincurl_policy *p = two_domains(0, PINCURL_ON_EXPIRY_REPORT_AND_ALLOW, NOW - 86400, -1,
+                                    MISMATCH);
+    pincurl_cert_ref path[3];
+    size_t n = genuine_path(path);
+    pincurl_verdict v = run(p, "own.example", path, n, NOW);
+    cr_assert_eq(v.result, PINCURL_RESULT_PIN_MISMATCH);
+    cr_assert_eq(v.decision, PINCURL_DECISION_ALLOW);
+    cr_assert_eq(v.expiry, PINCURL_EXPIRY_NONE); /* the policy's, as before */
+    cr_assert_eq(v.expires, 0);
+    cr_assert_eq(v.domain_expires, NOW - 86400);
+    cr_assert_eq(v.effective_expires, NOW - 86400);
+    cr_assert_eq(v.effective_expiry, PINCURL_EXPIRY_EXPIRED);
+    cr_assert_eq(v.effective_on_expiry, PINCURL_ON_EXPIRY_REPORT_AND_ALLOW);
+    v = run(p, "plain.example", path, n, NOW);
+    cr_assert_eq(v.result, PINCURL_RESULT_PIN_MISMATCH);
+    cr_assert_eq(v.decision, PINCURL_DECISION_BLOCK);
+    cr_assert_eq(v.domain_expires, 0);
+    cr_assert_eq(v.effective_expires, 0);
+    cr_assert_eq(v.effective_expiry, PINCURL_EXPIRY_NONE);
+    /* before its expiry the domain is enforced */
+    v = run(p, "own.example", path, n, NOW - 86401);
+    cr_assert_eq(v.decision, PINCURL_DECISION_BLOCK);
+    cr_assert_eq(v.effective_expiry, PINCURL_EXPIRY_VALID);
+    pincurl_policy_unref(p);
+}
+
+/* A domain's on_expiry defaults to the policy's; its own overrides it, at the exact instant. */
+Test(evaluate, domain_on_expiry_default_and_own)
+{
+    pincurl_cert_ref path[3];
+    size_t n = genuine_path(path);
+    pincurl_policy *p = two_domains(0, PINCURL_ON_EXPIRY_BLOCK, NOW, -1, MATCH);
+    pincurl_verdict v = run(p, "own.example", path, n, NOW - 1);
+    cr_assert_eq(v.result, PINCURL_RESULT_SUCCESS);
+    cr_assert_eq(v.effective_on_expiry, PINCURL_ON_EXPIRY_BLOCK);
+    v = run(p, "own.example", path, n, NOW);
+    cr_assert_eq(v.result, PINCURL_RESULT_POLICY_EXPIRED);
+    cr_assert_eq(v.decision, PINCURL_DECISION_BLOCK);
+    v = run(p, "plain.example", path, n, NOW);
+    cr_assert_eq(v.result, PINCURL_RESULT_SUCCESS);
+    pincurl_policy_unref(p);
+
+    p = two_domains(0, PINCURL_ON_EXPIRY_BLOCK, NOW, PINCURL_ON_EXPIRY_REPORT_AND_ALLOW, MATCH);
+    v = run(p, "own.example", path, n, NOW);
+    cr_assert_eq(v.result, PINCURL_RESULT_SUCCESS);
+    cr_assert_eq(v.decision, PINCURL_DECISION_ALLOW);
+    cr_assert_eq(v.effective_expiry, PINCURL_EXPIRY_EXPIRED);
+    cr_assert_eq(v.effective_on_expiry, PINCURL_ON_EXPIRY_REPORT_AND_ALLOW);
+    pincurl_policy_unref(p);
+}
+
+/* With both expiries the earlier ends the pinning, and any passed one that blocks blocks. */
+Test(evaluate, policy_and_domain_expiry_together)
+{
+    pincurl_cert_ref path[3];
+    size_t n = genuine_path(path);
+    /* the domain's (report_and_allow) first, then the policy's (block) */
+    pincurl_policy *p = two_domains(NOW + 100, PINCURL_ON_EXPIRY_BLOCK, NOW - 100,
+                                    PINCURL_ON_EXPIRY_REPORT_AND_ALLOW, MATCH);
+    pincurl_verdict v = run(p, "own.example", path, n, NOW);
+    cr_assert_eq(v.effective_expires, NOW - 100);
+    cr_assert_eq(v.effective_expiry, PINCURL_EXPIRY_EXPIRED);
+    cr_assert_eq(v.expiry, PINCURL_EXPIRY_VALID);
+    cr_assert_eq(v.result, PINCURL_RESULT_SUCCESS);
+    cr_assert_eq(v.effective_on_expiry, PINCURL_ON_EXPIRY_REPORT_AND_ALLOW);
+    v = run(p, "own.example", path, n, NOW + 100);
+    cr_assert_eq(v.result, PINCURL_RESULT_POLICY_EXPIRED);
+    cr_assert_eq(v.effective_on_expiry, PINCURL_ON_EXPIRY_BLOCK);
+    v = run(p, "plain.example", path, n, NOW);
+    cr_assert_eq(v.effective_expires, NOW + 100);
+    cr_assert_eq(v.effective_expiry, PINCURL_EXPIRY_VALID);
+    cr_assert_eq(v.effective_on_expiry, PINCURL_ON_EXPIRY_BLOCK);
+    pincurl_policy_unref(p);
+
+    /* the policy's comes first: a later domain expiry does not extend the pinning */
+    p = two_domains(NOW - 100, PINCURL_ON_EXPIRY_REPORT_AND_ALLOW, NOW + 100,
+                    PINCURL_ON_EXPIRY_BLOCK, MISMATCH);
+    v = run(p, "own.example", path, n, NOW);
+    cr_assert_eq(v.effective_expires, NOW - 100);
+    cr_assert_eq(v.result, PINCURL_RESULT_PIN_MISMATCH);
+    cr_assert_eq(v.decision, PINCURL_DECISION_ALLOW);
+    v = run(p, "own.example", path, n, NOW - 101);
+    cr_assert_eq(v.effective_on_expiry, PINCURL_ON_EXPIRY_REPORT_AND_ALLOW);
+    cr_assert_eq(v.decision, PINCURL_DECISION_BLOCK);
+    v = run(p, "own.example", path, n, NOW + 100);
+    cr_assert_eq(v.result, PINCURL_RESULT_POLICY_EXPIRED);
+    pincurl_policy_unref(p);
+
+    /* the same instant: block if either blocks */
+    p = two_domains(NOW, PINCURL_ON_EXPIRY_REPORT_AND_ALLOW, NOW, PINCURL_ON_EXPIRY_BLOCK,
+                    MATCH);
+    v = run(p, "own.example", path, n, NOW - 1);
+    cr_assert_eq(v.effective_on_expiry, PINCURL_ON_EXPIRY_BLOCK);
+    v = run(p, "own.example", path, n, NOW);
+    cr_assert_eq(v.result, PINCURL_RESULT_POLICY_EXPIRED);
+    pincurl_policy_unref(p);
+}
+
 /* ------------------------------------------------------------------------------------ */
 /* Hosts the policy does not pin                                                         */
 

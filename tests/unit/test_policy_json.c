@@ -120,6 +120,40 @@ Test(policy_json, full_document_loads_with_every_field)
     pincurl_policy_unref(p);
 }
 
+/* Per-domain expiry, exclusions that say their reach, and the single-pin opt-in. */
+Test(policy_json, domain_expiry_exclusion_reach_and_single_pin)
+{
+    pincurl_policy *p = load_ok(DOCX(
+        "\"expires\": \"2031-01-01\", \"on_expiry\": \"block\"",
+        DOM("a.example.com", "\"include_subdomains\": true, \"pins\": " PINS2
+                             ", \"expires\": \"2030-01-01\"") ", "
+        DOM("b.example.com", "\"pins\": " PINS2 ", \"expires\": \"2030-01-01T12:00:00Z\", "
+                             "\"on_expiry\": \"report_and_allow\"") ", "
+        DOM("c.example.com", "\"pins\": [" Q(PIN3) "], \"allow_single_pin\": true") ", "
+        DOM("old.a.example.com", "\"exclude\": true, \"include_subdomains\": false") ", "
+        DOM("tree.a.example.com", "\"exclude\": true, \"include_subdomains\": true") ", "
+        DOM("dflt.a.example.com", "\"exclude\": true")));
+    const pincurl_domain *a = pincurl_policy_lookup(p, "a.example.com", 13);
+    cr_assert_eq(pincurl_domain_expires(a), 1893456000); /* date -u -d 2030-01-01 +%s */
+    cr_assert_eq(pincurl_domain_on_expiry(a), PINCURL_ON_EXPIRY_BLOCK); /* the policy's */
+    const pincurl_domain *b = pincurl_policy_lookup(p, "b.example.com", 13);
+    cr_assert_eq(pincurl_domain_expires(b), 1893456000 + 12 * 3600);
+    cr_assert_eq(pincurl_domain_on_expiry(b), PINCURL_ON_EXPIRY_REPORT_AND_ALLOW);
+    const pincurl_domain *c = pincurl_policy_lookup(p, "c.example.com", 13);
+    cr_assert_eq(pincurl_domain_flags(c), PINCURL_DOMAIN_ENFORCE | PINCURL_DOMAIN_ALLOW_SINGLE_PIN);
+    cr_assert_eq(pincurl_domain_expires(c), 0);
+    const pincurl_domain *old = pincurl_policy_lookup(p, "old.a.example.com", 17);
+    cr_assert_eq(pincurl_domain_flags(old), PINCURL_DOMAIN_EXCLUDE | PINCURL_DOMAIN_HOST_ONLY);
+    /* a host-only exclusion leaves the names below it under the parent */
+    cr_assert_eq(pincurl_policy_lookup(p, "x.old.a.example.com", 19), a);
+    /* a subtree exclusion, stated or by default, covers them */
+    cr_assert_str_eq(pincurl_domain_host(pincurl_policy_lookup(p, "x.tree.a.example.com", 20)),
+                     "tree.a.example.com");
+    cr_assert_eq(pincurl_domain_flags(pincurl_policy_lookup(p, "x.dflt.a.example.com", 20)),
+                 PINCURL_DOMAIN_EXCLUDE);
+    pincurl_policy_unref(p);
+}
+
 Test(policy_json, defaults)
 {
     /* No expires: never expires; on_expiry defaults to report_and_allow. */
@@ -339,7 +373,11 @@ static const reject_case cases[] = {
     J("exclude with pins", DOC(OKDOM ", " DOM("x.ok.example.com",
                                                "\"exclude\": true, \"pins\": " PINS2)),
       POLICY_EXCLUDE_CONFLICT, "domains[\"x.ok.example.com\"].pins",
-      "domains[\"x.ok.example.com\"].pins: an excluded domain takes no other key"),
+      "domains[\"x.ok.example.com\"].pins: an excluded domain takes no other key than "
+      "include_subdomains"),
+    J("exclude with expires", DOC(DOM("x.ok.example.com",
+                                      "\"exclude\": true, \"expires\": \"2030-01-01\"")),
+      POLICY_EXCLUDE_CONFLICT, "domains[\"x.ok.example.com\"].expires", NULL),
     J("exclude with enforce", DOC(DOM("x.ok.example.com", "\"enforce\": false, \"exclude\": true")),
       POLICY_EXCLUDE_CONFLICT, "domains[\"x.ok.example.com\"].enforce", NULL),
     J("exclude orphan", DOC(OKDOM ", " DOM("legacy.ok.example.com", "\"exclude\": true")),
@@ -405,6 +443,42 @@ static const reject_case cases[] = {
       "on_expiry: must be \"report_and_allow\" or \"block\""),
     J("on_expiry without expires", DOCX("\"on_expiry\": \"block\"", OKDOM), POLICY_BAD_VALUE,
       "on_expiry", "on_expiry: has no effect without \"expires\""),
+    J("domain expires not a string",
+      DOC(DOM("api.example.com", "\"pins\": " PINS2 ", \"expires\": 2030")), POLICY_WRONG_TYPE,
+      "domains[\"api.example.com\"].expires",
+      "domains[\"api.example.com\"].expires: must be a string"),
+    J("domain expires not a date",
+      DOC(DOM("api.example.com", "\"pins\": " PINS2 ", \"expires\": \"2027-02-30\"")),
+      POLICY_BAD_DATE, "domains[\"api.example.com\"].expires",
+      "domains[\"api.example.com\"].expires: not a valid date: use YYYY-MM-DD or an RFC 3339 "
+      "time such as 2027-06-30T00:00:00Z"),
+    J("domain expires before 1970",
+      DOC(DOM("api.example.com", "\"pins\": " PINS2 ", \"expires\": \"1969-12-31\"")),
+      POLICY_BAD_DATE, "domains[\"api.example.com\"].expires", NULL),
+    J("domain on_expiry bad value",
+      DOC(DOM("api.example.com", "\"pins\": " PINS2 ", \"expires\": \"2030-01-01\", "
+                                 "\"on_expiry\": \"allow\"")),
+      POLICY_BAD_VALUE, "domains[\"api.example.com\"].on_expiry",
+      "domains[\"api.example.com\"].on_expiry: must be \"report_and_allow\" or \"block\""),
+    J("domain on_expiry without its own expires",
+      DOCX("\"expires\": \"2030-01-01\"",
+           DOM("api.example.com", "\"pins\": " PINS2 ", \"on_expiry\": \"block\"")),
+      POLICY_BAD_VALUE, "domains[\"api.example.com\"].on_expiry",
+      "domains[\"api.example.com\"].on_expiry: has no effect without \"expires\" in the same "
+      "domain (the policy's on_expiry applies to the policy's expires)"),
+    J("allow_single_pin on a report-only domain",
+      DOC(DOM("api.example.com", "\"enforce\": false, \"pins\": [" Q(PIN1) "], "
+                                 "\"allow_single_pin\": true")),
+      POLICY_BAD_VALUE, "domains[\"api.example.com\"].allow_single_pin",
+      "domains[\"api.example.com\"].allow_single_pin: only for an enforcing domain (a "
+      "report-only domain needs one pin anyway)"),
+    J("allow_single_pin not a bool",
+      DOC(DOM("api.example.com", "\"pins\": [" Q(PIN1) "], \"allow_single_pin\": 1")),
+      POLICY_WRONG_TYPE, "domains[\"api.example.com\"].allow_single_pin", NULL),
+    J("allow_single_pin and no pin",
+      DOC(DOM("api.example.com", "\"pins\": [], \"allow_single_pin\": true")),
+      POLICY_TOO_FEW_PINS, "domains[\"api.example.com\"].pins",
+      "domains[\"api.example.com\"].pins: an enforcing domain needs at least one pin (has 0)"),
 
     /* syntax and limits */
     {"syntax error", K_JSON, "{\n  \"pincurl_policy\": 1\n  \"domains\": {}\n}", 0,
@@ -843,6 +917,33 @@ static int status_number(const char *name)
             return i;
     }
     return -1;
+}
+
+/* The complete example of docs/policy.md loads, and means what its text says. */
+Test(policy_json, docs_example_loads)
+{
+    const char *src = getenv("PINCURL_SOURCE_DIR");
+    cr_assert_not_null(src, "PINCURL_SOURCE_DIR is not set (run through ctest)");
+    char file[1024];
+    snprintf(file, sizeof file, "%s/docs/policy.md", src);
+    size_t len;
+    char *md = (char *)pt_read_file(file, &len);
+    char *start = strstr(md, "## A complete example");
+    cr_assert_not_null(start);
+    start = strstr(start, "```json\n");
+    cr_assert_not_null(start);
+    start += 8;
+    char *end = strstr(start, "```");
+    cr_assert_not_null(end);
+    *end = '\0';
+    pincurl_policy *p = load_ok(start);
+    const pincurl_domain *api = pincurl_policy_lookup(p, "api.example.com", 15);
+    cr_assert_eq(pincurl_policy_lookup(p, "x.status.api.example.com", 24), api);
+    cr_assert_eq(pincurl_domain_flags(pincurl_policy_lookup(p, "x.legacy.api.example.com", 24)),
+                 PINCURL_DOMAIN_EXCLUDE);
+    cr_assert_neq(pincurl_domain_expires(pincurl_policy_lookup(p, "metrics.example.org", 19)), 0);
+    pincurl_policy_unref(p);
+    free(md);
 }
 
 Test(policy_json, docs_error_table_matches_the_loader)

@@ -181,6 +181,30 @@ Test(lookup, invalid_hosts_match_nothing)
     pincurl_policy_unref(p);
 }
 
+/* A HOST_ONLY exclusion removes its host alone: the names below it stay under the parent's
+ * pins (TrustKit's exclusion and Android's includeSubdomains="false" entry without pins);
+ * a subtree exclusion above a more specific pinned entry leaves that entry in force. */
+Test(lookup, host_only_exclusion_covers_its_host_alone)
+{
+    pincurl_policy_builder *b = pincurl_policy_builder_new_custom(NULL, NULL, NULL);
+    add_domain(b, "example.com", INC | ENF, 2, 10);
+    add_domain(b, "unsecured.example.com", EXC | PINCURL_DOMAIN_HOST_ONLY, 0, 0);
+    add_domain(b, "open.example.com", EXC, 0, 0);
+    add_domain(b, "api.open.example.com", INC | ENF, 2, 20);
+    pincurl_policy *p = finish_ok(b);
+    pincurl_policy_builder_free(b);
+
+    const pincurl_domain *d = pincurl_policy_lookup(p, "unsecured.example.com", 21);
+    cr_assert_not_null(d);
+    cr_assert_eq(pincurl_domain_flags(d), EXC | PINCURL_DOMAIN_HOST_ONLY);
+    ASSERT_LOOKUP(p, "x.unsecured.example.com", "example.com");
+    ASSERT_LOOKUP(p, "y.x.unsecured.example.com", "example.com");
+    ASSERT_LOOKUP(p, "x.open.example.com", "open.example.com");
+    ASSERT_LOOKUP(p, "v1.api.open.example.com", "api.open.example.com");
+    ASSERT_LOOKUP(p, "api.open.example.com", "api.open.example.com");
+    pincurl_policy_unref(p);
+}
+
 /* ------------------------------------------------------------------------------------ */
 /* Accessors                                                                             */
 
@@ -342,6 +366,101 @@ Test(builder, exclude_conflict_and_flags)
                  PINCURL_POLICY_BAD_VALUE);
     pincurl_policy *p = finish_ok(b);
     pincurl_policy_unref(p);
+    pincurl_policy_builder_free(b);
+}
+
+Test(builder, host_only_and_single_pin_flags)
+{
+    pincurl_policy_builder *b = custom();
+    add_domain(b, "example.com", INC | ENF, 2, 1);
+    cr_assert_eq(pincurl_policy_builder_add_domain(b, "a.example.com", PINCURL_DOMAIN_HOST_ONLY,
+                                                   NULL),
+                 PINCURL_POLICY_BAD_VALUE);
+    cr_assert_eq(pincurl_policy_builder_add_domain(b, "b.example.com",
+                                                   ENF | PINCURL_DOMAIN_HOST_ONLY, NULL),
+                 PINCURL_POLICY_BAD_VALUE);
+    cr_assert_eq(pincurl_policy_builder_add_domain(b, "c.example.com",
+                                                   EXC | PINCURL_DOMAIN_ALLOW_SINGLE_PIN, NULL),
+                 PINCURL_POLICY_BAD_VALUE);
+    /* a single pin is allowed only for an enforcing entry that says so */
+    cr_assert_eq(pincurl_policy_builder_add_domain(b, "d.example.com",
+                                                   PINCURL_DOMAIN_ALLOW_SINGLE_PIN, NULL),
+                 PINCURL_POLICY_BAD_VALUE);
+    add_domain(b, "one.example.org", ENF | PINCURL_DOMAIN_ALLOW_SINGLE_PIN, 1, 40);
+    add_domain(b, "x.example.com", EXC | PINCURL_DOMAIN_HOST_ONLY, 0, 0);
+    pincurl_policy *p = finish_ok(b);
+    const pincurl_domain *d = pincurl_policy_lookup(p, "one.example.org", 15);
+    cr_assert_eq(pincurl_domain_flags(d), ENF | PINCURL_DOMAIN_ALLOW_SINGLE_PIN);
+    cr_assert_eq(pincurl_domain_pin_count(d), 1);
+    pincurl_policy_unref(p);
+    pincurl_policy_builder_free(b);
+
+    /* without the flag one pin is still too few; with it, none is */
+    b = custom();
+    size_t i = add_domain(b, "one.example.org", ENF, 1, 40);
+    expect_finish(b, PINCURL_POLICY_TOO_FEW_PINS, i);
+    pincurl_policy_builder_free(b);
+    b = custom();
+    i = add_domain(b, "one.example.org", ENF | PINCURL_DOMAIN_ALLOW_SINGLE_PIN, 0, 40);
+    expect_finish(b, PINCURL_POLICY_TOO_FEW_PINS, i);
+    pincurl_policy_builder_free(b);
+
+    /* a HOST_ONLY exclusion needs an include_subdomains parent like any other */
+    b = custom();
+    add_domain(b, "example.com", ENF, 2, 1);
+    i = add_domain(b, "x.example.com", EXC | PINCURL_DOMAIN_HOST_ONLY, 0, 0);
+    expect_finish(b, PINCURL_POLICY_EXCLUDE_ORPHAN, i);
+    pincurl_policy_builder_free(b);
+}
+
+Test(builder, domain_expiry)
+{
+    pincurl_policy_builder *b = custom();
+    cr_assert_eq(pincurl_policy_builder_set_expiry(b, 5000, PINCURL_ON_EXPIRY_BLOCK), PINCURL_OK);
+    size_t a = add_domain(b, "a.example.com", ENF, 2, 1);
+    size_t c = add_domain(b, "c.example.com", ENF, 2, 5);
+    size_t e = add_domain(b, "e.example.com", 0, 1, 9);
+    add_domain(b, "example.com", INC | ENF, 2, 20);
+    size_t x = add_domain(b, "x.example.com", EXC, 0, 0);
+
+    cr_assert_eq(pincurl_policy_builder_set_domain_expiry(b, a, 1000), PINCURL_OK);
+    cr_assert_eq(pincurl_policy_builder_set_domain_expiry(b, c, 2000), PINCURL_OK);
+    cr_assert_eq(pincurl_policy_builder_set_domain_on_expiry(b, c,
+                                                             PINCURL_ON_EXPIRY_REPORT_AND_ALLOW),
+                 PINCURL_OK);
+    cr_assert_eq(pincurl_policy_builder_set_domain_expiry(b, a, -1), PINCURL_POLICY_BAD_VALUE);
+    cr_assert_eq(pincurl_policy_builder_set_domain_expiry(b, x, 1000), PINCURL_POLICY_BAD_VALUE);
+    cr_assert_eq(pincurl_policy_builder_set_domain_on_expiry(b, x, PINCURL_ON_EXPIRY_BLOCK),
+                 PINCURL_POLICY_BAD_VALUE);
+    cr_assert_eq(pincurl_policy_builder_set_domain_on_expiry(b, a, (pincurl_on_expiry)9),
+                 PINCURL_POLICY_BAD_VALUE);
+    cr_assert_eq(pincurl_policy_builder_set_domain_expiry(b, 99, 1000),
+                 PINCURL_INVALID_ARGUMENT);
+    cr_assert_eq(pincurl_policy_builder_set_domain_expiry(NULL, a, 1000),
+                 PINCURL_INVALID_ARGUMENT);
+    pincurl_policy *p = finish_ok(b);
+    pincurl_policy_builder_free(b);
+
+    const pincurl_domain *d = pincurl_policy_lookup(p, "a.example.com", 13);
+    cr_assert_eq(pincurl_domain_expires(d), 1000);
+    cr_assert_eq(pincurl_domain_on_expiry(d), PINCURL_ON_EXPIRY_BLOCK); /* the policy's */
+    d = pincurl_policy_lookup(p, "c.example.com", 13);
+    cr_assert_eq(pincurl_domain_expires(d), 2000);
+    cr_assert_eq(pincurl_domain_on_expiry(d), PINCURL_ON_EXPIRY_REPORT_AND_ALLOW); /* its own */
+    d = pincurl_policy_lookup(p, "e.example.com", 13);
+    cr_assert_eq(pincurl_domain_expires(d), 0);
+    cr_assert_eq(pincurl_policy_expires(p), 5000);
+    cr_assert_eq(pincurl_domain_expires(NULL), 0);
+    cr_assert_eq(pincurl_domain_on_expiry(NULL), PINCURL_ON_EXPIRY_REPORT_AND_ALLOW);
+    (void)e;
+    pincurl_policy_unref(p);
+
+    /* an on_expiry without a domain expiry is refused when the policy is finished */
+    b = custom();
+    a = add_domain(b, "a.example.com", ENF, 2, 1);
+    cr_assert_eq(pincurl_policy_builder_set_domain_on_expiry(b, a, PINCURL_ON_EXPIRY_BLOCK),
+                 PINCURL_OK);
+    expect_finish(b, PINCURL_POLICY_BAD_VALUE, a);
     pincurl_policy_builder_free(b);
 }
 

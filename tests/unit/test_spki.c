@@ -1,6 +1,7 @@
 /* SubjectPublicKeyInfo location and pins of certificates and public keys, checked against
  * openssl run now on the same files; robustness of the DER reader on broken input. */
 #include <criterion/criterion.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -351,12 +352,12 @@ Test(spki, corrupted_header_lengths_are_errors)
 
 Test(spki, garbage_inputs)
 {
-    unsigned long state = 12345;
+    uint64_t state = 12345;
     unsigned char buf[600];
     for (int iter = 0; iter < 20000; iter++) {
         size_t n = (size_t)(iter % 600);
         for (size_t i = 0; i < n; i++) {
-            state = state * 6364136223846793005ul + 1442695040888963407ul;
+            state = state * UINT64_C(6364136223846793005) + UINT64_C(1442695040888963407);
             buf[i] = (unsigned char)(state >> 33);
         }
         if (n > 0 && iter % 2 == 0)

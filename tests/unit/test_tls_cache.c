@@ -193,7 +193,7 @@ Test(tls_cache, connection_state_normalises_the_host)
                  PINCURL_OK);
     cr_assert_str_eq(conn.host, "localhost");
     cr_assert_eq(conn.verdict.decision, PINCURL_DECISION_BLOCK);
-    cr_assert_eq(pc_tls_conn_begin(&conn, "b\xc3\xa4d.example", 11, 443, PC_TLS_MODE_EVALUATE),
+    cr_assert_eq(pc_tls_conn_begin(&conn, "b\xc3\xa4" "d.example", 12, 443, PC_TLS_MODE_EVALUATE),
                  PINCURL_HOST_NOT_ASCII);
     cr_assert_eq(pc_tls_conn_begin(&conn, NULL, 0, 0, PC_TLS_MODE_EVALUATE),
                  PINCURL_HOST_INVALID);

@@ -13,7 +13,7 @@ static const char HELP[] =
     "Usage: pincurl [options] URL            a pinned HTTPS request (curl's options)\n"
     "       pincurl pin HOST[:PORT] | --cert FILE | --key FILE | --csr FILE\n"
     "       pincurl policy check FILE [--live [--port N]]\n"
-    "       pincurl policy import --from trustkit|android FILE\n"
+    "       pincurl policy import --from trustkit|android [--single-pin CHOICE] FILE\n"
     "       pincurl policy export --to trustkit|android [--json] FILE\n"
     "       pincurl policy compile FILE [-o OUT.c] [--name SYMBOL]   (C source for firmware)\n"
     "       pincurl policy keygen|sign|verify|show ...   (signed policy updates)\n"
@@ -85,10 +85,12 @@ static const char HELP[] =
     "  invalid or not for the host, 77 CA file unusable, 90 pin mismatch, 97 proxy, ...),\n"
     "  and pincurl's own: 110 invalid policy or pins, 111 http:// to a pinned host refused,\n"
     "  112 policy expired (on_expiry block), 113 pin decision impossible, 114 internal.\n"
-    "  pin: 4 the file holds no certificate, key or CSR.\n"
+    "  pin: 1 a field of a certificate could not be read (the pin was printed), 4 a\n"
+    "  certificate gave no pin or the file holds no certificate, key or CSR.\n"
     "  policy check: 0 clean, 1 warnings, 4 errors, 110 the document is refused.\n"
-    "  policy import/export: 0 all mapped, 1 something did not map (see stderr),\n"
-    "  4 input malformed, 110 the result is not a valid policy.\n"
+    "  policy import/export: 0 faithful, 1 imported with changes (each named on stderr),\n"
+    "  4 input malformed, 110 import refused (the element and the reason on stderr);\n"
+    "  --single-pin refuse|report-only|enforce: what a one-pin pin set becomes.\n"
     "See pincurl(1) and docs/cli.md.\n";
 
 static int policy_main(int argc, char **argv)

@@ -90,13 +90,19 @@ static int write_source(FILE *f, const pincurl_policy *p, const char *sym, const
         for (size_t k = 0; k < nd; k++) {
             const pincurl_domain *d = pincurl_policy_domain(p, order[k]);
             size_t np = pincurl_domain_pin_count(d);
+            int64_t dexp = pincurl_domain_expires(d);
             fputs("    {", f);
             put_literal(f, pincurl_domain_host(d));
             fprintf(f, ", 0x%xu, ", pincurl_domain_flags(d));
             if (np > 0)
-                fprintf(f, "%s_pins_%zu, %zu},\n", sym, k, np);
+                fprintf(f, "%s_pins_%zu, %zu, ", sym, k, np);
             else
-                fputs("NULL, 0},\n", f);
+                fputs("NULL, 0, ", f);
+            /* The entry's own expiry and its action, resolved (REPORT_AND_ALLOW without). */
+            fprintf(f, "INT64_C(%lld), %s},\n", (long long)dexp,
+                    dexp != 0 && pincurl_domain_on_expiry(d) == PINCURL_ON_EXPIRY_BLOCK
+                        ? "PINCURL_ON_EXPIRY_BLOCK"
+                        : "PINCURL_ON_EXPIRY_REPORT_AND_ALLOW");
         }
         fputs("};\n", f);
     }

@@ -85,6 +85,15 @@ void ptcr_fail(int fatal, const char *file, int line, const char *expr, const ch
     expect_failed = 1;
 }
 
+void ptcr_abort(const char *file, int line, const char *expr, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vreport(file, line, expr, fmt, ap);
+    va_end(ap);
+    finish_child(1);
+}
+
 int ptcr_streq(const char *a, const char *b)
 {
     return a != NULL && b != NULL && strcmp(a, b) == 0;

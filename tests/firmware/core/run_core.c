@@ -199,9 +199,10 @@ static const unsigned char static_pins[2][PINCURL_PIN_DIGEST_SIZE] = {{1}, {2}};
 static void test_static(void)
 {
     pincurl_static_domain doms[2] = {
-        {"a.example", PINCURL_DOMAIN_ENFORCE, static_pins, 2},
+        {"a.example", PINCURL_DOMAIN_ENFORCE, static_pins, 2, 0,
+         PINCURL_ON_EXPIRY_REPORT_AND_ALLOW},
         {"b.example", PINCURL_DOMAIN_ENFORCE | PINCURL_DOMAIN_INCLUDE_SUBDOMAINS, static_pins,
-         2},
+         2, 0, PINCURL_ON_EXPIRY_REPORT_AND_ALLOW},
     };
     static const char *const uris[1] = {"https://collector.example/r"};
     pincurl_static_policy sp = {PINCURL_STATIC_POLICY_FORMAT, 1893456000,
@@ -226,9 +227,30 @@ static void test_static(void)
     doms[0].host = "b.example";
     CHECK(pincurl_policy_from_static(&sp, NULL, &pol) == PINCURL_POLICY_BAD_VALUE && !pol);
     doms[0].host = "a.example";
-    sp.format = 2;
+    sp.format = PINCURL_STATIC_POLICY_FORMAT + 1;
     CHECK(pincurl_policy_from_static(&sp, NULL, &pol) == PINCURL_INVALID_ARGUMENT && !pol);
+    /* a domain's own expiry (format 2); format 1 reads those fields as absent */
+    doms[0].expires = 1800000000;
+    doms[0].on_expiry = PINCURL_ON_EXPIRY_REPORT_AND_ALLOW;
     sp.format = PINCURL_STATIC_POLICY_FORMAT;
+    CHECK(pincurl_policy_from_static(&sp, NULL, &pol) == PINCURL_OK && pol != NULL);
+    if (pol != NULL) {
+        const pincurl_domain *d = pincurl_policy_lookup(pol, "a.example", 9);
+        CHECK(pincurl_domain_expires(d) == 1800000000);
+        CHECK(pincurl_domain_on_expiry(d) == PINCURL_ON_EXPIRY_REPORT_AND_ALLOW);
+        pincurl_policy_unref(pol);
+    }
+    sp.format = 1;
+    CHECK(pincurl_policy_from_static(&sp, NULL, &pol) == PINCURL_OK && pol != NULL);
+    if (pol != NULL) {
+        CHECK(pincurl_domain_expires(pincurl_policy_lookup(pol, "a.example", 9)) == 0);
+        pincurl_policy_unref(pol);
+    }
+    sp.format = PINCURL_STATIC_POLICY_FORMAT;
+    doms[0].expires = 0;
+    doms[0].on_expiry = PINCURL_ON_EXPIRY_BLOCK; /* an action without an expiry */
+    CHECK(pincurl_policy_from_static(&sp, NULL, &pol) == PINCURL_POLICY_BAD_VALUE && !pol);
+    doms[0].on_expiry = PINCURL_ON_EXPIRY_REPORT_AND_ALLOW;
     doms[1].pin_count = 1;
     CHECK(pincurl_policy_from_static(&sp, NULL, &pol) == PINCURL_POLICY_TOO_FEW_PINS && !pol);
     CHECK(pincurl_policy_from_static(NULL, NULL, &pol) == PINCURL_INVALID_ARGUMENT);

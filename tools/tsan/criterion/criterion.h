@@ -30,6 +30,9 @@ void ptcr_register_test(const char *suite, const char *name, void (*fn)(void),
 void ptcr_register_suite(const char *suite, const struct ptcr_opts *opts);
 /* Reports a failed check; fatal ones end the test. fmt may be "" (then expr is shown). */
 void ptcr_fail(int fatal, const char *file, int line, const char *expr, const char *fmt, ...);
+/* A failed assertion: the test ends here (so the compiler knows what follows is not run). */
+__attribute__((noreturn)) void ptcr_abort(const char *file, int line, const char *expr,
+                                          const char *fmt, ...);
 void ptcr_skip(const char *fmt, ...);
 /* 1 if both strings exist and are equal (out of line: a NULL operand is a failed check). */
 int ptcr_streq(const char *a, const char *b);
@@ -62,9 +65,11 @@ void ptcr_log(const char *level, const char *fmt, ...);
 #define PTCR_CHECK_(fatal, cond, expr, ...)                                                \
     do {                                                                                   \
         if (!(cond))                                                                       \
-            ptcr_fail(fatal, __FILE__, __LINE__, expr, __VA_ARGS__);                       \
+            PTCR_FAIL_##fatal(__FILE__, __LINE__, expr, __VA_ARGS__);                      \
     } while (0)
 
+#define PTCR_FAIL_1(...) ptcr_abort(__VA_ARGS__)
+#define PTCR_FAIL_0(...) ptcr_fail(0, __VA_ARGS__)
 #define PTCR_1_(fatal, a, ...) PTCR_CHECK_(fatal, (a), #a, __VA_ARGS__)
 #define PTCR_2_(fatal, op, a, b, ...) PTCR_CHECK_(fatal, (a)op(b), #a " " #op " " #b, __VA_ARGS__)
 
@@ -80,7 +85,7 @@ void ptcr_log(const char *level, const char *fmt, ...);
 #define cr_expect_not_null(...) PTCR_NULL_(0, 0, __VA_ARGS__, "")
 #define cr_expect_fail(...) ptcr_fail(0, __FILE__, __LINE__, "cr_expect_fail", "" __VA_ARGS__)
 #define cr_expect(...) PTCR_1_(0, __VA_ARGS__, "")
-#define cr_assert_fail(...) ptcr_fail(1, __FILE__, __LINE__, "cr_assert_fail", "" __VA_ARGS__)
+#define cr_assert_fail(...) ptcr_abort(__FILE__, __LINE__, "cr_assert_fail", "" __VA_ARGS__)
 #define cr_assert_eq(...) PTCR_2_(1, ==, __VA_ARGS__, "")
 #define cr_expect_eq(...) PTCR_2_(0, ==, __VA_ARGS__, "")
 #define cr_assert_neq(...) PTCR_2_(1, !=, __VA_ARGS__, "")

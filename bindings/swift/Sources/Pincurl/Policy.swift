@@ -88,7 +88,8 @@ public final class Policy: @unchecked Sendable {
     }
 
     /// The entry governing host (exact entry first, else the most specific
-    /// include_subdomains parent), or nil when none applies or the host is not valid.
+    /// include_subdomains parent or subtree exclusion), or nil when none applies or the host
+    /// is not valid.
     public func lookup(_ host: String) -> Domain? {
         host.withCString { chars in
             pincurl_policy_lookup(raw, chars, host.utf8.count).map { Domain($0) }
@@ -101,7 +102,17 @@ public final class Policy: @unchecked Sendable {
         public let includeSubdomains: Bool
         public let enforce: Bool
         public let exclude: Bool
+        /// For an exclusion: true if it also removes the names below the host (a subtree
+        /// exclusion), false if it removes the host alone. False for other entries.
+        public let excludesSubdomains: Bool
+        /// True for an enforcing entry allowed a single pin (no backup key).
+        public let allowsSinglePin: Bool
         public let pins: [Pin]
+        /// The entry's own expiry; nil when it has none (the policy's still applies).
+        public let expires: Date?
+        /// True when the entry's own expiry, once passed, refuses connections (its
+        /// on_expiry, by default the policy's).
+        public let blocksOnExpiry: Bool
 
         init(_ d: OpaquePointer) {
             host = String(cString: pincurl_domain_host(d))
@@ -109,9 +120,14 @@ public final class Policy: @unchecked Sendable {
             includeSubdomains = flags & UInt32(PINCURL_DOMAIN_INCLUDE_SUBDOMAINS) != 0
             enforce = flags & UInt32(PINCURL_DOMAIN_ENFORCE) != 0
             exclude = flags & UInt32(PINCURL_DOMAIN_EXCLUDE) != 0
+            excludesSubdomains = exclude && flags & UInt32(PINCURL_DOMAIN_HOST_ONLY) == 0
+            allowsSinglePin = flags & UInt32(PINCURL_DOMAIN_ALLOW_SINGLE_PIN) != 0
             pins = (0..<pincurl_domain_pin_count(d)).compactMap { i in
                 pincurl_domain_pin(d, i).map { Pin(raw: $0.pointee) }
             }
+            let t = pincurl_domain_expires(d)
+            expires = t == 0 ? nil : Date(timeIntervalSince1970: TimeInterval(t))
+            blocksOnExpiry = pincurl_domain_on_expiry(d) == PINCURL_ON_EXPIRY_BLOCK
         }
     }
 }

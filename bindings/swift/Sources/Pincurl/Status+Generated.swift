@@ -136,6 +136,10 @@ public enum PincurlError: Error, Sendable, Equatable {
     case updateKeyInvalid(String)
     /// 172 UPDATE_FETCH_FAILED: update server did not answer with a bundle
     case updateFetchFailed(String)
+    /// 173 UPDATE_STATE_NOT_PRIVATE: update state directory is not private (another user owns it, or group or others can write)
+    case updateStateNotPrivate(String)
+    /// 174 UPDATE_STATE_SYMLINK: update state directory is a symbolic link; it is not followed
+    case updateStateSymlink(String)
     /// 180 SPOOL_UNAVAILABLE: report spool directory cannot be created or opened
     case spoolUnavailable(String)
     /// 181 SPOOL_READ_ONLY: report spool directory is read-only or not writable
@@ -150,6 +154,8 @@ public enum PincurlError: Error, Sendable, Equatable {
     case spoolDamaged(String)
     /// 186 REPORT_NO_COLLECTOR: the policy names no report URI; no report is written or sent
     case reportNoCollector(String)
+    /// 187 SPOOL_SYMLINK: report spool directory is a symbolic link; it is not followed
+    case spoolSymlink(String)
     /// A status this version of the binding does not know (a newer C library).
     case unknownStatus(Int32, String)
 }
@@ -223,6 +229,8 @@ extension PincurlError {
         (170, "UPDATE_ROLLBACK", "stored update bundle is older than the recorded sequence"),
         (171, "UPDATE_KEY_INVALID", "update signing or verification key is malformed"),
         (172, "UPDATE_FETCH_FAILED", "update server did not answer with a bundle"),
+        (173, "UPDATE_STATE_NOT_PRIVATE", "update state directory is not private (another user owns it, or group or others can write)"),
+        (174, "UPDATE_STATE_SYMLINK", "update state directory is a symbolic link; it is not followed"),
         (180, "SPOOL_UNAVAILABLE", "report spool directory cannot be created or opened"),
         (181, "SPOOL_READ_ONLY", "report spool directory is read-only or not writable"),
         (182, "SPOOL_NO_SPACE", "no space left for the report spool (disk full, quota or file size limit)"),
@@ -230,6 +238,7 @@ extension PincurlError {
         (184, "SPOOL_BUSY", "report spool directory is in use by another spool"),
         (185, "SPOOL_DAMAGED", "a report spool file is damaged or unreadable; it was set aside"),
         (186, "REPORT_NO_COLLECTOR", "the policy names no report URI; no report is written or sent"),
+        (187, "SPOOL_SYMLINK", "report spool directory is a symbolic link; it is not followed"),
     ]
 
     /// The error for a status number and its detail; nil for OK (0).
@@ -301,6 +310,8 @@ extension PincurlError {
         case 170: self = .updateRollback(detail)
         case 171: self = .updateKeyInvalid(detail)
         case 172: self = .updateFetchFailed(detail)
+        case 173: self = .updateStateNotPrivate(detail)
+        case 174: self = .updateStateSymlink(detail)
         case 180: self = .spoolUnavailable(detail)
         case 181: self = .spoolReadOnly(detail)
         case 182: self = .spoolNoSpace(detail)
@@ -308,6 +319,7 @@ extension PincurlError {
         case 184: self = .spoolBusy(detail)
         case 185: self = .spoolDamaged(detail)
         case 186: self = .reportNoCollector(detail)
+        case 187: self = .spoolSymlink(detail)
         default: self = .unknownStatus(code, detail)
         }
     }
@@ -380,6 +392,8 @@ extension PincurlError {
         case .updateRollback: return 170
         case .updateKeyInvalid: return 171
         case .updateFetchFailed: return 172
+        case .updateStateNotPrivate: return 173
+        case .updateStateSymlink: return 174
         case .spoolUnavailable: return 180
         case .spoolReadOnly: return 181
         case .spoolNoSpace: return 182
@@ -387,6 +401,7 @@ extension PincurlError {
         case .spoolBusy: return 184
         case .spoolDamaged: return 185
         case .reportNoCollector: return 186
+        case .spoolSymlink: return 187
         case .unknownStatus(let code, _): return code
         }
     }
@@ -459,6 +474,8 @@ extension PincurlError {
         case .updateRollback(let d): return d
         case .updateKeyInvalid(let d): return d
         case .updateFetchFailed(let d): return d
+        case .updateStateNotPrivate(let d): return d
+        case .updateStateSymlink(let d): return d
         case .spoolUnavailable(let d): return d
         case .spoolReadOnly(let d): return d
         case .spoolNoSpace(let d): return d
@@ -466,6 +483,7 @@ extension PincurlError {
         case .spoolBusy(let d): return d
         case .spoolDamaged(let d): return d
         case .reportNoCollector(let d): return d
+        case .spoolSymlink(let d): return d
         case .unknownStatus(_, let d): return d
         }
     }

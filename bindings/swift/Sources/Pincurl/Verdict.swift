@@ -16,7 +16,7 @@ public struct Verdict: Sendable, Equatable {
         case unknown = -1
     }
 
-    /// State of the policy's expiry at evaluation time.
+    /// State of an expiry (the policy's, or the effective one) at evaluation time.
     public enum Expiry: Int32, Sendable {
         case none = 0
         case valid = 1
@@ -43,6 +43,15 @@ public struct Verdict: Sendable, Equatable {
     public let matchedPin: Pin?
     /// The pin of every certificate of the validated path, leaf first.
     public let pathPins: [Pin]
+    /// The governing domain entry's own expiry, nil when it has none.
+    public let domainExpires: Date?
+    /// When the pins of this host stop (or stopped) being in force: the earlier of the
+    /// entry's own expiry and the policy's; nil when neither is set.
+    public let effectiveExpires: Date?
+    /// State of `effectiveExpires` at evaluation time.
+    public let effectiveExpiry: Expiry
+    /// True when the expiry in effect refuses connections once passed (on_expiry block).
+    public let effectiveBlocksOnExpiry: Bool
 
     init(_ v: UnsafePointer<pincurl_verdict>) {
         let c = v.pointee
@@ -59,6 +68,13 @@ public struct Verdict: Sendable, Equatable {
         notedHost = optionalString(c.noted_host)
         matchedDepth = c.matched_depth >= 0 ? Int(c.matched_depth) : nil
         matchedPin = c.matched_depth >= 0 ? Pin(raw: c.matched_pin) : nil
+        domainExpires = c.domain_expires == 0
+            ? nil : Date(timeIntervalSince1970: TimeInterval(c.domain_expires))
+        effectiveExpires = c.effective_expires == 0
+            ? nil : Date(timeIntervalSince1970: TimeInterval(c.effective_expires))
+        effectiveExpiry = Expiry(rawValue: Int32(bitPattern: UInt32(truncatingIfNeeded:
+            c.effective_expiry.rawValue))) ?? .unknown
+        effectiveBlocksOnExpiry = c.effective_on_expiry == PINCURL_ON_EXPIRY_BLOCK
         let count = min(Int(c.path_len), Int(PINCURL_MAX_PATH))
         pathPins = withUnsafeBytes(of: c.path_pins) { raw in
             (0..<count).map { i in

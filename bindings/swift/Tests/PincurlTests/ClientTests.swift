@@ -215,6 +215,38 @@ private func client(host: String = "localhost", enforce: Bool = true, pins: [Str
         #expect(events.events.filter { $0.kind == .reportQueued }.count == 1)
     }
 
+    @Test func aDomainEntryExpiresOnItsOwn() async throws {
+        let server = try TLSServer(chain: "leaf-ec-chain.pem", key: "leaf-ec.key", name: "expiry")
+        let a = try pkiPin("p256.pem"), b = try pkiPin("p384.pem") // not on the path
+        // localhost's own pins expired in 2015 (report_and_allow); the policy's expiry (2099,
+        // block) is far away; other.example has no expiry of its own.
+        let json = """
+            {"pincurl_policy": 1, "expires": "2099-12-31", "on_expiry": "block", "domains": {
+              "localhost": {"pins": ["\(a)", "\(b)"], "expires": "2015-01-01",
+                            "on_expiry": "report_and_allow"},
+              "other.example": {"pins": ["\(a)", "\(b)"]}}}
+            """
+        let policy = try Policy(json: json)
+        let own = Date(timeIntervalSince1970: 1_420_070_400) // 2015-01-01
+        #expect(policy.lookup("localhost")?.expires == own)
+        #expect(policy.lookup("localhost")?.blocksOnExpiry == false)
+        #expect(policy.lookup("other.example")?.expires == nil)
+        #expect(policy.lookup("other.example")?.blocksOnExpiry == true)
+        let c = try Client(policy: policy,
+                           options: Options(caFile: try Env.pki("root.pem"), connectTimeout: 10,
+                                            timeout: 30))
+        let r = try await c.send(Request("https://localhost:\(server.port)/"))
+        #expect(r.statusCode == 200)
+        let v = try #require(r.verdict)
+        #expect(v.result == .pinMismatch)
+        #expect(v.allowed)
+        #expect(v.expiry == .valid) // the policy's own
+        #expect(v.domainExpires == own)
+        #expect(v.effectiveExpires == own)
+        #expect(v.effectiveExpiry == .expired)
+        #expect(!v.effectiveBlocksOnExpiry)
+    }
+
     @Test func setPolicyStartsANewGeneration() async throws {
         let server = try TLSServer(chain: "leaf-ec-chain.pem", key: "leaf-ec.key", name: "gen")
         let events = EventLog()

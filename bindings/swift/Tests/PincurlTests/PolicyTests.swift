@@ -62,6 +62,27 @@ import Testing
         }
     }
 
+    @Test func exclusionsSayTheirReachAndSinglePinsAreExplicit() throws {
+        let a = try pkiPin("inter.pem"), b = try pkiPin("root.pem")
+        let json = """
+            {"pincurl_policy": 1, "domains": {
+              "example.com": {"include_subdomains": true, "pins": ["\(a)", "\(b)"]},
+              "host.example.com": {"exclude": true, "include_subdomains": false},
+              "tree.example.com": {"exclude": true},
+              "one.example.org": {"allow_single_pin": true, "pins": ["\(a)"]}}}
+            """
+        let p = try Policy(json: json)
+        let host = try #require(p.lookup("host.example.com"))
+        #expect(host.exclude && !host.excludesSubdomains)
+        #expect(p.lookup("x.host.example.com")?.host == "example.com")
+        #expect(p.lookup("tree.example.com")?.excludesSubdomains == true)
+        #expect(p.lookup("x.tree.example.com")?.host == "tree.example.com")
+        let one = try #require(p.lookup("one.example.org"))
+        #expect(one.allowsSinglePin && one.enforce)
+        #expect(one.pins.map(\.description) == [a])
+        #expect(p.lookup("example.com")?.allowsSinglePin == false)
+    }
+
     @Test func refusedDocumentsNameThePathAndRule() throws {
         let a = try pkiPin("inter.pem")
         // An enforcing entry with one pin: too few.

@@ -1,6 +1,6 @@
 package org.pincurl;
 
-/** The state of the policy's expiry when a validation ran. */
+/** The state of an expiry (the policy's, or the effective one) when a validation ran. */
 public enum ExpiryState {
     /** The policy has no expiry. */
     NONE(0),

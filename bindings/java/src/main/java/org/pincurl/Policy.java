@@ -148,7 +148,7 @@ public final class Policy implements AutoCloseable {
     }
 
     /** The entry that governs host (exact entry first, else the closest parent that
-     * includes subdomains), or empty when none applies. */
+     * includes subdomains or excludes them), or empty when none applies. */
     public Optional<Domain> lookup(String host) {
         if (host == null) {
             throw new NullPointerException("host");
@@ -183,15 +183,26 @@ public final class Policy implements AutoCloseable {
         private final boolean includeSubdomains;
         private final boolean enforce;
         private final boolean exclude;
+        private final boolean excludesSubdomains;
+        private final boolean allowsSinglePin;
         private final List<String> pins;
+        private final long expires;
+        private final boolean blocksOnExpiry;
 
-        private Domain(String host, long flags, List<String> pins) {
+        private Domain(String host, long flags, List<String> pins, long expires,
+                       boolean blocksOnExpiry) {
             this.host = host;
             this.includeSubdomains =
                 (flags & PincurlNativeConstants.PINCURL_DOMAIN_INCLUDE_SUBDOMAINS) != 0;
             this.enforce = (flags & PincurlNativeConstants.PINCURL_DOMAIN_ENFORCE) != 0;
             this.exclude = (flags & PincurlNativeConstants.PINCURL_DOMAIN_EXCLUDE) != 0;
+            this.excludesSubdomains =
+                exclude && (flags & PincurlNativeConstants.PINCURL_DOMAIN_HOST_ONLY) == 0;
+            this.allowsSinglePin =
+                (flags & PincurlNativeConstants.PINCURL_DOMAIN_ALLOW_SINGLE_PIN) != 0;
             this.pins = Collections.unmodifiableList(pins);
+            this.expires = expires;
+            this.blocksOnExpiry = blocksOnExpiry;
         }
 
         static Domain copy(SWIGTYPE_p_pincurl_domain d) {
@@ -201,7 +212,10 @@ public final class Policy implements AutoCloseable {
                 pins.add(PincurlNative.pincurl_domain_pin(d, i));
             }
             return new Domain(PincurlNative.pincurl_domain_host(d),
-                              PincurlNative.pincurl_domain_flags(d), pins);
+                              PincurlNative.pincurl_domain_flags(d), pins,
+                              PincurlNative.pincurl_domain_expires(d),
+                              PincurlNative.pincurl_domain_on_expiry(d)
+                                  == PincurlNativeConstants.PINCURL_ON_EXPIRY_BLOCK);
         }
 
         /** The host, normalised (lower case, no trailing dot). */
@@ -221,6 +235,28 @@ public final class Policy implements AutoCloseable {
         /** True for an entry that removes this host from its parent's policy. */
         public boolean exclude() {
             return exclude;
+        }
+
+        /** For an exclusion: true if it also removes the names below the host (a subtree
+         * exclusion), false if it removes the host alone. False for other entries. */
+        public boolean excludesSubdomains() {
+            return excludesSubdomains;
+        }
+
+        /** True for an enforcing entry allowed a single pin (no backup key). */
+        public boolean allowsSinglePin() {
+            return allowsSinglePin;
+        }
+
+        /** The entry's own expiry, or empty if it has none (the policy's still applies). */
+        public Optional<Instant> expires() {
+            return expires == 0 ? Optional.empty() : Optional.of(Instant.ofEpochSecond(expires));
+        }
+
+        /** True if the entry's own expiry, once passed, refuses connections (its on_expiry,
+         * by default the policy's). */
+        public boolean blocksOnExpiry() {
+            return blocksOnExpiry;
         }
 
         /** The pins, "sha256/BASE64". */

@@ -20,6 +20,10 @@ public final class Verdict {
     private final int matchedDepth;
     private final String matchedPin;
     private final List<String> pathPins;
+    private final long domainExpires;
+    private final long effectiveExpires;
+    private final ExpiryState effectiveExpiry;
+    private final boolean effectiveBlocks;
 
     private Verdict(pincurl_verdict v) {
         this.result = Result.of(v.getResult());
@@ -42,6 +46,11 @@ public final class Verdict {
             }
         }
         this.pathPins = Collections.unmodifiableList(pins);
+        this.domainExpires = v.getDomain_expires();
+        this.effectiveExpires = v.getEffective_expires();
+        this.effectiveExpiry = ExpiryState.of(v.getEffective_expiry());
+        this.effectiveBlocks =
+            v.getEffective_on_expiry() == PincurlNativeConstants.PINCURL_ON_EXPIRY_BLOCK;
     }
 
     /** A copy of a borrowed native verdict, or null for null. */
@@ -65,6 +74,30 @@ public final class Verdict {
     /** The policy's expiry, or empty if it has none. */
     public Optional<Instant> expires() {
         return expires == 0 ? Optional.empty() : Optional.of(Instant.ofEpochSecond(expires));
+    }
+
+    /** The governing domain entry's own expiry, or empty if it has none. */
+    public Optional<Instant> domainExpires() {
+        return domainExpires == 0 ? Optional.empty()
+                                  : Optional.of(Instant.ofEpochSecond(domainExpires));
+    }
+
+    /** When the pins of this host stop (or stopped) being in force: the earlier of the
+     * entry's own expiry and the policy's; empty when neither is set. */
+    public Optional<Instant> effectiveExpires() {
+        return effectiveExpires == 0 ? Optional.empty()
+                                     : Optional.of(Instant.ofEpochSecond(effectiveExpires));
+    }
+
+    /** The state of {@link #effectiveExpires()} at validation time. */
+    public ExpiryState effectiveExpiry() {
+        return effectiveExpiry;
+    }
+
+    /** True if the expiry in effect refuses connections once passed (on_expiry block);
+     * false if it reports and allows. */
+    public boolean effectiveBlocksOnExpiry() {
+        return effectiveBlocks;
     }
 
     /** True if an enforcing or report-only entry applied. */

@@ -229,6 +229,36 @@ class PinnedRequestTest {
     }
 
     @Test
+    void aDomainEntryExpiresOnItsOwn() throws Exception {
+        // localhost's own pins (which do not match) expired in 2015, report_and_allow; the
+        // policy's expiry (2099, block) is far away; other.example has no expiry of its own.
+        String json = "{\"pincurl_policy\": 1, \"expires\": \"2099-12-31\", "
+            + "\"on_expiry\": \"block\", \"domains\": {"
+            + "\"localhost\": {\"pins\": [\"" + foreignA + "\", \"" + foreignB + "\"], "
+            + "\"expires\": \"2015-01-01\", \"on_expiry\": \"report_and_allow\"}, "
+            + "\"other.example\": {\"pins\": [\"" + foreignA + "\", \"" + foreignB + "\"]}}}";
+        try (Policy p = Policy.fromJson(json);
+             Client c = Client.create(p, options(genuine.port).build())) {
+            Policy.Domain d = p.lookup("localhost").orElseThrow();
+            assertEquals(java.time.Instant.parse("2015-01-01T00:00:00Z"), d.expires().orElseThrow());
+            assertFalse(d.blocksOnExpiry());
+            assertTrue(p.lookup("other.example").orElseThrow().blocksOnExpiry());
+            assertFalse(p.lookup("other.example").orElseThrow().expires().isPresent());
+            Response r = c.send(Request.get(genuine.url("/")));
+            assertEquals(Status.OK, r.status(), r.detail());
+            Verdict v = r.verdict().orElseThrow();
+            assertEquals(Result.PIN_MISMATCH, v.result());
+            assertEquals(Decision.ALLOW, v.decision());
+            assertEquals(ExpiryState.VALID, v.expiry()); // the policy's own
+            assertEquals(java.time.Instant.parse("2015-01-01T00:00:00Z"),
+                         v.domainExpires().orElseThrow());
+            assertEquals(v.domainExpires(), v.effectiveExpires());
+            assertEquals(ExpiryState.EXPIRED, v.effectiveExpiry());
+            assertFalse(v.effectiveBlocksOnExpiry());
+        }
+    }
+
+    @Test
     void setPolicyStartsANewGeneration() throws Exception {
         Recorder rec = new Recorder();
         try (Policy foreign = policy(true, foreignA, foreignB);

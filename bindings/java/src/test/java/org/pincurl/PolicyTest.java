@@ -44,6 +44,29 @@ class PolicyTest {
     }
 
     @Test
+    void exclusionsSayTheirReachAndSinglePinsAreExplicit() throws Exception {
+        String a = pin("inter");
+        String b = pin("root");
+        String json = "{\"pincurl_policy\": 1, \"domains\": {"
+            + "\"example.com\": {\"include_subdomains\": true, \"pins\": [\"" + a + "\", \"" + b
+            + "\"]}, \"host.example.com\": {\"exclude\": true, \"include_subdomains\": false},"
+            + " \"tree.example.com\": {\"exclude\": true},"
+            + " \"one.example.org\": {\"allow_single_pin\": true, \"pins\": [\"" + a + "\"]}}}";
+        try (Policy p = Policy.fromJson(json)) {
+            Policy.Domain host = p.lookup("host.example.com").orElseThrow();
+            assertTrue(host.exclude());
+            assertFalse(host.excludesSubdomains());
+            assertEquals("example.com", p.lookup("x.host.example.com").orElseThrow().host());
+            assertTrue(p.lookup("tree.example.com").orElseThrow().excludesSubdomains());
+            assertEquals("tree.example.com", p.lookup("x.tree.example.com").orElseThrow().host());
+            Policy.Domain one = p.lookup("one.example.org").orElseThrow();
+            assertTrue(one.allowsSinglePin());
+            assertEquals(List.of(a), one.pins());
+            assertFalse(p.lookup("example.com").orElseThrow().allowsSinglePin());
+        }
+    }
+
+    @Test
     void refusalNamesTheJsonPath() {
         String json = TestPeers.policyJson("a.example.com", true, pin("inter"), "sha256/AAAA");
         PincurlException e = assertThrows(PincurlException.class, () -> Policy.fromJson(json));
