@@ -1,20 +1,27 @@
 #!/usr/bin/env bash
-# Runs pincurl's request benchmark against nginx on loopback.
+# Runs pincurl's request benchmarks against nginx on loopback.
 #
 #   bench/run.sh BUILD_DIR [--requests N] [--warmup W] [--callgrind-requests N]
 #                          [--no-callgrind] [--callgrind-out DIR] [--pki DIR] [--smoke]
+#                          [--multi-requests N] [--multi-parallel P] [--multi-runs R]
 #                          [-- BENCH_ARGS...]
 #
-# BUILD_DIR is a configured and built pincurl tree (it holds bench/bench_requests and
-# bench/bench_reports).
+# BUILD_DIR is a configured and built pincurl tree (it holds bench/bench_requests,
+# bench/bench_multi and bench/bench_reports).
 # Steps: a fresh test PKI (or --pki DIR), nginx on 127.0.0.1 (its own prefix and config,
-# TLS with leaf-ec + intermediate, session cache and tickets off, HTTP/1.1 keep-alive, a
-# small static body), bench_requests (arms alternating), then callgrind instruction counts
-# per request for arms A and C in both scenarios (B full, D kept-alive), the functions that
-# make the difference, then nginx is stopped by its PID.
+# TLS with leaf-ec + intermediate, session cache and tickets off, keep-alive, a small static
+# body; one HTTP/1.1 listener, one offering HTTP/2), bench_requests (arms alternating),
+# bench_multi (many requests in flight on one thread, HTTP/2 and HTTP/1.1), then callgrind
+# instruction counts per request for arms A and C of bench_requests in both scenarios
+# (B full, D kept-alive) and the functions that make the difference, and for arms A and C
+# of bench_multi in both modes (--multi-runs runs each, the median), then nginx is stopped
+# by its PID.
 # --callgrind-out DIR keeps the callgrind files (for callgrind_annotate) in DIR.
 # Arguments after -- go to the main bench_requests run (e.g. -- --arms AB --rounds 30).
-# --smoke: 5 requests per arm, validations checked, no callgrind (the ctest bench.smoke).
+# --multi-requests N (default 1000), --multi-parallel P (default 50): bench_multi's measured
+# requests per arm and mode and how many are in flight; --multi-runs R (default 3).
+# --smoke: 5 requests per arm, validations checked, 50 multi requests, no callgrind (the
+# ctest bench.smoke).
 # Exits 77 when nginx is not installed (tools/install-deps.sh installs it).
 set -euo pipefail
 
@@ -29,6 +36,9 @@ callgrind=1
 pki=""
 cg_out=""
 smoke=0
+multi_requests=1000
+multi_parallel=50
+multi_runs=3
 extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -38,7 +48,11 @@ while [ $# -gt 0 ]; do
     --no-callgrind) callgrind=0; shift ;;
     --callgrind-out) cg_out=$2; shift 2 ;;
     --pki) pki=$2; shift 2 ;;
-    --smoke) smoke=1; requests=5; warmup=2; callgrind=0; shift ;;
+    --multi-requests) multi_requests=$2; shift 2 ;;
+    --multi-parallel) multi_parallel=$2; shift 2 ;;
+    --multi-runs) multi_runs=$2; shift 2 ;;
+    --smoke) smoke=1; requests=5; warmup=2; callgrind=0; multi_requests=50; multi_runs=1
+             shift ;;
     --) shift; extra=("$@"); break ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
   esac
@@ -87,14 +101,19 @@ chmod 755 "$work" "$prefix" "$prefix/html"
 printf 'pincurl benchmark body: a small static response, 63 bytes long\n' \
   > "$prefix/html/index.html"
 chmod 644 "$prefix/html/index.html"
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1]); s.close()')
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1]); s.close()'
+}
+port=$(free_port)
+port2=$(free_port)
+while [ "$port2" = "$port" ]; do port2=$(free_port); done
 cat > "$prefix/nginx.conf" <<CONF
 worker_processes 1;
 daemon off;
 pid $prefix/nginx.pid;
 error_log $prefix/logs/error.log warn;
-events { worker_connections 256; }
+events { worker_connections 1024; }
 http {
     access_log off;
     default_type text/plain;
@@ -115,12 +134,24 @@ http {
         root $prefix/html;
         location / { }
     }
+    server {
+        listen 127.0.0.1:$port2 ssl http2;
+        ssl_certificate $pki/leaf-ec-chain.pem;
+        ssl_certificate_key $pki/leaf-ec.key;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        ssl_session_cache off;
+        ssl_session_tickets off;
+        http2_max_concurrent_streams 128;
+        root $prefix/html;
+        location / { }
+    }
 }
 CONF
 "$nginx_bin" -p "$prefix" -e "$prefix/logs/error.log" -c "$prefix/nginx.conf" &
 nginx_pid=$!
 for _ in $(seq 1 100); do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then break; fi
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null &&
+     (exec 3<>"/dev/tcp/127.0.0.1/$port2") 2>/dev/null; then break; fi
   kill -0 "$nginx_pid" 2>/dev/null || { cat "$prefix/logs/error.log" >&2; exit 1; }
   sleep 0.05
 done
@@ -140,6 +171,15 @@ if [ "$smoke" -eq 1 ]; then
 else
   "$bin" "${common[@]}" --requests "$requests" --warmup "$warmup" "${extra[@]}"
 fi
+
+# Many requests in flight on one thread (bench/bench_multi.c), against the HTTP/2 listener.
+multi_bin=$(dirname "$bin")/bench_multi
+multi_url="https://127.0.0.1:$port2/"
+multi_common=(--url "$multi_url" --ca-file "$pki/root.pem" --pin "$inter_pin"
+              --pin "$backup_pin" --requests "$multi_requests" --parallel "$multi_parallel")
+echo
+echo "== many requests in flight on one thread: pincurl's multi against libcurl's"
+"$multi_bin" "${multi_common[@]}" --rounds "$multi_runs"
 
 # A hanging report collector against none (bench/bench_reports.c): pins that do not match,
 # report-only, so every request calls for a report.
@@ -231,6 +271,49 @@ for sc in ("full", "keep"):
     print("  arm C, pincurl's functions by inclusive Ir per request:")
     for v, func in ours[:10]:
         print("  %10.0f  %s" % (v / n, func))
+PY
+fi
+
+if [ "$callgrind" -eq 1 ]; then
+  cg=${cg_out:-$work/callgrind}
+  mkdir -p "$cg"
+  echo
+  echo "== callgrind, bench_multi: instructions (Ir) per measured request, $multi_requests" \
+       "requests with $multi_parallel in flight after 100 warm-up requests (not counted);" \
+       "$multi_runs runs per arm and mode, each in its own process"
+  for mode in h2 h1; do
+    for arm in A C; do
+      for run in $(seq 1 "$multi_runs"); do
+        valgrind --tool=callgrind --collect-atstart=no --toggle-collect=measured_run \
+          --callgrind-out-file="$cg/multi-$mode-$arm-$run.out" \
+          "$multi_bin" "${multi_common[@]}" --arms "$arm" --mode "$mode" --rounds 1 \
+          > "$cg/multi-$mode-$arm-$run.log" 2>&1 \
+          || { cat "$cg/multi-$mode-$arm-$run.log" >&2; exit 1; }
+      done
+    done
+  done
+  python3 - "$cg" "$multi_requests" "$multi_runs" <<'PY'
+import os, statistics, sys
+
+def total(path):
+    with open(path) as f:
+        for line in f:
+            if line.startswith(("summary:", "totals:")):
+                return int(line.split()[1])
+    raise SystemExit("no totals in " + path)
+
+cg, n, runs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+for mode, name in (("h2", "HTTP/2"), ("h1", "HTTP/1.1")):
+    per = {}
+    for arm in "AC":
+        values = [total(os.path.join(cg, "multi-%s-%s-%d.out" % (mode, arm, r))) / n
+                  for r in range(1, runs + 1)]
+        per[arm] = statistics.median(values)
+        print("  %-9s arm %s: %9.0f Ir/request (median; runs: %s)"
+              % (name, arm, per[arm], ", ".join("%.0f" % v for v in values)))
+    ratio = per["C"] / per["A"]
+    print("  %-9s C/A = %.4f   (C - A = %.0f Ir/request)   target <= 1.03: %s"
+          % (name, ratio, per["C"] - per["A"], "met" if ratio <= 1.03 else "missed"))
 PY
 fi
 

@@ -5,6 +5,9 @@
 #   unit.policy_json       policy_json::concurrent_loads
 #   integration.pinning    pinning::threads_share_one_client
 #   integration.generations (policy swaps while requests run), when present
+#   integration.cancel     calls cancelled from other threads while four threads execute
+#   integration.multi      calls added and cancelled from other threads while one drives,
+#                          a client freed while calls run on other threads
 # plus any further ctest names given as arguments (regular expressions).
 #
 #   tools/tsan.sh [CTEST_REGEX...]
@@ -37,6 +40,7 @@ cmake "${cfg[@]}" >/dev/null
 
 suites=(unit.policy_model unit.policy_json integration.pinning)
 [ -f "$src/tests/integration/test_generations.c" ] && suites+=(integration.generations)
+suites+=(integration.cancel integration.multi)
 suites+=("$@")
 
 # Build only what the chosen suites need (test executables are named kind_module).

@@ -90,6 +90,19 @@
 %ignore pincurl_attachment_status;
 %ignore pincurl_attachment_detail;
 %ignore pincurl_attachment;
+/* Non-blocking calls take C callbacks (completion, sockets, timer): a binding's enqueue is
+ * hand-written glue over them; calls (execute, cancel) and the multi's life are wrapped. */
+%ignore pincurl_call_done_cb;
+%ignore pincurl_multi_add;
+%ignore pincurl_multi_poll;
+%ignore pincurl_socket_cb;
+%ignore pincurl_timer_cb;
+%ignore pincurl_multi_set_socket_callbacks;
+%ignore pincurl_multi_socket_action;
+%ignore PINCURL_POLL_IN;
+%ignore PINCURL_POLL_OUT;
+%ignore PINCURL_POLL_REMOVE;
+%ignore PINCURL_SOCKET_TIMEOUT;
 
 /* Signed policy updates: the bundle and key text helpers borrow or fill raw buffers; the
  * binding signs, makes keys and runs the updater through the glue below. */
@@ -265,6 +278,8 @@ PINCURL_HANDLE_OUT(pincurl_cert_list)
 PINCURL_HANDLE_OUT(pincurl_client)
 PINCURL_HANDLE_OUT(pincurl_response)
 PINCURL_HANDLE_OUT(pincurl_updater)
+PINCURL_HANDLE_OUT(pincurl_call)
+PINCURL_HANDLE_OUT(pincurl_multi)
 
 /* The JNI environment of the current call, for the glue. */
 %typemap(in, numinputs=0) JNIEnv *jenv "$1 = jenv;"

@@ -2,11 +2,15 @@
  * pincurl client: pinned HTTPS requests on libcurl.
  *
  * A client holds a policy, options and a connection pool. It is thread-safe: any number
- * of threads may call pincurl_client_perform() on one client at once. Requests and
- * responses are single-owner values: one thread at a time.
+ * of threads may call pincurl_client_perform() on one client at once. A request runs as a
+ * call, blocking (pincurl_call_execute) or among many on a multi driven by one thread
+ * (pincurl_multi_add), and can be cancelled from any thread (pincurl_call_cancel). Requests
+ * may serve several calls at once (no call writes to them); responses are single-owner
+ * values: one thread at a time.
  *
  * The pin decision is made inside the TLS handshake: a refused connection is aborted
- * before a single request byte is sent.
+ * before a single request byte is sent. An HTTP/2 connection is decided once, in its
+ * handshake, and every stream on it passes the request check (docs/client.md).
  */
 #ifndef PINCURL_CLIENT_H
 #define PINCURL_CLIENT_H
@@ -219,8 +223,17 @@ PINCURL_API pincurl_status pincurl_client_new(pincurl_policy *policy,
                                               const pincurl_options *opts,
                                               pincurl_client **out);
 
-/* Frees the client. No perform may be running on it. Reports not yet delivered stay in
- * the spool for the next client on the same spool directory. NULL is a no-op. */
+/* Frees the client and cancels what still runs on it: a blocking call on another thread
+ * (pincurl_client_perform, pincurl_call_execute) returns CANCELLED before this returns;
+ * a call on a multi (pincurl_multi_add) is cancelled and completes with CANCELLED the next
+ * time its multi is driven (its completion callback runs there, as always). When this
+ * returns, no handshake or request of the client runs any more and its event callback is
+ * not called again; a multi driven on another thread at that moment has finished that
+ * drive. Reports not yet delivered stay in the spool for the next client on the same spool
+ * directory. The memory that calls and multis the caller has not freed yet still refer to
+ * is released with the last of them; the client pointer itself must not be used again.
+ * NULL is a no-op. Thread-safe against the client's calls; not from an event or
+ * completion callback. */
 PINCURL_API void pincurl_client_free(pincurl_client *c);
 
 /* The policy in force now, with a new reference (caller unrefs). Thread-safe. */
@@ -263,7 +276,10 @@ PINCURL_API const char *pincurl_client_tls_backend(const pincurl_client *c);
 /* Requests                                                                              */
 
 /* A request for method ("GET", "POST", ...) and an absolute http:// or https:// URL; both
- * copied. NULL on OOM or a NULL argument. Owned by the caller: pincurl_request_free(). */
+ * copied (the URL is checked and its host normalised here, once: a URL that cannot be used
+ * makes every call of the request fail with BAD_URL, before anything connects). NULL on OOM
+ * or a NULL argument. Owned by the caller: pincurl_request_free(). The setters below are
+ * not thread-safe; while calls run a request is only read, by any number of them. */
 PINCURL_API pincurl_request *pincurl_request_new(const char *method, const char *url);
 PINCURL_API void pincurl_request_free(pincurl_request *r);
 
@@ -356,9 +372,150 @@ PINCURL_API pincurl_status pincurl_request_set_output_file(pincurl_request *r,
 /* Performs the request, blocking. Thread-safe on one client. Returns the outcome status
  * (OK when an HTTP response arrived, whatever its code). *out (may be NULL) receives a
  * response even on failure, so the caller can read the detail and verdict; it is NULL only
- * when no memory was left. Caller frees it. */
+ * when no memory was left. Caller frees it. The same as a call (below) executed at once;
+ * only pincurl_client_free cancels it. */
 PINCURL_API pincurl_status pincurl_client_perform(pincurl_client *c, const pincurl_request *r,
                                                   pincurl_response **out);
+
+/* ------------------------------------------------------------------------------------ */
+/* Calls: one run of a request, blocking or not, cancellable from any thread            */
+/*                                                                                       */
+/* A call is what a binding's Call object wraps (execute, enqueue, cancel). It runs once:  */
+/* on the calling thread with pincurl_call_execute, or on a multi with pincurl_multi_add.  */
+/* Either way the request is decided exactly as pincurl_client_perform decides it (the     */
+/* same pin decision, events, reports and policy generations) and ends with the same      */
+/* response object and statuses, plus CANCELLED.                                          */
+
+typedef struct pincurl_call pincurl_call;
+typedef struct pincurl_multi pincurl_multi;
+
+/* A call of request r on client c. r is borrowed: it must stay alive and unchanged until
+ * the call has ended (pincurl_call_execute returned, or its completion callback was
+ * called), and may then be reused for another call. The call holds a reference to the
+ * client's internals (see pincurl_client_free). *out is the caller's: pincurl_call_free().
+ * Thread-safe. Statuses: INVALID_ARGUMENT (NULL argument), OUT_OF_MEMORY, CANCELLED (the
+ * client is being freed). */
+PINCURL_API pincurl_status pincurl_call_new(pincurl_client *c, const pincurl_request *r,
+                                            pincurl_call **out);
+
+/* Runs the call on the calling thread and returns when it ended, as
+ * pincurl_client_perform (same statuses, *out the same way: the caller's, NULL only on OOM),
+ * or CANCELLED when pincurl_call_cancel or pincurl_client_free cancelled it.
+ * INVALID_ARGUMENT (with no response) when the call already ran or was added to a multi.
+ * One thread per call; calls of one client may execute on any number of threads at once. */
+PINCURL_API pincurl_status pincurl_call_execute(pincurl_call *call, pincurl_response **out);
+
+/* Cancels the call, from any thread, at any time, any number of times (thread-safe; also
+ * from an event or completion callback). A call not yet started never starts; a running one
+ * ends promptly (within milliseconds: the thread executing it, or the multi's driver, is
+ * woken) with status CANCELLED, whatever it was doing: resolving, connecting, in the
+ * handshake, waiting for an HTTP/2 connection, sending or receiving. From the moment its
+ * flag is set no libcurl callback of the call lets its transfer go on: nothing more of the
+ * request is sent (a request not yet sent never is; an HTTP/1 connection in use is closed,
+ * an HTTP/2 stream is reset), and no more of the response is delivered to the request's
+ * callbacks. A call that already ended is left as it is. */
+PINCURL_API void pincurl_call_cancel(pincurl_call *call);
+
+/* 1 once the call was cancelled (pincurl_call_cancel, pincurl_client_free), else 0.
+ * Thread-safe. */
+PINCURL_API int pincurl_call_is_cancelled(const pincurl_call *call);
+
+/* Releases the caller's handle to the call; it does not cancel it (pincurl_call_cancel
+ * does). A call still running goes on: a pincurl_call_execute in progress and a multi hold
+ * references of their own, and the completion callback still receives the call. NULL is
+ * a no-op. Thread-safe. */
+PINCURL_API void pincurl_call_free(pincurl_call *call);
+
+/* ------------------------------------------------------------------------------------ */
+/* Multis: many calls in flight on one thread (libcurl's multi interface)               */
+/*                                                                                       */
+/* A multi runs any number of calls of one client concurrently on the thread that drives  */
+/* it: HTTP/2 streams share a connection, HTTP/1.1 transfers get connections of their own */
+/* (kept alive and reused). Drive it with pincurl_multi_poll in a loop, or from the       */
+/* application's event loop through the socket and timer callbacks and                    */
+/* pincurl_multi_socket_action (as curl_multi_socket_action), never both. One thread at a */
+/* time drives it ("the driving thread"); pincurl_multi_add, pincurl_multi_wakeup and     */
+/* pincurl_call_cancel may come from any thread. Every callback of a multi (completion,   */
+/* socket, timer, and the client's event callback for its calls) runs on the driving      */
+/* thread, inside pincurl_multi_poll, pincurl_multi_socket_action, pincurl_multi_free or  */
+/* the set_*_callback functions. Connections and TLS sessions belong to one policy        */
+/* generation: calls started after pincurl_client_set_policy never use a connection or    */
+/* session of an earlier generation (those are closed once their calls ended).            */
+
+/* Called once for every call added to a multi, on the driving thread, when the call ended:
+ * status is the outcome (the response's status), resp the response, now the callee's
+ * (pincurl_response_free; NULL only when no memory was left). call is borrowed for the
+ * length of the callback. The callback may add and cancel calls and free call (its own
+ * handle to it); it must not free the multi or drive it. */
+typedef void (*pincurl_call_done_cb)(pincurl_call *call, pincurl_status status,
+                                     pincurl_response *resp, void *user);
+
+/* A multi for the calls of client c (the multi holds a reference to the client's
+ * internals). *out is the caller's: pincurl_multi_free(). Thread-safe.
+ * Statuses: INVALID_ARGUMENT, OUT_OF_MEMORY, IO (no wakeup descriptor), INTERNAL, CANCELLED
+ * (the client is being freed). */
+PINCURL_API pincurl_status pincurl_multi_new(pincurl_client *c, pincurl_multi **out);
+
+/* Cancels every call still on the multi, calls their completion callbacks (CANCELLED) from
+ * here, reports every socket removed (PINCURL_POLL_REMOVE) and the timer cleared (-1), and
+ * frees the multi. On the driving thread, or when nothing drives it; not from one of its
+ * callbacks. NULL is a no-op. */
+PINCURL_API void pincurl_multi_free(pincurl_multi *m);
+
+/* Starts call on the multi: done (required) is called once when it ended, with user. The
+ * multi takes its own reference to the call (the caller may free its handle at once). The
+ * call starts at the next drive. If this fails, done is never called. Thread-safe.
+ * Statuses: OK; INVALID_ARGUMENT (NULL argument, a call of another client, a call that
+ * already ran or was added before); CANCELLED (the client is being freed, or the multi). */
+PINCURL_API pincurl_status pincurl_multi_add(pincurl_multi *m, pincurl_call *call,
+                                             pincurl_call_done_cb done, void *user);
+
+/* Drives the multi with its own poll(): waits at most timeout_ms (0: not at all; -1: until
+ * something is due) for network activity, a due timer of libcurl's or a wakeup, then does
+ * what is due: starts added calls, moves transfers on, completes calls (their callbacks
+ * run here). *running (may be NULL) receives the number of calls on the multi not yet
+ * completed. The driving thread only. Statuses: OK, INVALID_ARGUMENT (NULL m, a timeout
+ * below -1, socket callbacks are set), INTERNAL (libcurl failed; the calls it holds
+ * complete with their own statuses). */
+PINCURL_API pincurl_status pincurl_multi_poll(pincurl_multi *m, long timeout_ms,
+                                              size_t *running);
+
+/* Makes a pincurl_multi_poll in progress (or the next one) return at once, and, with socket
+ * callbacks, makes the wakeup descriptor readable (a binding stopping its dispatcher thread
+ * wakes it this way). NULL is a no-op. Thread-safe. */
+PINCURL_API void pincurl_multi_wakeup(pincurl_multi *m);
+
+/* The event-loop interface, in the manner of curl_multi_socket_action. */
+#define PINCURL_POLL_IN 0x1u     /* wait for the descriptor to be readable */
+#define PINCURL_POLL_OUT 0x2u    /* ... writable (both bits: either) */
+#define PINCURL_POLL_REMOVE 0x4u /* stop watching the descriptor */
+#define PINCURL_SOCKET_TIMEOUT (-1) /* fd of pincurl_multi_socket_action: the timer expired */
+
+/* Watch fd for what (PINCURL_POLL_IN and/or PINCURL_POLL_OUT; a later call for the same fd
+ * replaces the earlier), or stop watching it (PINCURL_POLL_REMOVE). The descriptors are
+ * the multi's connections and its wakeup descriptor (readable when a call was added or
+ * cancelled from another thread, or pincurl_multi_wakeup was called). */
+typedef void (*pincurl_socket_cb)(int fd, unsigned what, void *user);
+/* Call pincurl_multi_socket_action(m, PINCURL_SOCKET_TIMEOUT, 0, ...) in timeout_ms
+ * milliseconds (0: as soon as possible, from the event loop, not from this callback);
+ * -1: no timer. Each call replaces the timer set before. */
+typedef void (*pincurl_timer_cb)(long timeout_ms, void *user);
+
+/* Sets both callbacks (NULL, NULL: back to pincurl_multi_poll). The callbacks are called
+ * at once with every descriptor the multi watches now and the timer. The driving thread
+ * only. Statuses: OK, INVALID_ARGUMENT (NULL m, only one of the two callbacks). */
+PINCURL_API pincurl_status pincurl_multi_set_socket_callbacks(pincurl_multi *m,
+                                                              pincurl_socket_cb socket_cb,
+                                                              pincurl_timer_cb timer_cb,
+                                                              void *user);
+
+/* Tells the multi that fd is ready for events (PINCURL_POLL_IN and/or PINCURL_POLL_OUT; 0
+ * when the event loop cannot tell), or that the timer expired (fd PINCURL_SOCKET_TIMEOUT,
+ * events ignored), and does what is due, as pincurl_multi_poll does after its wait. An fd
+ * the multi no longer watches is ignored. *running as pincurl_multi_poll. The driving
+ * thread only. Statuses: OK, INVALID_ARGUMENT (NULL m, no socket callbacks set), INTERNAL. */
+PINCURL_API pincurl_status pincurl_multi_socket_action(pincurl_multi *m, int fd,
+                                                       unsigned events, size_t *running);
 
 PINCURL_API void pincurl_response_free(pincurl_response *resp);
 /* The outcome status (same as perform returned). */

@@ -65,6 +65,7 @@ PINCURL_STATUS(BAD_URL,                 113, "URL is malformed or its scheme is 
 PINCURL_STATUS(BACKEND_UNSUPPORTED,     114, "the TLS backend in use cannot enforce this policy")
 PINCURL_STATUS(PIN_CHECK_FAILED,        115, "pin decision could not be made; connection refused")
 PINCURL_STATUS(PROXY,                   116, "proxy failed")
+PINCURL_STATUS(CANCELLED,               117, "the request was cancelled")
 
 /* 160-179 signed policy updates */
 PINCURL_STATUS(UPDATE_MALFORMED,        160, "update bundle is malformed")

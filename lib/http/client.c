@@ -1,17 +1,26 @@
 /*
- * The client: a policy reference, options, and a pool of idle easy handles.
+ * The client: a policy reference, options, a pool of idle handles, and the transfer of
+ * one request (shared by blocking calls and calls on a multi).
  *
  * libcurl is initialised once per process, on the first pincurl_client_new(), through
  * pthread_once(): curl_global_init() is not thread-safe by itself, and pthread_once makes
  * concurrent first calls safe. pincurl never calls curl_global_cleanup(); an application
  * that does must do so after freeing every client.
  *
- * pincurl_client_perform() may run on any number of threads at once: each call takes an
- * easy handle from the pool (or makes one), resets it, sets every option, performs and
- * puts it back. An idle handle keeps its kept-alive connections, so the next request to
- * the same host reuses one; CURLOPT_PREREQFUNCTION re-checks it before every request.
+ * Blocking calls (pincurl_client_perform, pincurl_call_execute) may run on any number of
+ * threads at once: each takes a slot from the pool (a multi handle with the one easy handle
+ * it runs, or a new pair), sets every option, drives the multi until the transfer ended or
+ * the call was cancelled, and puts the slot back. An idle slot keeps its kept-alive
+ * connections and TLS sessions, so the next request to the same host reuses one;
+ * CURLOPT_PREREQFUNCTION re-checks it before every request. The pair is driven with
+ * curl_multi_poll() rather than curl_easy_perform() so that pincurl_call_cancel() can wake
+ * it (curl_multi_wakeup) from another thread.
+ *
+ * The client is reference-counted: the application's handle, every call and every multi
+ * hold one. pincurl_client_free() cancels what runs, waits for blocking calls and drives in
+ * progress on other threads, closes the reports and drops the application's reference.
  */
-#include "http/http.h"
+#include "http/call.h"
 
 #include "core/alloc.h"
 
@@ -97,10 +106,32 @@ pincurl_status pincurl_client_new(pincurl_policy *policy, const pincurl_options 
         pc_free(&alloc, c);
         return PINCURL_INTERNAL;
     }
+    if (pthread_mutex_init(&c->calls_lock, NULL) != 0) {
+        pthread_mutex_destroy(&c->lock);
+        pc_path_cache_free(c->cache);
+        pc_anchor_registry_free(c->anchors);
+        pc_monitor_free(c->monitor);
+        pc_options_clear(&c->opts);
+        pc_free(&alloc, c);
+        return PINCURL_INTERNAL;
+    }
+    if (pthread_cond_init(&c->calls_cond, NULL) != 0) {
+        pthread_mutex_destroy(&c->calls_lock);
+        pthread_mutex_destroy(&c->lock);
+        pc_path_cache_free(c->cache);
+        pc_anchor_registry_free(c->anchors);
+        pc_monitor_free(c->monitor);
+        pc_options_clear(&c->opts);
+        pc_free(&alloc, c);
+        return PINCURL_INTERNAL;
+    }
+    atomic_init(&c->refs, 1);
     c->backend = backend;
     {
         pincurl_status st = pc_route_parse(c->opts.proxy, &c->route, NULL, 0);
         if (st != PINCURL_OK) {
+            pthread_cond_destroy(&c->calls_cond);
+            pthread_mutex_destroy(&c->calls_lock);
             pthread_mutex_destroy(&c->lock);
             pc_path_cache_free(c->cache);
             pc_anchor_registry_free(c->anchors);
@@ -126,14 +157,25 @@ pincurl_status pincurl_client_new(pincurl_policy *policy, const pincurl_options 
     return PINCURL_OK;
 }
 
-void pincurl_client_free(pincurl_client *c)
+static void slot_free(struct pc_slot *slot)
 {
-    if (c == NULL)
-        return;
-    pc_reports_close(c);
+    if (slot->easy != NULL)
+        curl_easy_cleanup(slot->easy);
+    if (slot->multi != NULL)
+        curl_multi_cleanup(slot->multi);
+    slot->easy = NULL;
+    slot->multi = NULL;
+}
+
+/* What is left once nothing refers to the client any more. */
+static void client_destroy(pincurl_client *c)
+{
+    pc_reports_close(c); /* closed by pincurl_client_free already, unless it failed early */
     for (size_t i = 0; i < c->pool_len; i++)
-        curl_easy_cleanup(c->pool[i]);
+        slot_free(&c->pool[i]);
     pc_cookies_close(c); /* after every handle that used the store */
+    pthread_cond_destroy(&c->calls_cond);
+    pthread_mutex_destroy(&c->calls_lock);
     pthread_mutex_destroy(&c->lock);
     pc_path_cache_free(c->cache);
     pc_anchor_registry_free(c->anchors);
@@ -145,6 +187,42 @@ void pincurl_client_free(pincurl_client *c)
         pincurl_allocator alloc = c->alloc;
         pc_free(&alloc, c);
     }
+}
+
+void pc_client_ref(pincurl_client *c)
+{
+    atomic_fetch_add(&c->refs, 1);
+}
+
+void pc_client_unref(pincurl_client *c)
+{
+    if (c != NULL && atomic_fetch_sub(&c->refs, 1) == 1)
+        client_destroy(c);
+}
+
+void pincurl_client_free(pincurl_client *c)
+{
+    if (c == NULL)
+        return;
+    pthread_mutex_lock(&c->calls_lock);
+    c->closing = 1;
+    /* Blocking calls on other threads: cancelled, woken, and waited for (they end within
+     * milliseconds). */
+    for (pincurl_call *call = c->executing; call != NULL; call = call->exec_next) {
+        atomic_store(&call->cancelled, 1);
+        if (call->wake != NULL)
+            curl_multi_wakeup(call->wake);
+    }
+    while (c->executing_count > 0)
+        pthread_cond_wait(&c->calls_cond, &c->calls_lock);
+    /* Calls on multis: cancelled; they complete when their multi is next driven, before
+     * libcurl runs again. A drive in progress on another thread is waited for. */
+    pc_multis_cancel_all(c);
+    pc_multis_wait_idle(c);
+    pthread_mutex_unlock(&c->calls_lock);
+    /* The report sender stops now: no event after this returns. */
+    pc_reports_close(c);
+    pc_client_unref(c);
 }
 
 int64_t pc_client_now(const pincurl_client *c)
@@ -173,7 +251,7 @@ pincurl_policy *pincurl_client_policy(pincurl_client *c)
 pincurl_status pincurl_client_set_policy(pincurl_client *c, pincurl_policy *policy)
 {
     pincurl_policy *old;
-    CURL *retired[PC_POOL_MAX];
+    struct pc_slot retired[PC_POOL_MAX];
     size_t n_retired = 0;
     pincurl_event ev;
 
@@ -200,7 +278,7 @@ pincurl_status pincurl_client_set_policy(pincurl_client *c, pincurl_policy *poli
     ev.message = "a new policy generation is in force";
     pthread_mutex_unlock(&c->lock);
     for (size_t i = 0; i < n_retired; i++)
-        curl_easy_cleanup(retired[i]);
+        slot_free(&retired[i]);
     pincurl_policy_unref(old);
     if (c->reporter != NULL)
         (void)pincurl_client_set_policy(c->reporter, policy);
@@ -226,70 +304,75 @@ const char *pincurl_client_tls_backend(const pincurl_client *c)
     return c != NULL && c->backend != NULL ? c->backend->name : "";
 }
 
-/* An idle handle whose connections belong to generation, or a new handle. */
-static CURL *pool_take(pincurl_client *c, uint64_t generation)
+/* An idle slot whose connections belong to generation, or a new one (fresh: always a new
+ * one, with no connection or session at all). 0 on success, -1 on OOM. */
+static int pool_take(pincurl_client *c, uint64_t generation, int fresh, struct pc_slot *out)
 {
-    CURL *e = NULL;
+    memset(out, 0, sizeof(*out));
     pthread_mutex_lock(&c->lock);
-    while (c->pool_len > 0 && e == NULL) {
-        c->pool_len--;
-        if (c->pool_gen[c->pool_len] == generation) {
-            e = c->pool[c->pool_len];
+    while (!fresh && c->pool_len > 0 && out->multi == NULL) {
+        struct pc_slot slot = c->pool[--c->pool_len];
+        if (slot.generation == generation) {
+            *out = slot;
         } else {
             /* an older generation's connections are never reused */
-            CURL *old = c->pool[c->pool_len];
             pthread_mutex_unlock(&c->lock);
-            curl_easy_cleanup(old);
+            slot_free(&slot);
             pthread_mutex_lock(&c->lock);
         }
     }
     pthread_mutex_unlock(&c->lock);
-    return e != NULL ? e : curl_easy_init();
+    if (out->multi != NULL)
+        return 0;
+    out->generation = generation;
+    out->multi = curl_multi_init();
+    out->easy = out->multi != NULL ? curl_easy_init() : NULL;
+    if (out->easy == NULL) {
+        slot_free(out);
+        return -1;
+    }
+    return 0;
 }
 
-/* Returns a handle taken for generation. A handle whose connection or session was refused
- * (retire) is freed with its caches, as is one of an older generation. */
-static void pool_put(pincurl_client *c, CURL *e, uint64_t generation, int retire)
+/* Returns a slot taken for generation (its easy handle out of its multi). A slot whose
+ * connection or session was refused (retire) is freed with its caches, as is one of an
+ * older generation. */
+static void pool_put(pincurl_client *c, struct pc_slot *slot, int retire)
 {
-    /* No pointer into this perform's stack may survive in the handle. */
-    pc_cookies_detach(c, e);
-    curl_easy_reset(e);
+    /* No pointer into the call may survive in the handle. */
+    pc_cookies_detach(c, slot->easy);
+    curl_easy_reset(slot->easy);
     pthread_mutex_lock(&c->lock);
-    if (!retire && c->pool_len < PC_POOL_MAX && generation == c->generation) {
-        c->pool_gen[c->pool_len] = generation;
-        c->pool[c->pool_len++] = e;
-        e = NULL;
+    if (!retire && c->pool_len < PC_POOL_MAX && slot->generation == c->generation) {
+        c->pool[c->pool_len++] = *slot;
+        slot->multi = NULL;
+        slot->easy = NULL;
     }
     pthread_mutex_unlock(&c->lock);
-    if (e != NULL)
-        curl_easy_cleanup(e);
+    slot_free(slot);
 }
 
 /* ------------------------------------------------------------------------------------ */
 /* One transfer                                                                          */
 
-typedef struct transfer {
-    pc_pin_state pin;
-    const pincurl_request *req;
-    pincurl_response *resp;
-    size_t max_body;
-    size_t body_seen;
-    FILE *file;
-    int too_large;      /* the body cap was exceeded */
-    int app_aborted;    /* a read or write callback of the application aborted */
-    int io_failed;      /* the output file could not be written */
-    int oom;            /* memory ran out while storing the response */
-    CURLcode setup_code; /* libcurl refused part of the request before it was sent */
-    curl_mime *mime;    /* the form (libcurl links it: freed after the handle is reset) */
-    char errbuf[CURL_ERROR_SIZE];
-} transfer;
+/* 1 when the call was cancelled: every libcurl callback of the transfer then stops it. */
+static int stopped(pc_xfer *t)
+{
+    if (atomic_load(t->cancelled) != 0 || (t->req->cancel != NULL && atomic_load(t->req->cancel) != 0)) {
+        t->cancel_seen = 1;
+        return 1;
+    }
+    return 0;
+}
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
 {
-    transfer *t = userp;
+    pc_xfer *t = userp;
     size_t len = size * nmemb;
     const pincurl_request *r = t->req;
 
+    if (stopped(t))
+        return 0;
     if (r->write_cb != NULL) {
         if (r->write_cb(data, len, r->write_user) != len) {
             t->app_aborted = 1;
@@ -324,8 +407,10 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
 
 static size_t on_header(char *data, size_t size, size_t nmemb, void *userp)
 {
-    transfer *t = userp;
+    pc_xfer *t = userp;
     size_t len = size * nmemb;
+    if (stopped(t))
+        return 0;
     if (pc_response_header_line(t->resp, data, len) != 0) {
         t->oom = 1;
         return 0;
@@ -339,8 +424,13 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userp)
 
 static size_t on_read(char *buf, size_t size, size_t nmemb, void *userp)
 {
-    transfer *t = userp;
-    size_t n = t->req->read_cb(buf, size * nmemb, t->req->read_user);
+    pc_xfer *t = userp;
+    size_t n;
+    if (stopped(t))
+        return CURL_READFUNC_ABORT; /* not a byte more of the body */
+    n = t->req->read_cb(buf, size * nmemb, t->req->read_user);
+    if (stopped(t))
+        return CURL_READFUNC_ABORT; /* cancelled while the callback ran: not sent */
     if (n == (size_t)-1) {
         t->app_aborted = 1;
         return CURL_READFUNC_ABORT;
@@ -355,12 +445,14 @@ static size_t on_read(char *buf, size_t size, size_t nmemb, void *userp)
 static int on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
                        curl_off_t ulnow)
 {
-    transfer *t = userp;
+    pc_xfer *t = userp;
     (void)dltotal;
     (void)dlnow;
     (void)ultotal;
     (void)ulnow;
-    return t->req->cancel != NULL && atomic_load(t->req->cancel) != 0;
+    /* libcurl calls this between the steps of a transfer, also just before the request
+     * check and the request itself: a cancelled call goes no further */
+    return stopped(t);
 }
 
 #define SET(opt, val)                                                                     \
@@ -370,7 +462,7 @@ static int on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow, curl_o
     } while (0)
 
 /* The request's form as a libcurl MIME structure (t->mime). */
-static pincurl_status set_form(transfer *t, CURL *e)
+static pincurl_status set_form(pc_xfer *t, CURL *e)
 {
     const pincurl_request *r = t->req;
     curl_mime *mime = curl_mime_init(e);
@@ -417,10 +509,11 @@ static pincurl_status append_all(struct curl_slist **list, char *const *items, s
     return PINCURL_OK;
 }
 
-static pincurl_status set_options(pincurl_client *c, transfer *t, CURL *e,
-                                  struct curl_slist **headers, struct curl_slist **resolve,
-                                  struct curl_slist **connect_to)
+static pincurl_status set_options(pincurl_client *c, pc_xfer *t, CURL *e, int multiplex,
+                                  int sessions)
 {
+    struct curl_slist **headers = &t->headers, **resolve = &t->resolve,
+                      **connect_to = &t->connect_to;
     const pincurl_options *o = &c->opts;
     const pincurl_request *r = t->req;
 
@@ -441,11 +534,10 @@ static pincurl_status set_options(pincurl_client *c, transfer *t, CURL *e,
         SET(CURLOPT_TIMEOUT_MS, r->timeout_ms);
     else if (o->timeout_ms > 0)
         SET(CURLOPT_TIMEOUT_MS, o->timeout_ms);
-    if (r->cancel != NULL) {
-        SET(CURLOPT_NOPROGRESS, 0L);
-        SET(CURLOPT_XFERINFOFUNCTION, on_progress);
-        SET(CURLOPT_XFERINFODATA, t);
-    }
+    /* cancellation: checked between every step of the transfer */
+    SET(CURLOPT_NOPROGRESS, 0L);
+    SET(CURLOPT_XFERINFOFUNCTION, on_progress);
+    SET(CURLOPT_XFERINFODATA, t);
     if (o->user_agent != NULL)
         SET(CURLOPT_USERAGENT, o->user_agent);
     /* The whole route, so that the environment cannot change it (route.c): the proxy in
@@ -490,6 +582,11 @@ static pincurl_status set_options(pincurl_client *c, transfer *t, CURL *e,
     case PINCURL_HTTP_VERSION_2: SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2_0); break;
     default: break;
     }
+    if (multiplex && o->http_version != PINCURL_HTTP_VERSION_1_0 &&
+        o->http_version != PINCURL_HTTP_VERSION_1_1)
+        SET(CURLOPT_PIPEWAIT, 1L); /* wait for an HTTP/2 connection being set up */
+    if (!sessions)
+        SET(CURLOPT_FRESH_CONNECT, 1L); /* a retry: a new connection, a full handshake */
     if (o->tls_min_version == PINCURL_TLS_VERSION_1_2)
         SET(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
     else if (o->tls_min_version == PINCURL_TLS_VERSION_1_3)
@@ -556,13 +653,13 @@ static pincurl_status set_options(pincurl_client *c, transfer *t, CURL *e,
     SET(CURLOPT_HEADERDATA, t);
     if (!(c->backend->caps & PC_TLS_CAP_PATH))
         return pc_leaf_install(&t->pin, r->url);
-    return pc_pin_install(&t->pin, 1);
+    return pc_pin_install(&t->pin, sessions);
 }
 
 #undef SET
 
 /* The final status of a transfer and its detail (malloc'd or NULL). */
-static pincurl_status outcome(transfer *t, CURLcode code, char **detail)
+static pincurl_status outcome(pc_xfer *t, CURLcode code, char **detail)
 {
     pincurl_status st;
     const pc_tls_conn *conn = &t->pin.conn;
@@ -570,6 +667,8 @@ static pincurl_status outcome(transfer *t, CURLcode code, char **detail)
     *detail = NULL;
     if (code == CURLE_OK)
         return PINCURL_OK;
+    if (t->cancel_seen)
+        return PINCURL_CANCELLED;
     if (t->too_large)
         st = PINCURL_RESPONSE_TOO_LARGE;
     else if (t->app_aborted)
@@ -606,156 +705,304 @@ static pincurl_status outcome(transfer *t, CURLcode code, char **detail)
     return st;
 }
 
-static pincurl_status finish(pincurl_response *resp, pincurl_status st, char *detail,
-                             pincurl_response **out)
+pincurl_status pc_xfer_begin(pincurl_call *call, CURL *e, int multiplex, char **detail)
 {
-    if (resp != NULL) {
-        resp->status = st;
-        if (detail != NULL) {
-            free(resp->detail);
-            resp->detail = detail;
-            detail = NULL;
+    pincurl_client *c = call->client;
+    pc_xfer *t = &call->x;
+    const pincurl_request *r = call->req;
+    pincurl_status st;
+
+    *detail = NULL;
+    /* The pin state first (zeroed by its init, also when that fails: pc_xfer_release may
+     * run on it), then the rest of the attempt's state. The generation first, then a
+     * handle whose connections belong to it (the caller's choice). */
+    st = pc_pin_state_init(&t->pin, c, e, &c->route);
+    t->req = r;
+    t->resp = call->resp;
+    t->cancelled = &call->cancelled;
+    t->max_body = c->opts.max_body_bytes;
+    t->file = NULL;
+    t->too_large = t->app_aborted = t->io_failed = t->oom = t->cancel_seen = 0;
+    t->setup_code = CURLE_OK;
+    t->mime = NULL;
+    t->headers = t->resolve = t->connect_to = NULL;
+    t->errbuf[0] = '\0';
+    call->easy = e;
+    if (st != PINCURL_OK)
+        return st;
+    if (call->attempt == 0) {
+        /* The URL is checked before anything connects (pincurl_request_new parsed it): a
+         * pinned host never sees cleartext. */
+        st = r->url_status;
+        memcpy(call->scheme, r->url_scheme, sizeof(call->scheme));
+        memcpy(call->host, r->url_host, sizeof(call->host));
+        call->port = r->url_port;
+        if (st == PINCURL_OK && strcmp(call->scheme, "http") != 0 &&
+            strcmp(call->scheme, "https") != 0)
+            st = PINCURL_BAD_URL;
+        if (st != PINCURL_OK) {
+            if (st != PINCURL_OUT_OF_MEMORY)
+                st = PINCURL_BAD_URL;
+            *detail = pc_failure_line(call->host, call->port, st, r->url);
+            return st;
+        }
+        (void)pc_response_set_url(call->resp, r->url);
+    }
+    t->pin.known_url = r->url; /* parsed above: scheme, host, port */
+    memcpy(t->pin.known_scheme, call->scheme, sizeof(t->pin.known_scheme));
+    memcpy(t->pin.known_host, call->host, sizeof(t->pin.known_host));
+    t->pin.known_port = call->port;
+    if (strcmp(call->scheme, "http") == 0 && pc_host_pinned(t->pin.policy, call->host)) {
+        st = PINCURL_CLEARTEXT_PINNED;
+        *detail = pc_failure_line(call->host, call->port, st,
+                                  "a pinned host is only contacted over https");
+        return st;
+    }
+    if (curl_easy_setopt(e, CURLOPT_PRIVATE, (void *)call) != CURLE_OK)
+        return PINCURL_INTERNAL;
+    st = set_options(c, t, e, multiplex, call->attempt == 0);
+    if (st != PINCURL_OK) {
+        if (t->setup_code != CURLE_OK) {
+            (void)pc_response_fill_info(call->resp, e, t->setup_code, NULL);
+            *detail = pc_failure_line(call->host, call->port, st,
+                                      curl_easy_strerror(t->setup_code));
         }
     }
-    free(detail);
-    if (out != NULL)
-        *out = resp;
-    else
-        pincurl_response_free(resp);
     return st;
 }
 
-/* Frees what one attempt of a transfer holds besides the handle. */
-static void transfer_release(transfer *t, struct curl_slist **headers,
-                             struct curl_slist **resolve, struct curl_slist **connect_to)
+pincurl_status pc_xfer_end(pincurl_call *call, CURLcode code, int *retry, int *retire,
+                           char **detail)
 {
-    pc_pin_state_cleanup(&t->pin);
-    curl_slist_free_all(*headers);
-    curl_slist_free_all(*resolve);
-    curl_slist_free_all(*connect_to);
-    *headers = *resolve = *connect_to = NULL;
-    curl_mime_free(t->mime); /* the handle was reset or cleaned up first */
-    t->mime = NULL;
-}
-
-pincurl_status pincurl_client_perform(pincurl_client *c, const pincurl_request *r,
-                                      pincurl_response **out)
-{
-    pincurl_response *resp = pc_response_new();
-    transfer t;
-    CURL *e;
-    CURLcode code;
+    pc_xfer *t = &call->x;
+    pincurl_response *resp = call->resp;
+    CURL *e = call->easy;
     pincurl_status st;
-    struct curl_slist *headers = NULL, *resolve = NULL, *connect_to = NULL;
-    char scheme[16], host[PINCURL_HOST_MAX + 1];
-    unsigned port;
-    char *detail = NULL;
     long http_code = 0;
     char *url = NULL;
-    uint64_t taken_gen = 0;
-    int attempt = 0;
 
-    if (out != NULL)
-        *out = NULL;
-    if (c == NULL || r == NULL)
-        return finish(resp, PINCURL_INVALID_ARGUMENT, NULL, out);
-    if (resp == NULL)
-        return PINCURL_OUT_OF_MEMORY;
-
-    /* The URL is checked before anything connects: a pinned host never sees cleartext. */
-    st = pc_url_target(r->url, scheme, host, &port);
-    if (st == PINCURL_OK && strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)
-        st = PINCURL_BAD_URL;
-    if (st != PINCURL_OK) {
-        if (st != PINCURL_OUT_OF_MEMORY)
-            st = PINCURL_BAD_URL;
-        return finish(resp, st, pc_failure_line(host, port, st, r->url), out);
-    }
-    (void)pc_response_set_url(resp, r->url);
-
-again:
-    memset(&t, 0, sizeof(t));
-    t.req = r;
-    t.resp = resp;
-    t.max_body = c->opts.max_body_bytes;
-    /* The generation first, then a handle whose connections belong to it (or, on the
-     * second attempt, a new handle with no connection or session at all). */
-    st = pc_pin_state_init(&t.pin, c, NULL, &c->route);
-    taken_gen = t.pin.generation;
-    e = st != PINCURL_OK ? NULL : attempt == 0 ? pool_take(c, taken_gen) : curl_easy_init();
-    if (e == NULL) {
-        pc_pin_state_cleanup(&t.pin);
-        return finish(resp, st == PINCURL_OK ? PINCURL_OUT_OF_MEMORY : st, NULL, out);
-    }
-    t.pin.easy = e;
-    t.pin.known_url = r->url; /* parsed above: scheme, host, port */
-    memcpy(t.pin.known_scheme, scheme, sizeof(t.pin.known_scheme));
-    memcpy(t.pin.known_host, host, sizeof(t.pin.known_host));
-    t.pin.known_port = port;
-    if (st == PINCURL_OK && strcmp(scheme, "http") == 0 && pc_host_pinned(t.pin.policy, host)) {
-        st = PINCURL_CLEARTEXT_PINNED;
-        detail = pc_failure_line(host, port, st, "a pinned host is only contacted over https");
-    }
-    if (st == PINCURL_OK)
-        st = set_options(c, &t, e, &headers, &resolve, &connect_to);
-    if (st != PINCURL_OK) {
-        if (t.setup_code != CURLE_OK)
-            (void)pc_response_fill_info(resp, e, t.setup_code, NULL);
-        pool_put(c, e, taken_gen, t.pin.retire);
-        transfer_release(&t, &headers, &resolve, &connect_to);
-        if (detail == NULL && t.setup_code != CURLE_OK)
-            detail = pc_failure_line(host, port, st, curl_easy_strerror(t.setup_code));
-        return finish(resp, st, detail, out);
-    }
-
-    code = curl_easy_perform(e);
-
-    if (code == CURLE_OK && r->output_file != NULL && t.file == NULL) {
+    *retry = 0;
+    *detail = NULL;
+    if (code == CURLE_OK && t->req->output_file != NULL && t->file == NULL) {
         /* an empty body still produces the (empty) file */
-        t.file = fopen(r->output_file, "wb");
-        if (t.file == NULL)
-            t.io_failed = 1;
+        t->file = fopen(t->req->output_file, "wb");
+        if (t->file == NULL)
+            t->io_failed = 1;
     }
-    if (t.file != NULL) {
-        if (fclose(t.file) != 0)
-            t.io_failed = 1;
-        t.file = NULL;
+    if (t->file != NULL) {
+        if (fclose(t->file) != 0)
+            t->io_failed = 1;
+        t->file = NULL;
     }
-    st = outcome(&t, code, &detail);
-    if (st == PINCURL_PIN_CHECK_FAILED && t.pin.retry_fresh && t.pin.passed == 0 &&
-        attempt == 0) {
+    st = outcome(t, code, detail);
+    if (st == PINCURL_PIN_CHECK_FAILED && t->pin.retry_fresh && t->pin.passed == 0 &&
+        call->attempt == 0 && !pc_call_cancelled(call)) {
         /* A resumed session whose validated path this client no longer knows was refused
-         * before any request byte was sent: make the request once more on a new
-         * connection with a full handshake, decided in the handshake. */
-        attempt++;
-        free(detail);
-        detail = NULL;
-        curl_easy_cleanup(e);
-        transfer_release(&t, &headers, &resolve, &connect_to);
-        goto again;
+         * before any request byte was sent: the caller makes the request once more on a
+         * new connection with a full handshake, decided in the handshake. */
+        free(*detail);
+        *detail = NULL;
+        *retry = 1;
+        *retire = 1;
+        return st;
     }
-    if (st == PINCURL_OK && t.io_failed)
+    if (st == PINCURL_OK && t->io_failed)
         st = PINCURL_IO;
     if (curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &http_code) == CURLE_OK)
         resp->code = http_code;
     if (curl_easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &url) == CURLE_OK && url != NULL)
         (void)pc_response_set_url(resp, url);
-    if (pc_response_fill_info(resp, e, code, t.errbuf) != 0 && st == PINCURL_OK)
+    if (pc_response_fill_info(resp, e, code, t->errbuf) != 0 && st == PINCURL_OK)
         st = PINCURL_OUT_OF_MEMORY;
-    if (t.pin.have_verdict) {
+    if (t->pin.have_verdict) {
         resp->have_verdict = 1;
-        resp->verdict = t.pin.verdict;
-        resp->policy = pincurl_policy_ref(t.pin.verdict_policy);
+        resp->verdict = t->pin.verdict;
+        pincurl_policy_unref(resp->policy);
+        resp->policy = pincurl_policy_ref(t->pin.verdict_policy);
     }
     if (st != PINCURL_OK) {
         /* a failed transfer keeps no partial body */
         resp->body_len = 0;
     }
-
+    if (st == PINCURL_CANCELLED && *detail == NULL)
+        *detail = pc_call_cancel_detail(call);
     /* A failed transfer may leave a TLS session libcurl should not offer again (wolfSSL
-     * 5.5 resumed sessions of aborted transfers with a bad PSK binder): such a handle is
-     * not kept. */
-    pool_put(c, e, taken_gen, t.pin.retire || st != PINCURL_OK);
-    transfer_release(&t, &headers, &resolve, &connect_to);
-    return finish(resp, st, detail, out);
+     * 5.5 resumed sessions of aborted transfers with a bad PSK binder): its caches are not
+     * kept. */
+    *retire = t->pin.retire || st != PINCURL_OK;
+    return st;
+}
+
+void pc_xfer_release(pincurl_call *call)
+{
+    pc_xfer *t = &call->x;
+
+    if (t->file != NULL) {
+        fclose(t->file);
+        t->file = NULL;
+    }
+    pc_pin_state_cleanup(&t->pin);
+    curl_slist_free_all(t->headers);
+    curl_slist_free_all(t->resolve);
+    curl_slist_free_all(t->connect_to);
+    t->headers = t->resolve = t->connect_to = NULL;
+    curl_mime_free(t->mime); /* the handle was reset or cleaned up first */
+    t->mime = NULL;
+    call->easy = NULL;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Blocking calls                                                                        */
+
+/* Drives slot's multi until its transfer ended or the call was cancelled; the CURLcode. */
+static CURLcode drive_blocking(pincurl_call *call, struct pc_slot *slot)
+{
+    CURLM *m = slot->multi;
+    CURLcode code = CURLE_ABORTED_BY_CALLBACK;
+    int done = 0;
+
+    if (curl_multi_add_handle(m, slot->easy) != CURLM_OK)
+        return CURLE_OUT_OF_MEMORY;
+    for (;;) {
+        int running = 0, msgs = 0;
+        CURLMsg *msg;
+        if (pc_call_cancelled(call)) {
+            call->x.cancel_seen = 1;
+            break;
+        }
+        if (curl_multi_perform(m, &running) != CURLM_OK) {
+            code = CURLE_OUT_OF_MEMORY;
+            break;
+        }
+        while ((msg = curl_multi_info_read(m, &msgs)) != NULL) {
+            if (msg->msg == CURLMSG_DONE && msg->easy_handle == slot->easy) {
+                code = msg->data.result;
+                done = 1;
+            }
+        }
+        if (done || running == 0)
+            break;
+        /* woken at once by pincurl_call_cancel (curl_multi_wakeup) */
+        if (curl_multi_poll(m, NULL, 0, 1000, NULL) != CURLM_OK) {
+            code = CURLE_OUT_OF_MEMORY;
+            break;
+        }
+    }
+    (void)curl_multi_remove_handle(m, slot->easy);
+    if (!done && call->x.cancel_seen)
+        code = CURLE_ABORTED_BY_CALLBACK;
+    return code;
+}
+
+/* Registers call as a blocking call running on this thread, waking through m. 0 on
+ * success, -1 when the client is closing (the call is then cancelled). */
+static int exec_register(pincurl_call *call, CURLM *m)
+{
+    pincurl_client *c = call->client;
+    int ok;
+    pthread_mutex_lock(&c->calls_lock);
+    ok = !c->closing;
+    if (ok) {
+        call->wake = m;
+        call->exec_prev = NULL;
+        call->exec_next = c->executing;
+        if (c->executing != NULL)
+            c->executing->exec_prev = call;
+        c->executing = call;
+        c->executing_count++;
+    } else {
+        atomic_store(&call->cancelled, 1);
+    }
+    pthread_mutex_unlock(&c->calls_lock);
+    return ok ? 0 : -1;
+}
+
+static void exec_unregister(pincurl_call *call)
+{
+    pincurl_client *c = call->client;
+    pthread_mutex_lock(&c->calls_lock);
+    call->wake = NULL;
+    if (call->exec_prev != NULL)
+        call->exec_prev->exec_next = call->exec_next;
+    else
+        c->executing = call->exec_next;
+    if (call->exec_next != NULL)
+        call->exec_next->exec_prev = call->exec_prev;
+    call->exec_prev = call->exec_next = NULL;
+    c->executing_count--;
+    pthread_cond_broadcast(&c->calls_cond);
+    pthread_mutex_unlock(&c->calls_lock);
+}
+
+pincurl_status pc_call_run_blocking(pincurl_call *call, char **detail)
+{
+    pincurl_client *c = call->client;
+    pincurl_status st;
+    struct pc_slot slot;
+    uint64_t generation;
+    int retry = 0, retire = 0;
+
+    *detail = NULL;
+again:
+    if (pc_call_cancelled(call)) {
+        *detail = pc_call_cancel_detail(call);
+        return PINCURL_CANCELLED;
+    }
+    /* The generation first, then a slot whose connections belong to it (or, on the second
+     * attempt, a new slot with no connection or session at all). */
+    generation = pincurl_client_generation(c);
+    if (pool_take(c, generation, call->attempt > 0, &slot) != 0)
+        return PINCURL_OUT_OF_MEMORY;
+    if (exec_register(call, slot.multi) != 0) {
+        pool_put(c, &slot, 0);
+        *detail = pc_call_cancel_detail(call);
+        return PINCURL_CANCELLED;
+    }
+    st = pc_xfer_begin(call, slot.easy, 0, detail);
+    if (st == PINCURL_OK) {
+        CURLcode code = drive_blocking(call, &slot);
+        st = pc_xfer_end(call, code, &retry, &retire, detail);
+    } else {
+        retire = call->x.pin.retire;
+    }
+    exec_unregister(call);
+    /* the handle is reset before what it points into is freed; the slot stays tagged with
+     * the generation it was taken for (a newer one's connections are then not kept) */
+    pool_put(c, &slot, retire);
+    pc_xfer_release(call);
+    if (retry) {
+        call->attempt++;
+        goto again;
+    }
+    return st;
+}
+
+pincurl_status pincurl_client_perform(pincurl_client *c, const pincurl_request *r,
+                                      pincurl_response **out)
+{
+    pincurl_call *call = NULL;
+    pincurl_status st;
+
+    if (out != NULL)
+        *out = NULL;
+    if (c == NULL || r == NULL) {
+        if (out != NULL) {
+            *out = pc_response_new();
+            if (*out != NULL)
+                (*out)->status = PINCURL_INVALID_ARGUMENT;
+        }
+        return PINCURL_INVALID_ARGUMENT;
+    }
+    st = pincurl_call_new(c, r, &call);
+    if (st != PINCURL_OK) {
+        if (out != NULL) {
+            *out = pc_response_new();
+            if (*out != NULL)
+                (*out)->status = st;
+        }
+        return st;
+    }
+    st = pincurl_call_execute(call, out);
+    pincurl_call_free(call);
+    return st;
 }

@@ -125,6 +125,12 @@ void pc_options_defaults(pincurl_options *o);
 struct pincurl_request {
     char *method;
     char *url;
+    /* url's parse, made once by pincurl_request_new (every call of the request uses it):
+     * OK with scheme, normalised host and port, or why the URL cannot be used */
+    pincurl_status url_status;
+    char url_scheme[16];
+    char url_host[PINCURL_HOST_MAX + 1];
+    unsigned url_port;
     char **headers;
     size_t header_count;
     unsigned char *body;
@@ -173,8 +179,13 @@ struct pincurl_response {
     unsigned char *body;
     size_t body_len;
     size_t body_cap;
-    char **names;
-    char **values;
+    /* The last response's headers: names and values, each NUL-terminated, one after the
+     * other in header_arena; header_at[i] holds the offsets of header i. */
+    char *header_arena;
+    size_t arena_len, arena_cap;
+    struct pc_header_at {
+        size_t name, value;
+    } *header_at;
     size_t header_count;
     size_t header_cap;
     char *effective_url;
@@ -217,9 +228,22 @@ struct pincurl_client {
     pthread_mutex_t lock; /* guards policy, generation and the pool */
     /* of policy: 1, plus one per set_policy; written under lock, read without it */
     _Atomic uint64_t generation;
-    CURL *pool[PC_POOL_MAX];
-    uint64_t pool_gen[PC_POOL_MAX]; /* the generation each idle handle's connections have */
+    /* Idle multi handles of blocking calls, each with the one easy handle it runs and its
+     * kept-alive connections and TLS sessions, and the generation they belong to. */
+    struct pc_slot {
+        CURLM *multi;
+        CURL *easy;
+        uint64_t generation;
+    } pool[PC_POOL_MAX];
     size_t pool_len;
+    /* Lifetime: the application's handle, every call and every multi hold a reference. */
+    _Atomic unsigned long refs;
+    pthread_mutex_t calls_lock; /* guards what follows, and calls' wake and multi */
+    pthread_cond_t calls_cond;  /* a blocking call ended; a multi's drive ended */
+    int closing;                /* pincurl_client_free began: no call starts any more */
+    struct pincurl_call *executing; /* blocking calls running now */
+    size_t executing_count;
+    struct pincurl_multi *multis;   /* the client's multis */
     pc_monitor *monitor;
     struct pc_spool *spool;   /* failure reports (NULL without a spool directory) */
     pincurl_client *reporter; /* delivers them: same policy, no spool */

@@ -48,6 +48,13 @@ pincurl_request *pincurl_request_new(const char *method, const char *url)
         pincurl_request_free(r);
         return NULL;
     }
+    /* The URL is checked (and its host normalised) once; a call of a request whose URL
+     * cannot be used fails before anything connects. */
+    r->url_status = pc_url_target(r->url, r->url_scheme, r->url_host, &r->url_port);
+    if (r->url_status == PINCURL_OUT_OF_MEMORY) {
+        pincurl_request_free(r);
+        return NULL;
+    }
     return r;
 }
 

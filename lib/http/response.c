@@ -20,10 +20,7 @@ pincurl_response *pc_response_new(void)
 
 static void clear_headers(pincurl_response *resp)
 {
-    for (size_t i = 0; i < resp->header_count; i++) {
-        free(resp->names[i]);
-        free(resp->values[i]);
-    }
+    resp->arena_len = 0;
     resp->header_count = 0;
 }
 
@@ -31,9 +28,8 @@ void pincurl_response_free(pincurl_response *resp)
 {
     if (resp == NULL)
         return;
-    clear_headers(resp);
-    free(resp->names);
-    free(resp->values);
+    free(resp->header_arena);
+    free(resp->header_at);
     free(resp->body);
     free(resp->effective_url);
     free(resp->detail);
@@ -65,9 +61,10 @@ int pc_response_append(pincurl_response *resp, const void *data, size_t len)
     return 0;
 }
 
-static char *copy_trimmed(const char *s, size_t len)
+/* Appends len bytes of s, trimmed of blanks and line ends at both ends, plus a NUL to the
+ * arena; its offset into *at. 0 on success, -1 on OOM. */
+static int arena_add(pincurl_response *resp, const char *s, size_t len, size_t *at)
 {
-    char *d;
     while (len > 0 && (s[0] == ' ' || s[0] == '\t')) {
         s++;
         len--;
@@ -75,18 +72,31 @@ static char *copy_trimmed(const char *s, size_t len)
     while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\r' ||
                        s[len - 1] == '\n'))
         len--;
-    d = malloc(len + 1);
-    if (d != NULL) {
-        memcpy(d, s, len);
-        d[len] = '\0';
+    if (len + 1 > resp->arena_cap - resp->arena_len) {
+        size_t cap = resp->arena_cap ? resp->arena_cap : 1024;
+        char *grown;
+        while (cap - resp->arena_len < len + 1) {
+            if (cap > SIZE_MAX / 2)
+                return -1;
+            cap *= 2;
+        }
+        grown = realloc(resp->header_arena, cap);
+        if (grown == NULL)
+            return -1;
+        resp->header_arena = grown;
+        resp->arena_cap = cap;
     }
-    return d;
+    memcpy(resp->header_arena + resp->arena_len, s, len);
+    resp->header_arena[resp->arena_len + len] = '\0';
+    *at = resp->arena_len;
+    resp->arena_len += len + 1;
+    return 0;
 }
 
 int pc_response_header_line(pincurl_response *resp, const char *line, size_t len)
 {
     const char *colon;
-    char *name, *value;
+    struct pc_header_at at;
 
     if (len >= 5 && memcmp(line, "HTTP/", 5) == 0) {
         clear_headers(resp); /* a new response (redirect, 1xx, proxy CONNECT) */
@@ -95,24 +105,14 @@ int pc_response_header_line(pincurl_response *resp, const char *line, size_t len
     if (len == 0 || line[0] == '\r' || line[0] == '\n')
         return 0;
     if ((line[0] == ' ' || line[0] == '\t') && resp->header_count > 0) {
-        /* obsolete line folding: continue the previous value */
-        char *more = copy_trimmed(line, len);
-        char *prev = resp->values[resp->header_count - 1];
-        size_t a, b;
-        char *joined;
-        if (more == NULL)
-            return -1;
-        a = strlen(prev);
-        b = strlen(more);
-        joined = realloc(prev, a + b + 2);
-        if (joined == NULL) {
-            free(more);
+        /* obsolete line folding: continue the previous value, the last string in the
+         * arena, with a space and this line */
+        size_t more;
+        resp->header_arena[resp->arena_len - 1] = ' ';
+        if (arena_add(resp, line, len, &more) != 0) {
+            resp->header_arena[resp->arena_len - 1] = '\0';
             return -1;
         }
-        joined[a] = ' ';
-        memcpy(joined + a + 1, more, b + 1);
-        resp->values[resp->header_count - 1] = joined;
-        free(more);
         return 0;
     }
     colon = memchr(line, ':', len);
@@ -122,27 +122,16 @@ int pc_response_header_line(pincurl_response *resp, const char *line, size_t len
         return 0;
     if (resp->header_count == resp->header_cap) {
         size_t cap = resp->header_cap ? resp->header_cap * 2 : 16;
-        char **n = realloc(resp->names, cap * sizeof(char *));
-        char **v;
-        if (n == NULL)
+        struct pc_header_at *grown = realloc(resp->header_at, cap * sizeof(*grown));
+        if (grown == NULL)
             return -1;
-        resp->names = n;
-        v = realloc(resp->values, cap * sizeof(char *));
-        if (v == NULL)
-            return -1;
-        resp->values = v;
+        resp->header_at = grown;
         resp->header_cap = cap;
     }
-    name = copy_trimmed(line, (size_t)(colon - line));
-    value = copy_trimmed(colon + 1, len - (size_t)(colon - line) - 1);
-    if (name == NULL || value == NULL) {
-        free(name);
-        free(value);
+    if (arena_add(resp, line, (size_t)(colon - line), &at.name) != 0 ||
+        arena_add(resp, colon + 1, len - (size_t)(colon - line) - 1, &at.value) != 0)
         return -1;
-    }
-    resp->names[resp->header_count] = name;
-    resp->values[resp->header_count] = value;
-    resp->header_count++;
+    resp->header_at[resp->header_count++] = at;
     return 0;
 }
 
@@ -208,8 +197,11 @@ static void copy_ip(char *dst, size_t size, CURL *e, CURLINFO what)
 {
     char *v = NULL;
     dst[0] = '\0';
-    if (curl_easy_getinfo(e, what, &v) == CURLE_OK && v != NULL)
-        snprintf(dst, size, "%s", v);
+    if (curl_easy_getinfo(e, what, &v) == CURLE_OK && v != NULL) {
+        size_t n = strnlen(v, size - 1);
+        memcpy(dst, v, n);
+        dst[n] = '\0';
+    }
 }
 
 int pc_response_fill_info(pincurl_response *resp, CURL *e, CURLcode code, const char *errbuf)
@@ -298,12 +290,16 @@ size_t pincurl_response_header_count(const pincurl_response *resp)
 
 const char *pincurl_response_header_name(const pincurl_response *resp, size_t i)
 {
-    return resp != NULL && i < resp->header_count ? resp->names[i] : NULL;
+    return resp != NULL && i < resp->header_count
+               ? resp->header_arena + resp->header_at[i].name
+               : NULL;
 }
 
 const char *pincurl_response_header_value(const pincurl_response *resp, size_t i)
 {
-    return resp != NULL && i < resp->header_count ? resp->values[i] : NULL;
+    return resp != NULL && i < resp->header_count
+               ? resp->header_arena + resp->header_at[i].value
+               : NULL;
 }
 
 const char *pincurl_response_header(const pincurl_response *resp, const char *name)
@@ -311,8 +307,8 @@ const char *pincurl_response_header(const pincurl_response *resp, const char *na
     if (resp == NULL || name == NULL)
         return NULL;
     for (size_t i = 0; i < resp->header_count; i++) {
-        if (strcasecmp(resp->names[i], name) == 0)
-            return resp->values[i];
+        if (strcasecmp(resp->header_arena + resp->header_at[i].name, name) == 0)
+            return resp->header_arena + resp->header_at[i].value;
     }
     return NULL;
 }

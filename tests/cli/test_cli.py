@@ -1606,6 +1606,122 @@ class PolicyImportExport(Base):
         self.assertIn("unknown subcommand", err)
 
 
+NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK)
+                                    else None)
+
+
+class Nginx:
+    """nginx from Debian on 127.0.0.1:<free port>, its own configuration, pid and logs in a
+    directory of its own, one process; HTTP/2 on the listener unless http2 is False. The
+    access log has one line per request: PROTOCOL STATUS "URI"."""
+
+    def __init__(self, tmp, chain, key, name, http2=True):
+        self.dir = os.path.join(tmp, "nginx-" + name)
+        os.makedirs(os.path.join(self.dir, "html"), exist_ok=True)
+        with open(os.path.join(self.dir, "html", "index.html"), "w") as f:
+            f.write("hello from nginx\n")
+        self.port = free_port()
+        self.access = os.path.join(self.dir, "access.log")
+        self.error = os.path.join(self.dir, "error.log")
+        conf = os.path.join(self.dir, "nginx.conf")
+        temp = "".join("    %s_temp_path %s/%s;\n" % (k, self.dir, k)
+                       for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+        with open(conf, "w") as f:
+            f.write("master_process off;\ndaemon off;\npid %s/nginx.pid;\n"
+                    "error_log %s info;\nevents { worker_connections 64; }\n"
+                    "http {\n    log_format p '$server_protocol $status \"$request_uri\"';\n"
+                    "    access_log %s p;\n%s"
+                    "    server {\n        listen 127.0.0.1:%d ssl%s;\n"
+                    "        ssl_certificate %s;\n        ssl_certificate_key %s;\n"
+                    "        root %s/html;\n        location / { }\n    }\n}\n"
+                    % (self.dir, self.error, self.access, temp, self.port,
+                       " http2" if http2 else "", chain, key, self.dir))
+        self.proc = subprocess.Popen([NGINX, "-p", self.dir, "-e", self.error, "-c", conf],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or self.proc.poll() is not None:
+                    self.stop()
+                    raise RuntimeError("nginx did not start: " + open(self.error).read())
+                time.sleep(0.05)
+
+    def url(self, path="/"):
+        return "https://localhost:%d%s" % (self.port, path)
+
+    def resolve(self):
+        return ["--resolve", "localhost:%d:127.0.0.1" % self.port]
+
+    def requests(self):
+        """The access log's lines, final: nginx is stopped first."""
+        self.stop()
+        with open(self.access) as f:
+            return [line.split() for line in f.read().splitlines()]
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+@unittest.skipIf(NGINX is None, "nginx is not installed (tools/install-deps.sh installs it)")
+class Http2(Base):
+    """--http2 and --http1.1 against a real HTTP/2 server, Debian's curl as the reference."""
+
+    features = CurlOptions.features
+
+    def setUp(self):
+        self.pins = ["--pin", self.inter, "--pin", self.backup]
+
+    def test_http2_and_http11_against_nginx(self):
+        if "HTTP2" not in self.features():
+            self.skipTest("the libcurl in use has no HTTP/2")
+        n = Nginx(self.tmp, pki("leaf-ec-chain.pem"), pki("leaf-ec.key"), "h2")
+        try:
+            args = [*self.ca, *n.resolve(), *self.pins, "-w", " %{http_version}"]
+            rc, out, err = run(*args, "--http2", n.url("/?v=2"))
+            self.assertEqual((rc, out), (0, "hello from nginx\n 2"), err)
+            rc, out, err = run(*args, "--http1.1", n.url("/?v=1.1"))
+            self.assertEqual((rc, out), (0, "hello from nginx\n 1.1"), err)
+            rc, out, err = run(*args, n.url("/?v=default"))  # curl's default over TLS: h2
+            self.assertEqual((rc, out), (0, "hello from nginx\n 2"), err)
+            # Debian's curl agrees on the version each option gives
+            if shutil.which("curl"):
+                ref = subprocess.run(["curl", "-sS", "--cacert", pki("root.pem"), *n.resolve(),
+                                      "--http2", "-w", " %{http_version}", n.url("/?v=curl")],
+                                     capture_output=True, text=True, timeout=30)
+                self.assertEqual(ref.stdout, "hello from nginx\n 2", ref.stderr)
+        finally:
+            lines = n.requests()
+        self.assertEqual([(l[0], l[1], l[2]) for l in lines if "curl" not in l[2]],
+                         [("HTTP/2.0", "200", '"/?v=2"'), ("HTTP/1.1", "200", '"/?v=1.1"'),
+                          ("HTTP/2.0", "200", '"/?v=default"')])
+
+    def test_http2_rogue_chain_refused_before_any_stream(self):
+        n = Nginx(self.tmp, pki("rogue-leaf.pem"), pki("rogue-leaf.key"), "h2rogue")
+        try:
+            rc, out, err = run("--cacert", pki("cas.pem"), *n.resolve(), *self.pins, "--http2",
+                               n.url("/?rogue"))
+            self.assertEqual((rc, out), (90, ""), err)
+            self.assertIn("PIN_MISMATCH", err)
+        finally:
+            lines = n.requests()
+        self.assertEqual(lines, [], "a request reached the server")
+
+    def test_http2_falls_back_to_http11(self):
+        # tls_server.py offers no h2 in ALPN: --http2 speaks HTTP/1.1 to it
+        rc, out, err = run(*self.ca, *self.pins, "--http2", "-w", " %{http_version}",
+                           self.good.url())
+        self.assertEqual((rc, out), (0, "hello from good 1.1"), err)
+
+
 class Result(unittest.TextTestResult):
     pass
 

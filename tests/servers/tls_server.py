@@ -25,7 +25,8 @@ Routes (HTTP/1.1, keep-alive, Content-Length responses):
     /redirect?to=URL  302 with Location: URL
     /status?code=N    status N
     /headers          the request's header lines as the body
-    /hang             no answer; the connection is closed after 30 s
+    /hang             no answer; the connection is closed after 30 s, or as soon as
+                      the client closes it
     /count            number of TCP connections accepted so far
     /request          the request line, its header lines, an empty line and the body
     /setcookie?NAME=VALUE[&...]  200 with one Set-Cookie per pair ("domain", "path",
@@ -44,6 +45,7 @@ import argparse
 import base64
 import gzip
 import os
+import select
 import signal
 import socket
 import ssl
@@ -357,9 +359,17 @@ class Connection:
             text = "".join(line + "\r\n" for line in header_lines)
             return self.respond(200, text.encode("latin-1"), close=close)
         if path == "/hang":
+            # no answer; over after HANG_SECONDS, or as soon as the client closes
             deadline = time.monotonic() + HANG_SECONDS
             while time.monotonic() < deadline and not self.server.stopping.is_set():
-                time.sleep(0.1)
+                readable, _, _ = select.select([self.sock], [], [], 0.1)
+                pending = getattr(self.sock, "pending", None)  # TLS: bytes already decrypted
+                if readable or (pending is not None and pending()):
+                    try:
+                        if not self.recv_more():
+                            return False
+                    except (OSError, ssl.SSLError):
+                        return False
             return False
         if path == "/count":
             with self.server.count_lock:

@@ -583,6 +583,196 @@ long pt_count_files(const char *dir, const char *suffix)
     return n;
 }
 
+/* ---- nginx -------------------------------------------------------------------------- */
+
+static const char *nginx_path(void)
+{
+    if (access("/usr/sbin/nginx", X_OK) == 0)
+        return "/usr/sbin/nginx";
+    return "nginx";
+}
+
+int pt_nginx_available(void)
+{
+    return access("/usr/sbin/nginx", X_OK) == 0 ||
+           pt_system("command -v nginx >/dev/null 2>&1") == 0;
+}
+
+/* 1 once nginx wrote its pid file with pid: it has bound its listener (nginx writes the
+ * file after opening its listening sockets), so connections to the port reach it. */
+static int nginx_pid_written(const pt_nginx *n, pid_t pid)
+{
+    char path[1100];
+    long value = 0;
+    FILE *f;
+    join_path(path, sizeof path, n->dir, "nginx.pid");
+    f = fopen(path, "r");
+    if (f == NULL)
+        return 0;
+    if (fscanf(f, "%ld", &value) != 1)
+        value = 0;
+    fclose(f);
+    return value == (long)pid;
+}
+
+void pt_nginx_start(pt_nginx *n, const pt_nginx_opts *o)
+{
+    char conf[1100], html[1100], path[1200], out_file[1100], text[16384];
+    long rate = o->slow_rate > 0 ? o->slow_rate : 16384;
+
+    memset(n, 0, sizeof *n);
+    cr_assert(pt_nginx_available(), "nginx is not installed (tools/install-deps.sh)");
+    unique_dir("nginx", n->dir, sizeof n->dir);
+    join_path(n->access_log, sizeof n->access_log, n->dir, "access.log");
+    join_path(n->error_log, sizeof n->error_log, n->dir, "error.log");
+    join_path(conf, sizeof conf, n->dir, "nginx.conf");
+    join_path(html, sizeof html, n->dir, "html");
+    join_path(out_file, sizeof out_file, n->dir, "nginx.out");
+    cr_assert(pt_system("mkdir -p '%s/slow' '%s/tmp'", html, n->dir) == 0);
+    join_path(path, sizeof path, html, "index.html");
+    pt_write_file(path, "hello from nginx\n", strlen("hello from nginx\n"));
+    /* the slow document: PT_NGINX_BIG_BYTES bytes */
+    snprintf(path, sizeof path, "%s/slow/big.bin", html);
+    cr_assert(pt_system("head -c %ld /dev/zero > '%s'", PT_NGINX_BIG_BYTES, path) == 0);
+    /* A port that was free a moment ago may be taken by the time nginx binds it (other
+     * tests run at once): then nginx exits, and another port is tried. */
+    for (int attempt = 0; attempt < 5; attempt++) {
+        n->port = pt_free_port();
+        snprintf(text, sizeof text,
+                 "master_process off;\n"
+                 "daemon off;\n"
+                 "pid %s/nginx.pid;\n"
+                 "error_log %s info;\n"
+                 "events { worker_connections 1024; }\n"
+                 "http {\n"
+                 "    log_format pt '$connection $connection_requests $server_protocol $status "
+                 "\"$request_completion\" $bytes_sent \"$request_uri\" $host';\n"
+                 "    access_log %s pt;\n"
+                 "    default_type text/plain;\n"
+                 "    client_body_temp_path %s/tmp/body;\n"
+                 "    proxy_temp_path %s/tmp/proxy;\n"
+                 "    fastcgi_temp_path %s/tmp/fastcgi;\n"
+                 "    uwsgi_temp_path %s/tmp/uwsgi;\n"
+                 "    scgi_temp_path %s/tmp/scgi;\n"
+                 "    keepalive_timeout 300s;\n"
+                 "    keepalive_requests 100000;\n"
+                 "    http2_max_concurrent_streams 128;\n"
+                 "    server {\n"
+                 "        listen 127.0.0.1:%d ssl%s;\n"
+                 "        server_name localhost 127.0.0.1;\n"
+                 "        ssl_certificate %s;\n"
+                 "        ssl_certificate_key %s;\n"
+                 "        ssl_protocols TLSv1.2 TLSv1.3;\n"
+                 "        root %s;\n"
+                 "        location / { try_files $uri /index.html; }\n"
+                 "        location /slow/ { limit_rate %ld; }\n"
+                 "        location /echo { return 200 \"echo\\n\"; }\n"
+                 "    }\n"
+                 "}\n",
+                 n->dir, n->error_log, n->access_log, n->dir, n->dir, n->dir, n->dir, n->dir,
+                 n->port, o->http1_only ? "" : " http2", pki_path(o->chain), pki_path(o->key),
+                 html, rate);
+        pt_write_file(conf, text, strlen(text));
+        {
+            char *argv[] = { (char *)nginx_path(), "-p", n->dir, "-e", n->error_log, "-c",
+                             conf, NULL };
+            n->pid = spawn(argv, out_file, 1);
+        }
+        for (int i = 0; i < 1000; i++) { /* 10 s */
+            if (nginx_pid_written(n, n->pid) && can_connect(n->port))
+                return;
+            if (child_exited(n->pid)) {
+                char out[2048], err[4096];
+                child_output(out_file, out, sizeof out);
+                child_output(n->error_log, err, sizeof err);
+                n->pid = 0;
+                if (strstr(err, "Address already in use") != NULL)
+                    break; /* another port */
+                cr_assert_fail("nginx exited before listening:\n%s\n%s", out, err);
+            }
+            sleep_ms(10);
+        }
+        if (n->pid > 0) {
+            pt_nginx_stop(n);
+            cr_assert_fail("nginx did not listen on 127.0.0.1:%d within 10 s", n->port);
+        }
+    }
+    cr_assert_fail("nginx found no free port in 5 attempts");
+}
+
+void pt_nginx_stop(pt_nginx *n)
+{
+    if (n->pid > 0)
+        stop_child(n->pid);
+    n->pid = 0;
+}
+
+size_t pt_nginx_requests(const pt_nginx *n, pt_nginx_request **out)
+{
+    FILE *f = fopen(n->access_log, "r");
+    char *line = NULL;
+    size_t cap = 0, count = 0, have = 0;
+    pt_nginx_request *list = NULL;
+
+    *out = NULL;
+    if (f == NULL)
+        return 0;
+    while (getline(&line, &cap, f) >= 0) {
+        pt_nginx_request r;
+        char completion[8] = "";
+        memset(&r, 0, sizeof r);
+        /* 1 3 HTTP/2.0 200 "OK" 187 "/?n=3" localhost */
+        if (sscanf(line, "%ld %ld %15s %d \"%7[^\"]\" %ld \"%255[^\"]\" %127s", &r.connection,
+                   &r.number, r.protocol, &r.status, completion, &r.bytes_sent, r.uri,
+                   r.host) != 8 &&
+            sscanf(line, "%ld %ld %15s %d \"\" %ld \"%255[^\"]\" %127s", &r.connection,
+                   &r.number, r.protocol, &r.status, &r.bytes_sent, r.uri, r.host) != 7)
+            continue;
+        r.complete = strcmp(completion, "OK") == 0;
+        if (count == have) {
+            have = have ? have * 2 : 64;
+            list = realloc(list, have * sizeof *list);
+            cr_assert_not_null(list);
+        }
+        list[count++] = r;
+    }
+    free(line);
+    fclose(f);
+    *out = list;
+    return count;
+}
+
+long pt_nginx_connections(const pt_nginx *n)
+{
+    pt_nginx_request *r = NULL;
+    size_t count = pt_nginx_requests(n, &r);
+    long distinct = 0;
+    for (size_t i = 0; i < count; i++) {
+        int seen = 0;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = r[j].connection == r[i].connection;
+        distinct += !seen;
+    }
+    free(r);
+    return distinct;
+}
+
+long pt_nginx_error_lines(const pt_nginx *n, const char *text)
+{
+    FILE *f = fopen(n->error_log, "r");
+    char *line = NULL;
+    size_t cap = 0;
+    long count = 0;
+    if (f == NULL)
+        return 0;
+    while (getline(&line, &cap, f) >= 0)
+        if (strstr(line, text) != NULL)
+            count++;
+    free(line);
+    fclose(f);
+    return count;
+}
+
 void pt_sniffer_start(pt_sniffer *sn, const char *host)
 {
     char script[1024], port_file[1100], out_file[1100], ppid[24];

@@ -92,6 +92,61 @@ long pt_collector_count(const pt_collector *c);
 char *pt_collector_report(const pt_collector *c, long i);
 void pt_collector_stop(pt_collector *c);
 
+/* nginx from Debian, for HTTP/2: its own configuration, pid, log and document files in a
+ * fresh directory, one process (master_process off), on 127.0.0.1:<free port>. */
+typedef struct pt_nginx_opts {
+    const char *chain; /* certificate chain to send: a PKI file name or an absolute path */
+    const char *key;   /* its private key */
+    int http1_only;    /* 1: no http2 on the listener (ALPN offers http/1.1 only) */
+    long slow_rate;    /* bytes per second of /slow/ (default 16384) */
+} pt_nginx_opts;
+
+typedef struct pt_nginx {
+    pid_t pid;
+    int port;
+    char dir[1024];
+    char access_log[1100]; /* one line per request, the format below */
+    char error_log[1100];  /* level info: handshake failures, streams reset by the client */
+} pt_nginx;
+
+/* The access log's format, one request per line, fields separated by spaces:
+ *   CONNECTION REQUESTS-ON-IT PROTOCOL STATUS COMPLETION BYTES-SENT "URI" HOST
+ * (nginx's $connection $connection_requests $server_protocol $status
+ * "$request_completion" $bytes_sent "$request_uri" $host); COMPLETION is "OK" when the
+ * response was sent in full, "" otherwise.
+ * Documents: "/" and any path not below answer "hello from nginx\n" (17 bytes);
+ * /slow/big.bin is PT_NGINX_BIG_BYTES bytes sent at slow_rate; /echo answers 200 "echo\n"
+ * to any method. */
+#define PT_NGINX_BIG_BYTES (4L * 1024 * 1024)
+
+/* 1 if nginx is installed (tools/install-deps.sh installs it). */
+int pt_nginx_available(void);
+/* Starts nginx and waits (at most 10 s) until it listens; fails the test otherwise. */
+void pt_nginx_start(pt_nginx *n, const pt_nginx_opts *o);
+/* SIGTERM (then SIGKILL after 2 s), reaped. Safe to call twice. */
+void pt_nginx_stop(pt_nginx *n);
+
+/* One request of the access log. */
+typedef struct pt_nginx_request {
+    long connection;
+    long number;         /* its number on that connection */
+    char protocol[16];   /* "HTTP/2.0", "HTTP/1.1" */
+    int status;
+    int complete;        /* the response was sent in full */
+    long bytes_sent;
+    char uri[256];
+    char host[128];
+} pt_nginx_request;
+
+/* The requests logged so far, in log order (caller frees *out). Returns the count. nginx
+ * writes a request's line just after sending its response: the log is final only once
+ * pt_nginx_stop() returned. */
+size_t pt_nginx_requests(const pt_nginx *n, pt_nginx_request **out);
+/* Distinct connections among the requests logged so far. */
+long pt_nginx_connections(const pt_nginx *n);
+/* Lines of the error log that contain text. */
+long pt_nginx_error_lines(const pt_nginx *n, const char *text);
+
 /* tests/servers/sniffer.py: records how each connection to it begins ("tls", "connect",
  * "http", "socks4", "socks5", "empty", "other"), answers nothing. */
 typedef struct pt_sniffer {

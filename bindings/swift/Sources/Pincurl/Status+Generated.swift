@@ -108,6 +108,8 @@ public enum PincurlError: Error, Sendable, Equatable {
     case pinCheckFailed(String)
     /// 116 PROXY: proxy failed
     case proxy(String)
+    /// 117 CANCELLED: the request was cancelled
+    case cancelled(String)
     /// 160 UPDATE_MALFORMED: update bundle is malformed
     case updateMalformed(String)
     /// 161 UPDATE_TOO_LARGE: update bundle exceeds the size limit
@@ -213,6 +215,7 @@ extension PincurlError {
         (114, "BACKEND_UNSUPPORTED", "the TLS backend in use cannot enforce this policy"),
         (115, "PIN_CHECK_FAILED", "pin decision could not be made; connection refused"),
         (116, "PROXY", "proxy failed"),
+        (117, "CANCELLED", "the request was cancelled"),
         (160, "UPDATE_MALFORMED", "update bundle is malformed"),
         (161, "UPDATE_TOO_LARGE", "update bundle exceeds the size limit"),
         (162, "UPDATE_UNSUPPORTED", "update bundle format version or algorithm is not supported"),
@@ -293,6 +296,7 @@ extension PincurlError {
         case 114: self = .backendUnsupported(detail)
         case 115: self = .pinCheckFailed(detail)
         case 116: self = .proxy(detail)
+        case 117: self = .cancelled(detail)
         case 160: self = .updateMalformed(detail)
         case 161: self = .updateTooLarge(detail)
         case 162: self = .updateUnsupported(detail)
@@ -374,6 +378,7 @@ extension PincurlError {
         case .backendUnsupported: return 114
         case .pinCheckFailed: return 115
         case .proxy: return 116
+        case .cancelled: return 117
         case .updateMalformed: return 160
         case .updateTooLarge: return 161
         case .updateUnsupported: return 162
@@ -455,6 +460,7 @@ extension PincurlError {
         case .backendUnsupported(let d): return d
         case .pinCheckFailed(let d): return d
         case .proxy(let d): return d
+        case .cancelled(let d): return d
         case .updateMalformed(let d): return d
         case .updateTooLarge(let d): return d
         case .updateUnsupported(let d): return d
