@@ -288,6 +288,12 @@ typedef struct pc_pin_state {
     char known_scheme[16];
     char known_host[PINCURL_HOST_MAX + 1];
     unsigned known_port;
+    /* The last other URL the hooks parsed (a copy, malloc) and its parse: an attached
+     * handle's requests to one URL parse it once */
+    char *parsed_url;
+    char parsed_scheme[16];
+    char parsed_host[PINCURL_HOST_MAX + 1];
+    unsigned parsed_port;
     int retire; /* a refused connection or session: do not keep this handle's caches */
     int retry_fresh; /* refused for want of a known path: a full handshake may decide */
     int passed;      /* requests that passed the check (and so were sent) */

@@ -12,6 +12,7 @@
 
 #include "config/file.h"
 #include "core/detail.h"
+#include "core/policy_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +64,41 @@ int pc_host_pinned(const pincurl_policy *policy, const char *host)
         return 0;
     d = pincurl_policy_lookup(policy, host, strlen(host));
     return d != NULL && !(pincurl_domain_flags(d) & PINCURL_DOMAIN_EXCLUDE);
+}
+
+/* pc_url_target for the hooks: the caller's own parse while url is the request's URL
+ * (client), else the last parse of the very same string, else a new parse (kept). */
+static pincurl_status target_of(pc_pin_state *s, const char *url, char *scheme, char *host,
+                                unsigned *port)
+{
+    pincurl_status st;
+    size_t n;
+
+    if (s->known_url != NULL && strcmp(url, s->known_url) == 0) {
+        memcpy(scheme, s->known_scheme, sizeof(s->known_scheme));
+        memcpy(host, s->known_host, sizeof(s->known_host));
+        *port = s->known_port;
+        return PINCURL_OK;
+    }
+    if (s->parsed_url != NULL && strcmp(url, s->parsed_url) == 0) {
+        memcpy(scheme, s->parsed_scheme, sizeof(s->parsed_scheme));
+        memcpy(host, s->parsed_host, sizeof(s->parsed_host));
+        *port = s->parsed_port;
+        return PINCURL_OK;
+    }
+    st = pc_url_target(url, scheme, host, port);
+    if (st != PINCURL_OK)
+        return st;
+    n = strlen(url);
+    free(s->parsed_url);
+    s->parsed_url = malloc(n + 1);
+    if (s->parsed_url != NULL) { /* without the copy, the next request parses again */
+        memcpy(s->parsed_url, url, n + 1);
+        memcpy(s->parsed_scheme, scheme, sizeof(s->parsed_scheme));
+        memcpy(s->parsed_host, host, sizeof(s->parsed_host));
+        s->parsed_port = *port;
+    }
+    return PINCURL_OK;
 }
 
 char *pc_failure_line(const char *host, unsigned port, pincurl_status st, const char *reason)
@@ -246,7 +282,7 @@ static CURLcode ssl_ctx_hook(CURL *easy, void *ssl_ctx, void *userptr)
      * pincurl configured. Which of the two this handshake is with, the backend reads from
      * the connection object in the handshake (pc_tls_conn_identify). */
     if (curl_easy_getinfo(easy, CURLINFO_EFFECTIVE_URL, &url) != CURLE_OK || url == NULL ||
-        pc_url_target(url, scheme, s->host, &s->port) != PINCURL_OK) {
+        target_of(s, url, scheme, s->host, &s->port) != PINCURL_OK) {
         /* Without the host nothing can be decided: refuse. */
         (void)pc_tls_conn_begin(&s->conn, NULL, 0, 0, PC_TLS_MODE_EVALUATE);
         refuse(s, PINCURL_PIN_CHECK_FAILED, "the connection's host is not known");
@@ -306,12 +342,12 @@ static int reverify(pc_pin_state *s, void *ssl)
     size_t built_len[PINCURL_MAX_PATH];
     size_t served_len = 0, path_len = 0, built = 0;
     int own = 0;
-    unsigned char key[32];
+    uint64_t trust_id = 0;
     const pc_path_entry *entry = NULL;
     pincurl_verdict verdict;
     pincurl_status st;
     uint64_t started = pc_tls_now_us();
-    int allow, have_key = 0;
+    int allow;
 
     (void)pc_tls_conn_begin(&s->conn, s->host, strlen(s->host), s->port, PC_TLS_MODE_EVALUATE);
     s->conn.role = PC_TLS_ROLE_ORIGIN;
@@ -330,10 +366,9 @@ static int reverify(pc_pin_state *s, void *ssl)
     if (b->peer_chain != NULL)
         served_len = b->peer_chain(ssl, served, sizeof(served) / sizeof(served[0]), &own);
     /* the path cached for this chain and this connection's trust store only */
-    if (served_len > 0 && b->trust_id != NULL &&
-        pc_path_cache_key(served, served_len, b->trust_id(ssl), key) == 0) {
-        have_key = 1;
-        entry = pc_path_cache_get(s->client->cache, key);
+    if (served_len > 0 && b->trust_id != NULL) {
+        trust_id = b->trust_id(ssl);
+        entry = pc_path_cache_get(s->client->cache, served, served_len, trust_id);
     }
     if (entry != NULL) {
         path_len = entry->count;
@@ -348,8 +383,9 @@ static int reverify(pc_pin_state *s, void *ssl)
             path[i].len = built_len[i];
         }
         path_len = built;
-        if (built > 0 && have_key)
-            (void)pc_path_cache_put(s->client->cache, key, path, path_len);
+        if (built > 0)
+            (void)pc_path_cache_put(s->client->cache, served, served_len, trust_id, path,
+                                    path_len, NULL);
     }
     if (path_len == 0) {
         /* no validated path for the chain the connection remembers (wolfSSL may append a
@@ -371,8 +407,9 @@ static int reverify(pc_pin_state *s, void *ssl)
         s->retire = 1;
         return 0;
     }
-    st = pincurl_evaluate(s->policy, s->host, s->port, path, path_len, served, served_len,
-                          pc_client_now(s->client), &verdict);
+    st = pc_evaluate_pinned(s->policy, s->host, s->port, path, path_len,
+                            entry != NULL && entry->pinned ? entry->pins : NULL, served,
+                            served_len, pc_client_now(s->client), &verdict);
     if (st != PINCURL_OK)
         verdict.decision = PINCURL_DECISION_BLOCK;
     allow = st == PINCURL_OK && verdict.decision == PINCURL_DECISION_ALLOW;
@@ -384,7 +421,8 @@ static int reverify(pc_pin_state *s, void *ssl)
         free(built_der[i]);
     pc_path_cache_release(s->client->cache, entry);
     if (allow) {
-        uint64_t token = pc_tls_record_token(s->client->id, s->generation, s->host, s->port);
+        uint64_t token =
+            pc_tls_token(&s->conn.token, s->client->id, s->generation, s->host, s->port);
         if (b->set_allow_record == NULL || b->set_allow_record(ssl, token) != 0) {
             refuse(s, PINCURL_PIN_CHECK_FAILED, "the decision could not be recorded");
             s->retire = 1;
@@ -447,12 +485,7 @@ static int prereq_hook(void *clientp, char *primary_ip, char *local_ip, int prim
         refuse(s, PINCURL_PIN_CHECK_FAILED, "the request's host is not known");
         return CURL_PREREQFUNC_ABORT;
     }
-    if (s->known_url != NULL && strcmp(url, s->known_url) == 0) {
-        /* the URL the caller already parsed (no redirect): the same target */
-        memcpy(scheme, s->known_scheme, sizeof(scheme));
-        memcpy(s->host, s->known_host, sizeof(s->host));
-        s->port = s->known_port;
-    } else if (pc_url_target(url, scheme, s->host, &s->port) != PINCURL_OK) {
+    if (target_of(s, url, scheme, s->host, &s->port) != PINCURL_OK) {
         refuse(s, PINCURL_PIN_CHECK_FAILED, "the request's host is not known");
         return CURL_PREREQFUNC_ABORT;
     }
@@ -508,8 +541,9 @@ static int prereq_hook(void *clientp, char *primary_ip, char *local_ip, int prim
     /* With the client's own clock the handshake's decision (system time) is not enough:
      * decide again below with that clock (pincurl_options_set_clock). */
     if (s->client->opts.clock_fn == NULL &&
-        s->client->backend->has_allow_record(info->internals, s->client->id, s->generation,
-                                             s->host, s->port)) {
+        s->client->backend->has_allow_record(
+            info->internals,
+            pc_tls_token(&s->conn.token, s->client->id, s->generation, s->host, s->port))) {
         pass(s);
         return CURL_PREREQFUNC_OK;
     }
@@ -550,6 +584,8 @@ void pc_pin_state_cleanup(pc_pin_state *s)
     pc_tls_conn_release(&s->conn);
     free(s->detail);
     s->detail = NULL;
+    free(s->parsed_url);
+    s->parsed_url = NULL;
     pincurl_policy_unref(s->policy);
     s->policy = NULL;
     pincurl_policy_unref(s->verdict_policy);
