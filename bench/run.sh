@@ -9,9 +9,11 @@
 # bench/bench_reports).
 # Steps: a fresh test PKI (or --pki DIR), nginx on 127.0.0.1 (its own prefix and config,
 # TLS with leaf-ec + intermediate, session cache and tickets off, HTTP/1.1 keep-alive, a
-# small static body), bench_requests (arms alternating), then callgrind instruction counts
-# per request for arms A and C in both scenarios (B full, D kept-alive), the functions that
-# make the difference, then nginx is stopped by its PID.
+# small static body; a second server with session tickets and a session cache for the
+# resumed-session scenario), bench_requests (arms alternating; scenarios full, cold, keep,
+# resume and threads), then callgrind instruction counts per request for every arm of the
+# scenarios full, cold, keep and resume, the table of every figure against its target, the
+# functions that make the difference, then nginx is stopped by its PID.
 # --callgrind-out DIR keeps the callgrind files (for callgrind_annotate) in DIR.
 # Arguments after -- go to the main bench_requests run (e.g. -- --arms AB --rounds 30).
 # --smoke: 5 requests per arm, validations checked, no callgrind (the ctest bench.smoke).
@@ -87,10 +89,16 @@ chmod 755 "$work" "$prefix" "$prefix/html"
 printf 'pincurl benchmark body: a small static response, 63 bytes long\n' \
   > "$prefix/html/index.html"
 chmod 644 "$prefix/html/index.html"
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1]); s.close()')
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1]); s.close()'
+}
+port=$(free_port)
+port2=$(free_port)
+while [ "$port2" = "$port" ]; do port2=$(free_port); done
+# two workers: the threads scenario must not wait on one nginx process
 cat > "$prefix/nginx.conf" <<CONF
-worker_processes 1;
+worker_processes 2;
 daemon off;
 pid $prefix/nginx.pid;
 error_log $prefix/logs/error.log warn;
@@ -115,19 +123,35 @@ http {
         root $prefix/html;
         location / { }
     }
+    # resumed sessions: each arm asks for /?arm=X; the log says whether it resumed
+    log_format resume '\$arg_arm \$ssl_session_reused';
+    server {
+        listen 127.0.0.1:$port2 ssl;
+        ssl_certificate $pki/leaf-ec-chain.pem;
+        ssl_certificate_key $pki/leaf-ec.key;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        ssl_session_cache shared:resume:1m;
+        ssl_session_tickets on;
+        access_log $prefix/logs/resume.log resume;
+        root $prefix/html;
+        location / { }
+    }
 }
 CONF
 "$nginx_bin" -p "$prefix" -e "$prefix/logs/error.log" -c "$prefix/nginx.conf" &
 nginx_pid=$!
 for _ in $(seq 1 100); do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then break; fi
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null &&
+     (exec 3<>"/dev/tcp/127.0.0.1/$port2") 2>/dev/null; then break; fi
   kill -0 "$nginx_pid" 2>/dev/null || { cat "$prefix/logs/error.log" >&2; exit 1; }
   sleep 0.05
 done
 url="https://127.0.0.1:$port/"
+resume_url="https://127.0.0.1:$port2/"
 
-common=(--url "$url" --ca-file "$pki/root.pem" --leaf-pin "$leaf_pin"
-        --pin "$inter_pin" --pin "$backup_pin")
+common=(--url "$url" --resume-url "$resume_url" --ca-file "$pki/root.pem"
+        --leaf-pin "$leaf_pin" --pin "$inter_pin" --pin "$backup_pin")
+scenarios=full,cold,keep,resume,threads
 
 os_name=$(. /etc/os-release && echo "$PRETTY_NAME")
 nginx_version=$("$nginx_bin" -v 2>&1 | sed 's|.*/||')
@@ -135,11 +159,27 @@ echo "== machine: $(nproc) cores, $os_name, $(uname -r); nginx $nginx_version"
 echo "== date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "== load average before the run: $(cut -d" " -f1-3 /proc/loadavg)"
 if [ "$smoke" -eq 1 ]; then
-  "$bin" "${common[@]}" --requests "$requests" --warmup "$warmup" --check-handshakes \
-    "${extra[@]}"
+  "$bin" "${common[@]}" --scenario "$scenarios" --requests "$requests" --warmup "$warmup" \
+    --check-handshakes "${extra[@]}" | tee "$work/main.log"
 else
-  "$bin" "${common[@]}" --requests "$requests" --warmup "$warmup" "${extra[@]}"
+  "$bin" "${common[@]}" --scenario "$scenarios" --requests "$requests" --warmup "$warmup" \
+    "${extra[@]}" | tee "$work/main.log"
 fi
+[ "${PIPESTATUS[0]}" -eq 0 ] || exit 1
+
+# Which connections of the resume scenario resumed a session, as nginx saw them.
+echo
+echo "== resume scenario, as the server logged it: connections that resumed a TLS session"
+for arm in A C D; do
+  total=$(awk -v a="$arm" '$1 == a' "$prefix/logs/resume.log" | wc -l)
+  reused=$(awk -v a="$arm" '$1 == a && $2 == "r"' "$prefix/logs/resume.log" | wc -l)
+  echo "  arm $arm: $reused of $total connections resumed"
+  if [ "$smoke" -eq 1 ] && [ "$arm" != D ] && [ "$total" -gt 0 ] &&
+     [ "$reused" -lt "$requests" ]; then
+    echo "run.sh: arm $arm resumed $reused sessions, expected at least $requests" >&2
+    exit 1
+  fi
+done
 
 # A hanging report collector against none (bench/bench_reports.c): pins that do not match,
 # report-only, so every request calls for a report.
@@ -154,9 +194,12 @@ if [ "$callgrind" -eq 1 ]; then
   echo
   echo "== callgrind: instructions (Ir) per measured request, $cg_requests requests per arm" \
        "and scenario, each arm in its own process after 5 warm-up requests (not counted)"
-  for sc in full keep; do
-    arms="A B C"
-    [ "$sc" = keep ] && arms="A C D"
+  for sc in full cold keep resume; do
+    case $sc in
+      full) arms="A B C" ;;
+      cold) arms="C" ;;  # against full's arm A: the same plain libcurl handshake
+      *) arms="A C D" ;;
+    esac
     for arm in $arms; do
       valgrind --tool=callgrind --collect-atstart=no --toggle-collect=measured_batch \
         --callgrind-out-file="$cg/$sc-$arm.out" \
@@ -165,7 +208,9 @@ if [ "$callgrind" -eq 1 ]; then
         || { cat "$cg/$sc-$arm.log" >&2; exit 1; }
     done
   done
-  python3 - "$cg" "$cg_requests" <<'PY'
+  threads_ratio=$(sed -n 's/^  pincurl (pincurl_client_perform).* ratio \([0-9.]*\) .*/\1/p' \
+                  "$work/main.log" | tail -n 1)
+  python3 - "$cg" "$cg_requests" "${threads_ratio:-nan}" <<'PY'
 import os, re, subprocess, sys
 
 LINE = re.compile(r"^\s*([\d,]+)\s+\(\s*[\d.]+%\)\s+(.*?)(?:\s+\[([^\]]*)\])?\s*$")
@@ -193,15 +238,49 @@ def total(path):
                 return int(line.split()[1])
     raise SystemExit("no totals in " + path)
 
-cg, n = sys.argv[1], int(sys.argv[2])
-names = {"full": "full handshake", "keep": "kept-alive"}
-for sc, arms in (("full", "BCA"), ("keep", "CDA")):
-    a = total(os.path.join(cg, sc + "-A.out")) / n
-    print("  %-14s arm A: %11.0f Ir/request" % (names[sc], a))
-    for arm in arms[:-1]:
-        x = total(os.path.join(cg, "%s-%s.out" % (sc, arm))) / n
-        print("  %-14s arm %s: %11.0f Ir/request   %s/A = %.4f   (%s - A = %.0f Ir/request)"
+cg, n, threads_ratio = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+ir = {}
+for name in os.listdir(cg):
+    if name.endswith(".out"):
+        sc, arm = name[:-4].split("-")
+        ir[(sc, arm)] = total(os.path.join(cg, name)) / n
+names = {"full": "full handshake", "cold": "new chain (cold)", "keep": "kept-alive",
+         "resume": "resumed session"}
+for sc, arms in (("full", "BC"), ("cold", "C"), ("keep", "CD"), ("resume", "CD")):
+    base = "full" if sc == "cold" else sc
+    a = ir[(base, "A")]
+    if sc != "cold":
+        print("  %-17s arm A: %11.0f Ir/request" % (names[sc], a))
+    for arm in arms:
+        x = ir[(sc, arm)]
+        print("  %-17s arm %s: %11.0f Ir/request   %s/A = %.4f   (%s - A = %.0f Ir/request)"
               % (names[sc], arm, x, arm, x / a, arm, x - a))
+
+# Every figure against its target (instructions per request, pincurl / plain libcurl).
+def ratio(sc, arm, base=None):
+    return ir[(sc, arm)] / ir[(base or sc, "A")]
+full_b = ratio("full", "B")
+rows = [
+    ("full handshake, warm path cache: C/A", ratio("full", "C"),
+     "<= 1.015 and < B/A (%.4f)" % full_b,
+     ratio("full", "C") <= 1.015 and ratio("full", "C") < full_b),
+    ("first connection to a new chain: C(cold)/A(full)", ratio("cold", "C", "full"),
+     "<= 1.10", ratio("cold", "C", "full") <= 1.10),
+    ("kept-alive, pincurl_client_perform: C/A", ratio("keep", "C"), "<= 1.03",
+     ratio("keep", "C") <= 1.03),
+    ("kept-alive, pincurl_attach: D/A", ratio("keep", "D"), "<= 1.01",
+     ratio("keep", "D") <= 1.01),
+    ("resumed session, pincurl_client_perform: C/A", ratio("resume", "C"), "<= 1.03",
+     ratio("resume", "C") <= 1.03),
+    ("resumed session, pincurl_attach: D/A", ratio("resume", "D"), "(no target)", None),
+    ("8 threads / 1 thread, kept-alive throughput", threads_ratio, ">= 1.8 (wall time)",
+     None if threads_ratio != threads_ratio else threads_ratio >= 1.8),
+]
+print("\n== targets: instructions per request, pincurl / plain libcurl (same build, this run)")
+for what, value, target, met in rows:
+    verdict = "-" if met is None else ("met" if met else "MISSED")
+    print("  %-50s %8.4f   target %-28s %s" % (what, value, target, verdict))
+
 for sc in ("full", "keep"):
     pa, pc = (os.path.join(cg, "%s-%s.out" % (sc, arm)) for arm in "AC")
     a, c = costs(pa, "no"), costs(pc, "no")
@@ -226,7 +305,9 @@ for sc in ("full", "keep"):
         shown += 1
         if shown == 14:
             break
-    ours = sorted(((v, k[0]) for k, v in incl.items() if k[1].startswith("libpincurl")),
+    ours = sorted(((v, k[0]) for k, v in incl.items()
+                   if k[0].startswith(("pincurl_", "pc_", "ws_", "prereq_hook", "ssl_ctx_hook",
+                                       "reverify", "target_of", "on_verdict"))),
                   reverse=True)
     print("  arm C, pincurl's functions by inclusive Ir per request:")
     for v, func in ours[:10]:
