@@ -294,6 +294,12 @@ typedef struct pc_pin_state {
     char parsed_scheme[16];
     char parsed_host[PINCURL_HOST_MAX + 1];
     unsigned parsed_port;
+    /* Whether the policy of generation pinned_gen pins pinned_host (pc_host_pinned), for
+     * the request check: the same host under the same generation is looked up once */
+    int pinned_known;
+    int pinned;
+    uint64_t pinned_gen;
+    char pinned_host[PINCURL_HOST_MAX + 1];
     int retire; /* a refused connection or session: do not keep this handle's caches */
     int retry_fresh; /* refused for want of a known path: a full handshake may decide */
     int passed;      /* requests that passed the check (and so were sent) */

@@ -101,6 +101,22 @@ static pincurl_status target_of(pc_pin_state *s, const char *url, char *scheme, 
     return PINCURL_OK;
 }
 
+/* pc_host_pinned(s->policy, s->host), remembered for the generation (a policy never
+ * changes; a new one comes with a new generation). */
+static int host_pinned(pc_pin_state *s)
+{
+    size_t n = strlen(s->host);
+    if (s->pinned_known && s->pinned_gen == s->generation && strcmp(s->pinned_host, s->host) == 0)
+        return s->pinned;
+    s->pinned = pc_host_pinned(s->policy, s->host);
+    s->pinned_known = n < sizeof(s->pinned_host);
+    if (s->pinned_known) {
+        memcpy(s->pinned_host, s->host, n + 1);
+        s->pinned_gen = s->generation;
+    }
+    return s->pinned;
+}
+
 char *pc_failure_line(const char *host, unsigned port, pincurl_status st, const char *reason)
 {
     const char *name = pincurl_status_name(st);
@@ -489,7 +505,7 @@ static int prereq_hook(void *clientp, char *primary_ip, char *local_ip, int prim
         refuse(s, PINCURL_PIN_CHECK_FAILED, "the request's host is not known");
         return CURL_PREREQFUNC_ABORT;
     }
-    if (!pc_host_pinned(s->policy, s->host)) {
+    if (!host_pinned(s)) {
         if (strcmp(scheme, "http") == 0) {
             /* a cookie a pinned host may receive is not sent in cleartext to a neighbour */
             char domain[PINCURL_HOST_MAX + 1], reason[PINCURL_HOST_MAX + 100];
