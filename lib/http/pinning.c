@@ -19,7 +19,7 @@
 #include <string.h>
 #include <time.h>
 
-pincurl_status pc_url_target(const char *url, char *scheme, char *host, unsigned *port)
+static pincurl_status url_parse(const char *url, char *scheme, char *host, unsigned *port)
 {
     CURLU *u;
     char *s = NULL, *h = NULL, *p = NULL;
@@ -57,6 +57,40 @@ pincurl_status pc_url_target(const char *url, char *scheme, char *host, unsigned
     return st;
 }
 
+/* The last URL this thread parsed and its parse: a pure function of the string, compared
+ * exactly, so a thread's requests to one URL parse it once. Fixed buffers, nothing to free
+ * when the thread ends; a longer URL is parsed every time. */
+#define PC_URL_MEMO_MAX 512
+static _Thread_local struct {
+    int valid;
+    char url[PC_URL_MEMO_MAX];
+    char scheme[16];
+    char host[PINCURL_HOST_MAX + 1];
+    unsigned port;
+} url_memo;
+
+pincurl_status pc_url_target(const char *url, char *scheme, char *host, unsigned *port)
+{
+    pincurl_status st;
+    size_t n;
+
+    if (url != NULL && url_memo.valid && strcmp(url, url_memo.url) == 0) {
+        memcpy(scheme, url_memo.scheme, sizeof(url_memo.scheme));
+        memcpy(host, url_memo.host, sizeof(url_memo.host));
+        *port = url_memo.port;
+        return PINCURL_OK;
+    }
+    st = url_parse(url, scheme, host, port);
+    if (st == PINCURL_OK && (n = strlen(url)) < sizeof(url_memo.url)) {
+        memcpy(url_memo.url, url, n + 1);
+        memcpy(url_memo.scheme, scheme, sizeof(url_memo.scheme));
+        memcpy(url_memo.host, host, sizeof(url_memo.host));
+        url_memo.port = *port;
+        url_memo.valid = 1;
+    }
+    return st;
+}
+
 int pc_host_pinned(const pincurl_policy *policy, const char *host)
 {
     const pincurl_domain *d;
@@ -67,38 +101,17 @@ int pc_host_pinned(const pincurl_policy *policy, const char *host)
 }
 
 /* pc_url_target for the hooks: the caller's own parse while url is the request's URL
- * (client), else the last parse of the very same string, else a new parse (kept). */
+ * (client), else pc_url_target (which remembers this thread's last parse). */
 static pincurl_status target_of(pc_pin_state *s, const char *url, char *scheme, char *host,
                                 unsigned *port)
 {
-    pincurl_status st;
-    size_t n;
-
     if (s->known_url != NULL && strcmp(url, s->known_url) == 0) {
         memcpy(scheme, s->known_scheme, sizeof(s->known_scheme));
         memcpy(host, s->known_host, sizeof(s->known_host));
         *port = s->known_port;
         return PINCURL_OK;
     }
-    if (s->parsed_url != NULL && strcmp(url, s->parsed_url) == 0) {
-        memcpy(scheme, s->parsed_scheme, sizeof(s->parsed_scheme));
-        memcpy(host, s->parsed_host, sizeof(s->parsed_host));
-        *port = s->parsed_port;
-        return PINCURL_OK;
-    }
-    st = pc_url_target(url, scheme, host, port);
-    if (st != PINCURL_OK)
-        return st;
-    n = strlen(url);
-    free(s->parsed_url);
-    s->parsed_url = malloc(n + 1);
-    if (s->parsed_url != NULL) { /* without the copy, the next request parses again */
-        memcpy(s->parsed_url, url, n + 1);
-        memcpy(s->parsed_scheme, scheme, sizeof(s->parsed_scheme));
-        memcpy(s->parsed_host, host, sizeof(s->parsed_host));
-        s->parsed_port = *port;
-    }
-    return PINCURL_OK;
+    return pc_url_target(url, scheme, host, port);
 }
 
 /* pc_host_pinned(s->policy, s->host), remembered for the generation (a policy never
@@ -600,8 +613,6 @@ void pc_pin_state_cleanup(pc_pin_state *s)
     pc_tls_conn_release(&s->conn);
     free(s->detail);
     s->detail = NULL;
-    free(s->parsed_url);
-    s->parsed_url = NULL;
     pincurl_policy_unref(s->policy);
     s->policy = NULL;
     pincurl_policy_unref(s->verdict_policy);
