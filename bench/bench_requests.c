@@ -410,7 +410,10 @@ static CURL *make_easy(const struct bench *b, struct sink *sink, int fresh, int 
     if (ok && fresh)
         ok = curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L) == CURLE_OK &&
              curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L) == CURLE_OK;
-    if (ok && scenario == SC_RESUME)
+    /* Each new connection ends with the server's close: closing it from the client side
+     * would leave a TLS shutdown polled for the server's close_notify as often as timing
+     * has it, which varies the instruction counts by tens of thousands between runs. */
+    if (ok && (scenario == SC_RESUME || fresh))
         ok = curl_easy_setopt(e, CURLOPT_HTTPHEADER, connection_close) == CURLE_OK;
     if (!ok) {
         curl_easy_cleanup(e);

@@ -665,6 +665,7 @@ struct cache_slot {
 typedef struct cache_block {
     pc_path_entry entry; /* first member: a pc_path_entry * is a cache_block * */
     unsigned long refs;
+    char valid_host[PINCURL_HOST_MAX + 1]; /* the leaf was found valid for it; "" none */
     uint64_t trust_id;
     size_t served_count;
     pincurl_cert_ref served[PINCURL_MAX_SERVED];
@@ -884,6 +885,29 @@ int pc_path_cache_put(pc_path_cache *cache, const pincurl_cert_ref *served, size
     }
     pthread_mutex_unlock(&cache->lock);
     return 0;
+}
+
+int pc_path_cache_host_valid(pc_path_cache *cache, const pc_path_entry *entry,
+                             const char *host)
+{
+    int known;
+    if (cache == NULL || entry == NULL || host == NULL || host[0] == '\0')
+        return 0;
+    pthread_mutex_lock(&cache->lock);
+    known = strcmp(((const cache_block *)entry)->valid_host, host) == 0;
+    pthread_mutex_unlock(&cache->lock);
+    return known;
+}
+
+void pc_path_cache_note_host(pc_path_cache *cache, const pc_path_entry *entry,
+                             const char *host)
+{
+    size_t n = host != NULL ? strlen(host) : 0;
+    if (cache == NULL || entry == NULL || n == 0 || n > PINCURL_HOST_MAX)
+        return;
+    pthread_mutex_lock(&cache->lock);
+    memcpy(((cache_block *)(uintptr_t)entry)->valid_host, host, n + 1);
+    pthread_mutex_unlock(&cache->lock);
 }
 
 void pc_path_cache_clear(pc_path_cache *cache)

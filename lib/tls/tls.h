@@ -101,6 +101,14 @@ const pc_path_entry *pc_path_cache_get(pc_path_cache *cache, const pincurl_cert_
 int pc_path_cache_put(pc_path_cache *cache, const pincurl_cert_ref *served, size_t served_len,
                       uint64_t trust_id, const pincurl_cert_ref *path, size_t path_len,
                       const pc_path_entry **stored);
+/* An entry remembers the last host its leaf (certs[0], the served chain's first
+ * certificate) was found valid for by pincurl_cert_matches_host: host_valid is 1 when host
+ * (normalised) is that host, note_host records it. A pure function of the leaf's bytes
+ * and the host, remembered. Thread-safe. */
+int pc_path_cache_host_valid(pc_path_cache *cache, const pc_path_entry *entry,
+                             const char *host);
+void pc_path_cache_note_host(pc_path_cache *cache, const pc_path_entry *entry,
+                             const char *host);
 /* Drops every entry (references taken stay valid until released). Thread-safe. */
 void pc_path_cache_clear(pc_path_cache *cache);
 /* Drops a reference taken by pc_path_cache_get. NULL is a no-op. Thread-safe. */

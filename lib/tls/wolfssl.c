@@ -252,10 +252,11 @@ static size_t ws_served(WOLFSSL_X509_STORE_CTX *store, pincurl_cert_ref *served)
     return (size_t)n;
 }
 
-/* The validated path of the served chain against the store's anchors, through the path cache.
- * *cached receives the cache reference to release (path may point into it). */
-static size_t ws_path(pc_tls_conn *conn, const pincurl_cert_ref *served, size_t served_len,
-                      pincurl_cert_ref *path, const pc_path_entry **cached)
+/* The validated path of the served chain against the store's anchors, built now and
+ * stored in the path cache. *cached receives the stored entry's reference to release
+ * (path then points into it), or NULL. */
+static size_t ws_build(pc_tls_conn *conn, const pincurl_cert_ref *served, size_t served_len,
+                       pincurl_cert_ref *path, const pc_path_entry **cached)
 {
     pincurl_trust trust = {pc_anchor_set_by_subject, ws_verify_signature, conn->anchors};
     size_t path_len = 0;
@@ -263,11 +264,6 @@ static size_t ws_path(pc_tls_conn *conn, const pincurl_cert_ref *served, size_t 
     *cached = NULL;
     if (conn->anchors == NULL || served_len == 0 || served_len > PINCURL_MAX_SERVED)
         return 0;
-    *cached = pc_path_cache_get(conn->cache, served, served_len, conn->anchors->id);
-    if (*cached != NULL) {
-        memcpy(path, (*cached)->certs, (*cached)->count * sizeof(path[0]));
-        return (*cached)->count;
-    }
     if (pincurl_path_build(served, served_len, &trust, (int64_t)time(NULL), path,
                            PINCURL_MAX_PATH, &path_len) != PINCURL_OK)
         return 0;
@@ -277,6 +273,22 @@ static size_t ws_path(pc_tls_conn *conn, const pincurl_cert_ref *served, size_t 
     if (*cached != NULL && (*cached)->count == path_len)
         memcpy(path, (*cached)->certs, path_len * sizeof(path[0]));
     return path_len;
+}
+
+/* The validated path of the served chain against the store's anchors, through the path cache.
+ * *cached receives the cache reference to release (path may point into it). */
+static size_t ws_path(pc_tls_conn *conn, const pincurl_cert_ref *served, size_t served_len,
+                      pincurl_cert_ref *path, const pc_path_entry **cached)
+{
+    *cached = NULL;
+    if (conn->anchors == NULL || served_len == 0 || served_len > PINCURL_MAX_SERVED)
+        return 0;
+    *cached = pc_path_cache_get(conn->cache, served, served_len, conn->anchors->id);
+    if (*cached != NULL) {
+        memcpy(path, (*cached)->certs, (*cached)->count * sizeof(path[0]));
+        return (*cached)->count;
+    }
+    return ws_build(conn, served, served_len, path, cached);
 }
 
 /* The stand-in for wolfSSL's string comparison of an address host (see the top). 1 when
@@ -339,15 +351,22 @@ static int ws_decide(pc_tls_conn *conn, WOLFSSL_X509_STORE_CTX *store, WOLFSSL *
     const pc_path_entry *cached = NULL;
     pincurl_verdict verdict;
     pincurl_status st;
-    int allow;
+    int allow, host_ok, host_known;
     uint64_t started = pc_tls_now_us();
 
     (void)wolfSSL_set_ex_data(ssl, ws_record_index, NULL);
     served_len = ws_served(store, served);
 
-    /* The host, by pincurl, whatever the handle asked wolfSSL to check. */
-    if (served_len == 0 ||
-        pincurl_cert_matches_host(served[0].der, served[0].len, conn->host) != PINCURL_OK) {
+    /* The host, by pincurl, whatever the handle asked wolfSSL to check: remembered by the
+     * cached path of these very bytes, else checked on the leaf. */
+    if (served_len > 0 && served_len <= PINCURL_MAX_SERVED && conn->anchors != NULL)
+        cached = pc_path_cache_get(conn->cache, served, served_len, conn->anchors->id);
+    host_known = pc_path_cache_host_valid(conn->cache, cached, conn->host);
+    host_ok = served_len > 0 &&
+              (host_known || pincurl_cert_matches_host(served[0].der, served[0].len,
+                                                        conn->host) == PINCURL_OK);
+    if (!host_ok) {
+        pc_path_cache_release(conn->cache, cached);
         wolfSSL_X509_STORE_CTX_set_error(store, DOMAIN_NAME_MISMATCH);
         ws_record_error(conn, store);
         return 0;
@@ -355,7 +374,14 @@ static int ws_decide(pc_tls_conn *conn, WOLFSSL_X509_STORE_CTX *store, WOLFSSL *
 
     /* path_len 0 (no path to a trust anchor) evaluates to INVALID_CHAIN: refused. The pins
      * of a cached path were hashed from its certificates when it was stored. */
-    path_len = ws_path(conn, served, served_len, path, &cached);
+    if (cached != NULL) {
+        path_len = cached->count;
+        memcpy(path, cached->certs, path_len * sizeof(path[0]));
+    } else {
+        path_len = ws_build(conn, served, served_len, path, &cached);
+    }
+    if (cached != NULL && path_len > 0 && !host_known)
+        pc_path_cache_note_host(conn->cache, cached, conn->host);
     st = pc_evaluate_pinned(conn->policy, conn->host, conn->port, path, path_len,
                             cached != NULL && cached->pinned && cached->count == path_len
                                 ? cached->pins

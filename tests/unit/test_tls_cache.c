@@ -168,6 +168,27 @@ Test(tls_cache, trust_identity_is_the_content_in_any_order)
     cr_assert_neq(pc_trust_id(NULL, 0), 0);
 }
 
+Test(tls_cache, an_entry_remembers_the_host_its_leaf_was_valid_for)
+{
+    pc_path_cache *c = pc_path_cache_new(2);
+    unsigned char d[1] = {1};
+    pincurl_cert_ref path[1] = {{d, 1}}, k = chain_of("x");
+    const pc_path_entry *e;
+    cr_assert_eq(pc_path_cache_put(c, &k, 1, 42, path, 1, &e), 0);
+    cr_assert_eq(pc_path_cache_host_valid(c, e, "a.test"), 0);
+    pc_path_cache_note_host(c, e, "a.test");
+    cr_assert_eq(pc_path_cache_host_valid(c, e, "a.test"), 1);
+    cr_assert_eq(pc_path_cache_host_valid(c, e, "b.test"), 0);
+    cr_assert_eq(pc_path_cache_host_valid(c, e, "a.tes"), 0);
+    cr_assert_eq(pc_path_cache_host_valid(c, e, ""), 0);
+    cr_assert_eq(pc_path_cache_host_valid(c, NULL, "a.test"), 0);
+    pc_path_cache_note_host(c, e, "b.test");
+    cr_assert_eq(pc_path_cache_host_valid(c, e, "a.test"), 0);
+    cr_assert_eq(pc_path_cache_host_valid(c, e, "b.test"), 1);
+    pc_path_cache_release(c, e);
+    pc_path_cache_free(c);
+}
+
 Test(tls_cache, clear_drops_every_entry)
 {
     pc_path_cache *c = pc_path_cache_new(4);
