@@ -451,7 +451,7 @@ static int reverify(pc_pin_state *s, void *ssl)
     pc_path_cache_release(s->client->cache, entry);
     if (allow) {
         uint64_t token =
-            pc_tls_token(&s->conn.token, s->client->id, s->generation, s->host, s->port);
+            pc_tls_record_token(s->client->id, s->generation, s->host, s->port);
         if (b->set_allow_record == NULL || b->set_allow_record(ssl, token) != 0) {
             refuse(s, PINCURL_PIN_CHECK_FAILED, "the decision could not be recorded");
             s->retire = 1;
@@ -572,7 +572,7 @@ static int prereq_hook(void *clientp, char *primary_ip, char *local_ip, int prim
     if (s->client->opts.clock_fn == NULL &&
         s->client->backend->has_allow_record(
             info->internals,
-            pc_tls_token(&s->conn.token, s->client->id, s->generation, s->host, s->port))) {
+            pc_tls_record_token(s->client->id, s->generation, s->host, s->port))) {
         pass(s);
         return CURL_PREREQFUNC_OK;
     }

@@ -423,7 +423,7 @@ static int os_decide(pc_tls_conn *conn, X509_STORE_CTX *store, SSL *ssl)
     os_der_list_free(&served);
 
     if (allow) {
-        uint64_t token = pc_tls_token(&conn->token, conn->owner, conn->generation, conn->host,
+        uint64_t token = pc_tls_record_token(conn->owner, conn->generation, conn->host,
                                       conn->port);
         if (token == 0 || SSL_set_ex_data(ssl, os_record_index, (void *)(uintptr_t)token) != 1)
             return os_refuse(store, conn, PINCURL_PIN_CHECK_FAILED);

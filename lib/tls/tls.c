@@ -603,6 +603,16 @@ static void token_key_init(void)
     wc_FreeRng(&rng);
 }
 
+/* The last token this thread computed and what for: the requests and handshakes of one
+ * target hash once. Fixed buffers, nothing to free when the thread ends. */
+static _Thread_local struct {
+    uint64_t token; /* 0: none */
+    uint64_t owner;
+    uint64_t generation;
+    unsigned port;
+    char host[PINCURL_HOST_MAX + 1];
+} token_memo;
+
 uint64_t pc_tls_record_token(uint64_t owner, uint64_t generation, const char *host,
                              unsigned port)
 {
@@ -610,8 +620,14 @@ uint64_t pc_tls_record_token(uint64_t owner, uint64_t generation, const char *ho
     size_t n = host != NULL ? strlen(host) : 0;
     uint64_t token;
 
+    if (host == NULL || n > PINCURL_HOST_MAX)
+        return 0;
+    if (token_memo.token != 0 && token_memo.owner == owner &&
+        token_memo.generation == generation && token_memo.port == port &&
+        strcmp(token_memo.host, host) == 0)
+        return token_memo.token;
     pthread_once(&token_key_once, token_key_init);
-    if (!token_key_ok || host == NULL || n > PINCURL_HOST_MAX)
+    if (!token_key_ok)
         return 0;
     for (int i = 0; i < 8; i++)
         msg[i] = (unsigned char)(owner >> (56 - 8 * i));
@@ -625,29 +641,12 @@ uint64_t pc_tls_record_token(uint64_t owner, uint64_t generation, const char *ho
      * folded to pointer width by the caller, so also keep the low half non-zero. */
     if ((uintptr_t)token == 0)
         token |= 1;
+    token_memo.owner = owner;
+    token_memo.generation = generation;
+    token_memo.port = port;
+    memcpy(token_memo.host, host, n + 1);
+    token_memo.token = token;
     return token;
-}
-
-uint64_t pc_tls_token(pc_tls_token_memo *memo, uint64_t owner, uint64_t generation,
-                      const char *host, unsigned port)
-{
-    size_t n;
-
-    if (host == NULL)
-        return 0;
-    n = strlen(host);
-    if (memo->token != 0 && memo->owner == owner && memo->generation == generation &&
-        memo->port == port && strcmp(memo->host, host) == 0)
-        return memo->token;
-    memo->token = 0;
-    if (n >= sizeof(memo->host))
-        return pc_tls_record_token(owner, generation, host, port);
-    memo->owner = owner;
-    memo->generation = generation;
-    memo->port = port;
-    memcpy(memo->host, host, n + 1);
-    memo->token = pc_tls_record_token(owner, generation, host, port);
-    return memo->token;
 }
 
 /* ------------------------------------------------------------------------------------ */

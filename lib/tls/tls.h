@@ -118,14 +118,6 @@ void pc_path_cache_stats(pc_path_cache *cache, unsigned long *hits, unsigned lon
 
 typedef struct pc_tls_conn pc_tls_conn;
 
-/* The last record token computed and what it was computed for (pc_tls_token). */
-typedef struct pc_tls_token_memo {
-    uint64_t token; /* 0: none yet */
-    uint64_t owner;
-    uint64_t generation;
-    unsigned port;
-    char host[PINCURL_HOST_MAX + 1];
-} pc_tls_token_memo;
 
 /* Called by the backend after every evaluation, inside the handshake. */
 typedef void (*pc_tls_verdict_fn)(pc_tls_conn *conn, const pincurl_verdict *verdict,
@@ -184,7 +176,6 @@ struct pc_tls_conn {
     /* Backend scratch */
     size_t seen_count;  /* certificates this handshake received */
     pc_anchor_set *anchors; /* the trust anchors (a reference), when the backend keeps them */
-    pc_tls_token_memo token; /* the record token of the last decision (pc_tls_token) */
 };
 
 /* Clears the outcome and scratch of conn and sets host and port for a new connection.
@@ -290,16 +281,13 @@ const pc_tls_backend *pc_tls_select(const char *ssl_version);
 
 /* The record token bound to owner, generation, host and port: SipHash-2-4 under a key
  * drawn once per process (never 0; 0 when no key could be drawn or host is longer than a
- * host can be, which refuses). Shared by backends. Thread-safe. */
+ * host can be, which refuses). Each thread remembers its last token and what it was for
+ * (compared exactly), so the requests of one target hash once. Shared by backends.
+ * Thread-safe. */
 uint64_t pc_tls_record_token(uint64_t owner, uint64_t generation, const char *host,
                              unsigned port);
 /* SipHash-2-4 of in under key (test vectors in tests/unit/test_tls_cache.c). */
 uint64_t pc_siphash24(const unsigned char key[16], const unsigned char *in, size_t len);
-/* pc_tls_record_token through memo: computed again only when owner, generation, host or
- * port differ from the memo's (compared exactly), so a connection's requests and handshakes
- * for one target hash once. memo is the caller's (one thread at a time). */
-uint64_t pc_tls_token(pc_tls_token_memo *memo, uint64_t owner, uint64_t generation,
-                      const char *host, unsigned port);
 /* The backend for the libcurl in use when it is the one this library was built for (see
  * pincurl_runtime()), else NULL: a library never degrades to another backend. */
 const pc_tls_backend *pc_tls_backend_in_use(void);

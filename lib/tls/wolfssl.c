@@ -399,7 +399,7 @@ static int ws_decide(pc_tls_conn *conn, WOLFSSL_X509_STORE_CTX *store, WOLFSSL *
     pc_path_cache_release(conn->cache, cached);
 
     if (allow) {
-        uint64_t token = pc_tls_token(&conn->token, conn->owner, conn->generation, conn->host,
+        uint64_t token = pc_tls_record_token(conn->owner, conn->generation, conn->host,
                                       conn->port);
         if (token == 0 || wolfSSL_set_ex_data(ssl, ws_record_index, (void *)(uintptr_t)token) !=
                               WOLFSSL_SUCCESS) {

@@ -228,18 +228,24 @@ Test(tls_cache, record_tokens_bind_owner_generation_host_and_port)
     cr_assert_neq(t, pc_tls_record_token(1, 1, "localhost.", 443));
 }
 
-Test(tls_cache, record_token_memo_computes_again_for_any_other_input)
+Test(tls_cache, record_tokens_are_computed_again_for_any_other_input)
 {
-    pc_tls_token_memo memo;
-    memset(&memo, 0, sizeof(memo));
-    uint64_t t = pc_tls_token(&memo, 1, 1, "localhost", 443);
-    cr_assert_eq(t, pc_tls_record_token(1, 1, "localhost", 443));
-    cr_assert_eq(pc_tls_token(&memo, 1, 1, "localhost", 443), t);
-    cr_assert_eq(pc_tls_token(&memo, 2, 1, "localhost", 443), pc_tls_record_token(2, 1, "localhost", 443));
-    cr_assert_eq(pc_tls_token(&memo, 2, 3, "localhost", 443), pc_tls_record_token(2, 3, "localhost", 443));
-    cr_assert_eq(pc_tls_token(&memo, 2, 3, "localhost", 80), pc_tls_record_token(2, 3, "localhost", 80));
-    cr_assert_eq(pc_tls_token(&memo, 2, 3, "localhos", 80), pc_tls_record_token(2, 3, "localhos", 80));
-    cr_assert_neq(pc_tls_token(&memo, 2, 3, "localhos", 80), t);
+    /* the thread's last token is remembered: alternating inputs never get another's */
+    uint64_t t = pc_tls_record_token(1, 1, "localhost", 443);
+    uint64_t t2 = pc_tls_record_token(2, 1, "localhost", 443);
+    uint64_t t3 = pc_tls_record_token(2, 3, "localhost", 443);
+    uint64_t t4 = pc_tls_record_token(2, 3, "localhost", 80);
+    uint64_t t5 = pc_tls_record_token(2, 3, "localhos", 80);
+    uint64_t all[5] = {t, t2, t3, t4, t5};
+    for (int i = 0; i < 5; i++)
+        for (int j = i + 1; j < 5; j++)
+            cr_assert_neq(all[i], all[j]);
+    cr_assert_eq(pc_tls_record_token(1, 1, "localhost", 443), t);
+    cr_assert_eq(pc_tls_record_token(2, 3, "localhos", 80), t5);
+    cr_assert_eq(pc_tls_record_token(2, 3, "localhos", 80), t5);
+    cr_assert_eq(pc_tls_record_token(2, 3, "localhost", 80), t4);
+    cr_assert_eq(pc_tls_record_token(2, 1, "localhost", 443), t2);
+    cr_assert_eq(pc_tls_record_token(1, 1, "localhost", 443), t);
 }
 
 Test(tls_cache, siphash_matches_the_reference_vectors)
