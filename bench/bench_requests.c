@@ -835,6 +835,7 @@ static int run_threads(struct bench *b)
 {
     size_t n = b->cfg.threads, total = b->cfg.requests * 4;
     enum { RUNS = 3 };
+    double at_n[2] = {0, 0};
 
     printf("\nscenario threads: kept-alive throughput, 1 thread and %zu threads (%zu requests "
            "in all in each run; one shared client, its own handle per thread); %d runs of "
@@ -854,6 +855,7 @@ static int run_threads(struct bench *b)
         qsort(rn, RUNS, sizeof(double), cmp_rate);
         m1 = r1[RUNS / 2];
         mn = rn[RUNS / 2];
+        at_n[pincurl] = mn;
         printf("  %-34s 1 thread %9.0f req/s   %zu threads %9.0f req/s   ratio %.2f",
                pincurl ? "pincurl (pincurl_client_perform)" : "libcurl (one handle a thread)",
                m1, n, mn, mn / m1);
@@ -863,6 +865,8 @@ static int run_threads(struct bench *b)
         else
             printf("   (for comparison)\n");
     }
+    if (at_n[0] > 0 && at_n[1] > 0)
+        printf("  %zu threads, pincurl / libcurl throughput: %.2f\n", n, at_n[1] / at_n[0]);
     fflush(stdout);
     return 0;
 }
