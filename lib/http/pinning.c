@@ -376,7 +376,7 @@ static int reverify(pc_pin_state *s, void *ssl)
     pincurl_verdict verdict;
     pincurl_status st;
     uint64_t started = pc_tls_now_us();
-    int allow;
+    int allow, host_known;
 
     (void)pc_tls_conn_begin(&s->conn, s->host, strlen(s->host), s->port, PC_TLS_MODE_EVALUATE);
     s->conn.role = PC_TLS_ROLE_ORIGIN;
@@ -427,7 +427,10 @@ static int reverify(pc_pin_state *s, void *ssl)
         s->retire = 1;
         return 0;
     }
-    if (pincurl_cert_matches_host(path[0].der, path[0].len, s->host) != PINCURL_OK) {
+    /* the leaf of a cached path may be known valid for this host already */
+    host_known = pc_path_cache_host_valid(s->client->cache, entry, s->host);
+    if (!host_known &&
+        pincurl_cert_matches_host(path[0].der, path[0].len, s->host) != PINCURL_OK) {
         for (size_t i = 0; i < built; i++)
             free(built_der[i]);
         pc_path_cache_release(s->client->cache, entry);
@@ -436,6 +439,8 @@ static int reverify(pc_pin_state *s, void *ssl)
         s->retire = 1;
         return 0;
     }
+    if (!host_known)
+        pc_path_cache_note_host(s->client->cache, entry, s->host);
     st = pc_evaluate_pinned(s->policy, s->host, s->port, path, path_len,
                             entry != NULL && entry->pinned ? entry->pins : NULL, served,
                             served_len, pc_client_now(s->client), &verdict);
