@@ -107,6 +107,15 @@ pincurl_status pincurl_evaluate(const pincurl_policy *policy, const char *host, 
                                 const pincurl_cert_ref *served, size_t served_len, int64_t now,
                                 pincurl_verdict *out)
 {
+    return pc_evaluate_pinned(policy, host, port, path, path_len, NULL, served, served_len,
+                              now, out);
+}
+
+pincurl_status pc_evaluate_pinned(const pincurl_policy *policy, const char *host, unsigned port,
+                                  const pincurl_cert_ref *path, size_t path_len,
+                                  const pincurl_pin *pins, const pincurl_cert_ref *served,
+                                  size_t served_len, int64_t now, pincurl_verdict *out)
+{
     (void)port; /* part of the connection's identity for callers; the decision ignores it */
     if (out == NULL)
         return PINCURL_INVALID_ARGUMENT;
@@ -148,7 +157,9 @@ pincurl_status pincurl_evaluate(const pincurl_policy *policy, const char *host, 
         return PINCURL_OK;
     }
     for (size_t i = 0; i < path_len; i++) {
-        if (pincurl_pin_from_cert_der(path[i].der, path[i].len, &out->path_pins[i]) !=
+        if (pins != NULL) {
+            out->path_pins[i] = pins[i]; /* hashed from these very certificates before */
+        } else if (pincurl_pin_from_cert_der(path[i].der, path[i].len, &out->path_pins[i]) !=
             PINCURL_OK) {
             /* path_len stays the number hashed before the failing certificate */
             memset(&out->path_pins[i], 0, sizeof out->path_pins[i]);

@@ -39,6 +39,14 @@ typedef void (*pc_builder_ctx_free_fn)(void *ctx);
 /* Makes the builder call free_ctx(ctx) (its hook's ctx) when it is freed. */
 void pc_policy_builder_set_ctx_free(pincurl_policy_builder *b, pc_builder_ctx_free_fn free_ctx);
 
+/* pincurl_evaluate with the SPKI pins of the path already computed: pins (NULL: hash them
+ * here) holds pincurl_pin_from_cert_der of every path certificate, in order, as computed
+ * from these very bytes (a path cache entry keeps them next to its certificates). */
+pincurl_status pc_evaluate_pinned(const pincurl_policy *policy, const char *host, unsigned port,
+                                  const pincurl_cert_ref *path, size_t path_len,
+                                  const pincurl_pin *pins, const pincurl_cert_ref *served,
+                                  size_t served_len, int64_t now, pincurl_verdict *out);
+
 /* The exact entry for an already normalised host, or NULL (binary search). */
 const pincurl_domain *pc_policy_find_exact(const pincurl_policy *policy, const char *host,
                                            size_t len);

@@ -312,6 +312,12 @@ typedef struct pc_pin_state {
     char known_scheme[16];
     char known_host[PINCURL_HOST_MAX + 1];
     unsigned known_port;
+    /* Whether the policy of generation pinned_gen pins pinned_host (pc_host_pinned), for
+     * the request check: the same host under the same generation is looked up once */
+    int pinned_known;
+    int pinned;
+    uint64_t pinned_gen;
+    char pinned_host[PINCURL_HOST_MAX + 1];
     int retire; /* a refused connection or session: do not keep this handle's caches */
     int retry_fresh; /* refused for want of a known path: a full handshake may decide */
     int passed;      /* requests that passed the check (and so were sent) */
@@ -351,7 +357,9 @@ void pc_pin_uninstall(CURL *easy);
 /* The status a transfer's CURLcode means, given what the hooks recorded. */
 pincurl_status pc_pin_map(const pc_pin_state *s, CURLcode code);
 /* Host and port of an absolute URL: host normalised into host (PINCURL_HOST_MAX + 1),
- * scheme into scheme (16 bytes). Statuses: OK, BAD_URL, HOST_INVALID, HOST_NOT_ASCII. */
+ * scheme into scheme (16 bytes). Statuses: OK, BAD_URL, HOST_INVALID, HOST_NOT_ASCII.
+ * libcurl's URL parser; the last successful parse of each thread is remembered (the same
+ * string, compared exactly, is not parsed again). Thread-safe. */
 pincurl_status pc_url_target(const char *url, char *scheme, char *host, unsigned *port);
 /* 1 if the normalised host is pinned (an enforcing or report-only entry) by policy. */
 int pc_host_pinned(const pincurl_policy *policy, const char *host);

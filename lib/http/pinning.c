@@ -12,13 +12,14 @@
 
 #include "config/file.h"
 #include "core/detail.h"
+#include "core/policy_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-pincurl_status pc_url_target(const char *url, char *scheme, char *host, unsigned *port)
+static pincurl_status url_parse(const char *url, char *scheme, char *host, unsigned *port)
 {
     CURLU *u;
     char *s = NULL, *h = NULL, *p = NULL;
@@ -56,6 +57,40 @@ pincurl_status pc_url_target(const char *url, char *scheme, char *host, unsigned
     return st;
 }
 
+/* The last URL this thread parsed and its parse: a pure function of the string, compared
+ * exactly, so a thread's requests to one URL parse it once. Fixed buffers, nothing to free
+ * when the thread ends; a longer URL is parsed every time. */
+#define PC_URL_MEMO_MAX 512
+static _Thread_local struct {
+    int valid;
+    char url[PC_URL_MEMO_MAX];
+    char scheme[16];
+    char host[PINCURL_HOST_MAX + 1];
+    unsigned port;
+} url_memo;
+
+pincurl_status pc_url_target(const char *url, char *scheme, char *host, unsigned *port)
+{
+    pincurl_status st;
+    size_t n;
+
+    if (url != NULL && url_memo.valid && strcmp(url, url_memo.url) == 0) {
+        memcpy(scheme, url_memo.scheme, sizeof(url_memo.scheme));
+        memcpy(host, url_memo.host, sizeof(url_memo.host));
+        *port = url_memo.port;
+        return PINCURL_OK;
+    }
+    st = url_parse(url, scheme, host, port);
+    if (st == PINCURL_OK && (n = strlen(url)) < sizeof(url_memo.url)) {
+        memcpy(url_memo.url, url, n + 1);
+        memcpy(url_memo.scheme, scheme, sizeof(url_memo.scheme));
+        memcpy(url_memo.host, host, sizeof(url_memo.host));
+        url_memo.port = *port;
+        url_memo.valid = 1;
+    }
+    return st;
+}
+
 int pc_host_pinned(const pincurl_policy *policy, const char *host)
 {
     const pincurl_domain *d;
@@ -63,6 +98,36 @@ int pc_host_pinned(const pincurl_policy *policy, const char *host)
         return 0;
     d = pincurl_policy_lookup(policy, host, strlen(host));
     return d != NULL && !(pincurl_domain_flags(d) & PINCURL_DOMAIN_EXCLUDE);
+}
+
+/* pc_url_target for the hooks: the caller's own parse while url is the request's URL
+ * (client), else pc_url_target (which remembers this thread's last parse). */
+static pincurl_status target_of(pc_pin_state *s, const char *url, char *scheme, char *host,
+                                unsigned *port)
+{
+    if (s->known_url != NULL && strcmp(url, s->known_url) == 0) {
+        memcpy(scheme, s->known_scheme, sizeof(s->known_scheme));
+        memcpy(host, s->known_host, sizeof(s->known_host));
+        *port = s->known_port;
+        return PINCURL_OK;
+    }
+    return pc_url_target(url, scheme, host, port);
+}
+
+/* pc_host_pinned(s->policy, s->host), remembered for the generation (a policy never
+ * changes; a new one comes with a new generation). */
+static int host_pinned(pc_pin_state *s)
+{
+    size_t n = strlen(s->host);
+    if (s->pinned_known && s->pinned_gen == s->generation && strcmp(s->pinned_host, s->host) == 0)
+        return s->pinned;
+    s->pinned = pc_host_pinned(s->policy, s->host);
+    s->pinned_known = n < sizeof(s->pinned_host);
+    if (s->pinned_known) {
+        memcpy(s->pinned_host, s->host, n + 1);
+        s->pinned_gen = s->generation;
+    }
+    return s->pinned;
 }
 
 char *pc_failure_line(const char *host, unsigned port, pincurl_status st, const char *reason)
@@ -246,7 +311,7 @@ static CURLcode ssl_ctx_hook(CURL *easy, void *ssl_ctx, void *userptr)
      * pincurl configured. Which of the two this handshake is with, the backend reads from
      * the connection object in the handshake (pc_tls_conn_identify). */
     if (curl_easy_getinfo(easy, CURLINFO_EFFECTIVE_URL, &url) != CURLE_OK || url == NULL ||
-        pc_url_target(url, scheme, s->host, &s->port) != PINCURL_OK) {
+        target_of(s, url, scheme, s->host, &s->port) != PINCURL_OK) {
         /* Without the host nothing can be decided: refuse. */
         (void)pc_tls_conn_begin(&s->conn, NULL, 0, 0, PC_TLS_MODE_EVALUATE);
         refuse(s, PINCURL_PIN_CHECK_FAILED, "the connection's host is not known");
@@ -306,12 +371,12 @@ static int reverify(pc_pin_state *s, void *ssl)
     size_t built_len[PINCURL_MAX_PATH];
     size_t served_len = 0, path_len = 0, built = 0;
     int own = 0;
-    unsigned char key[32];
+    uint64_t trust_id = 0;
     const pc_path_entry *entry = NULL;
     pincurl_verdict verdict;
     pincurl_status st;
     uint64_t started = pc_tls_now_us();
-    int allow, have_key = 0;
+    int allow, host_known;
 
     (void)pc_tls_conn_begin(&s->conn, s->host, strlen(s->host), s->port, PC_TLS_MODE_EVALUATE);
     s->conn.role = PC_TLS_ROLE_ORIGIN;
@@ -330,10 +395,9 @@ static int reverify(pc_pin_state *s, void *ssl)
     if (b->peer_chain != NULL)
         served_len = b->peer_chain(ssl, served, sizeof(served) / sizeof(served[0]), &own);
     /* the path cached for this chain and this connection's trust store only */
-    if (served_len > 0 && b->trust_id != NULL &&
-        pc_path_cache_key(served, served_len, b->trust_id(ssl), key) == 0) {
-        have_key = 1;
-        entry = pc_path_cache_get(s->client->cache, key);
+    if (served_len > 0 && b->trust_id != NULL) {
+        trust_id = b->trust_id(ssl);
+        entry = pc_path_cache_get(s->client->cache, served, served_len, trust_id);
     }
     if (entry != NULL) {
         path_len = entry->count;
@@ -348,8 +412,9 @@ static int reverify(pc_pin_state *s, void *ssl)
             path[i].len = built_len[i];
         }
         path_len = built;
-        if (built > 0 && have_key)
-            (void)pc_path_cache_put(s->client->cache, key, path, path_len);
+        if (built > 0)
+            (void)pc_path_cache_put(s->client->cache, served, served_len, trust_id, path,
+                                    path_len, NULL);
     }
     if (path_len == 0) {
         /* no validated path for the chain the connection remembers (wolfSSL may append a
@@ -362,7 +427,10 @@ static int reverify(pc_pin_state *s, void *ssl)
         s->retire = 1;
         return 0;
     }
-    if (pincurl_cert_matches_host(path[0].der, path[0].len, s->host) != PINCURL_OK) {
+    /* the leaf of a cached path may be known valid for this host already */
+    host_known = pc_path_cache_host_valid(s->client->cache, entry, s->host);
+    if (!host_known &&
+        pincurl_cert_matches_host(path[0].der, path[0].len, s->host) != PINCURL_OK) {
         for (size_t i = 0; i < built; i++)
             free(built_der[i]);
         pc_path_cache_release(s->client->cache, entry);
@@ -371,8 +439,11 @@ static int reverify(pc_pin_state *s, void *ssl)
         s->retire = 1;
         return 0;
     }
-    st = pincurl_evaluate(s->policy, s->host, s->port, path, path_len, served, served_len,
-                          pc_client_now(s->client), &verdict);
+    if (!host_known)
+        pc_path_cache_note_host(s->client->cache, entry, s->host);
+    st = pc_evaluate_pinned(s->policy, s->host, s->port, path, path_len,
+                            entry != NULL && entry->pinned ? entry->pins : NULL, served,
+                            served_len, pc_client_now(s->client), &verdict);
     if (st != PINCURL_OK)
         verdict.decision = PINCURL_DECISION_BLOCK;
     allow = st == PINCURL_OK && verdict.decision == PINCURL_DECISION_ALLOW;
@@ -384,7 +455,8 @@ static int reverify(pc_pin_state *s, void *ssl)
         free(built_der[i]);
     pc_path_cache_release(s->client->cache, entry);
     if (allow) {
-        uint64_t token = pc_tls_record_token(s->client->id, s->generation, s->host, s->port);
+        uint64_t token =
+            pc_tls_record_token(s->client->id, s->generation, s->host, s->port);
         if (b->set_allow_record == NULL || b->set_allow_record(ssl, token) != 0) {
             refuse(s, PINCURL_PIN_CHECK_FAILED, "the decision could not be recorded");
             s->retire = 1;
@@ -447,16 +519,11 @@ static int prereq_hook(void *clientp, char *primary_ip, char *local_ip, int prim
         refuse(s, PINCURL_PIN_CHECK_FAILED, "the request's host is not known");
         return CURL_PREREQFUNC_ABORT;
     }
-    if (s->known_url != NULL && strcmp(url, s->known_url) == 0) {
-        /* the URL the caller already parsed (no redirect): the same target */
-        memcpy(scheme, s->known_scheme, sizeof(scheme));
-        memcpy(s->host, s->known_host, sizeof(s->host));
-        s->port = s->known_port;
-    } else if (pc_url_target(url, scheme, s->host, &s->port) != PINCURL_OK) {
+    if (target_of(s, url, scheme, s->host, &s->port) != PINCURL_OK) {
         refuse(s, PINCURL_PIN_CHECK_FAILED, "the request's host is not known");
         return CURL_PREREQFUNC_ABORT;
     }
-    if (!pc_host_pinned(s->policy, s->host)) {
+    if (!host_pinned(s)) {
         if (strcmp(scheme, "http") == 0) {
             /* a cookie a pinned host may receive is not sent in cleartext to a neighbour */
             char domain[PINCURL_HOST_MAX + 1], reason[PINCURL_HOST_MAX + 100];
@@ -508,8 +575,9 @@ static int prereq_hook(void *clientp, char *primary_ip, char *local_ip, int prim
     /* With the client's own clock the handshake's decision (system time) is not enough:
      * decide again below with that clock (pincurl_options_set_clock). */
     if (s->client->opts.clock_fn == NULL &&
-        s->client->backend->has_allow_record(info->internals, s->client->id, s->generation,
-                                             s->host, s->port)) {
+        s->client->backend->has_allow_record(
+            info->internals,
+            pc_tls_record_token(s->client->id, s->generation, s->host, s->port))) {
         pass(s);
         return CURL_PREREQFUNC_OK;
     }

@@ -23,6 +23,8 @@
  */
 #include "tls/tls.h"
 
+#include "core/policy_internal.h"
+
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -377,9 +379,8 @@ static int os_decide(pc_tls_conn *conn, X509_STORE_CTX *store, SSL *ssl)
     const pc_path_entry *cached = NULL;
     pincurl_verdict verdict;
     pincurl_status st;
-    unsigned char key[32];
     uint64_t trust_id;
-    int allow, have_key;
+    int allow;
     uint64_t started = pc_tls_now_us();
 
     served.count = 0;
@@ -393,22 +394,21 @@ static int os_decide(pc_tls_conn *conn, X509_STORE_CTX *store, SSL *ssl)
         return os_refuse(store, conn, PINCURL_PIN_CHECK_FAILED);
     }
     trust_id = os_store_id(X509_STORE_CTX_get0_store(store));
-    have_key = conn->cache != NULL && trust_id != 0 &&
-               pc_path_cache_key(served.refs, served.count, trust_id, key) == 0;
-    if (have_key)
-        cached = pc_path_cache_get(conn->cache, key);
+    cached = pc_path_cache_get(conn->cache, served.refs, served.count, trust_id);
     if (cached != NULL) {
         path_len = cached->count;
         memcpy(path, cached->certs, path_len * sizeof(path[0]));
     } else if (pincurl_path_build(served.refs, served.count, &trust, (int64_t)time(NULL), path,
                                   PINCURL_MAX_PATH, &path_len) == PINCURL_OK) {
-        if (have_key)
-            (void)pc_path_cache_put(conn->cache, key, path, path_len);
+        (void)pc_path_cache_put(conn->cache, served.refs, served.count, trust_id, path,
+                                path_len, NULL);
     } else {
         path_len = 0; /* no path: INVALID_CHAIN, refused */
     }
-    st = pincurl_evaluate(conn->policy, conn->host, conn->port, path, path_len, served.refs,
-                          served.count, (int64_t)time(NULL), &verdict);
+    /* the pins of a cached path were hashed from its certificates when it was stored */
+    st = pc_evaluate_pinned(conn->policy, conn->host, conn->port, path, path_len,
+                            cached != NULL && cached->pinned ? cached->pins : NULL,
+                            served.refs, served.count, (int64_t)time(NULL), &verdict);
     if (st != PINCURL_OK)
         verdict.decision = PINCURL_DECISION_BLOCK;
     conn->verdict = verdict;
@@ -423,8 +423,8 @@ static int os_decide(pc_tls_conn *conn, X509_STORE_CTX *store, SSL *ssl)
     os_der_list_free(&served);
 
     if (allow) {
-        uint64_t token =
-            pc_tls_record_token(conn->owner, conn->generation, conn->host, conn->port);
+        uint64_t token = pc_tls_record_token(conn->owner, conn->generation, conn->host,
+                                      conn->port);
         if (token == 0 || SSL_set_ex_data(ssl, os_record_index, (void *)(uintptr_t)token) != 1)
             return os_refuse(store, conn, PINCURL_PIN_CHECK_FAILED);
         return 1;
@@ -528,19 +528,11 @@ static pincurl_status os_install(void *ssl_ctx, pc_tls_hook *hook)
     return PINCURL_OK;
 }
 
-static int os_has_allow_record(void *ssl, uint64_t owner, uint64_t generation,
-                               const char *host, unsigned port)
+static int os_has_allow_record(void *ssl, uint64_t token)
 {
-    uint64_t token;
-    void *rec;
-
-    if (ssl == NULL || host == NULL || os_global_init() != 0)
+    if (ssl == NULL || token == 0 || os_global_init() != 0)
         return 0;
-    rec = SSL_get_ex_data((const SSL *)ssl, os_record_index);
-    if (rec == NULL)
-        return 0;
-    token = pc_tls_record_token(owner, generation, host, port);
-    return token != 0 && (uintptr_t)rec == (uintptr_t)token;
+    return (uintptr_t)SSL_get_ex_data((const SSL *)ssl, os_record_index) == (uintptr_t)token;
 }
 
 /* SSL_get_peer_cert_chain() holds the leaf first on a client, also when the session was

@@ -25,6 +25,7 @@
 #include <wolfssl/wolfcrypt/hash.h>
 #include <wolfssl/wolfcrypt/sha256.h>
 #include <wolfssl/wolfcrypt/ecc.h>
+#include <wolfssl/wolfcrypt/random.h>
 
 #include <curl/curl.h>
 #ifdef PINCURL_HAVE_OPENSSL
@@ -308,15 +309,6 @@ static void conn_free_scratch(pc_tls_conn *conn)
 {
     pc_anchor_set_unref(conn->anchors);
     conn->anchors = NULL;
-    for (size_t i = 0; i < conn->sent_count; i++)
-        free(conn->sent_der[i]);
-    free(conn->sent_der);
-    free(conn->sent_len);
-    conn->sent_der = NULL;
-    conn->sent_len = NULL;
-    conn->sent_count = 0;
-    conn->sent_cap = 0;
-    conn->scratch_failed = 0;
     conn->seen_count = 0;
 }
 
@@ -544,53 +536,142 @@ uint64_t pc_tls_now_us(void)
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+/* SipHash-2-4 (Aumasson and Bernstein): a keyed 64-bit hash. With a secret key, inputs
+ * whose tokens collide cannot be chosen. */
+#define PC_ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define PC_SIPROUND                                                                          \
+    do {                                                                                     \
+        v0 += v1;                                                                            \
+        v1 = PC_ROTL(v1, 13);                                                                \
+        v1 ^= v0;                                                                            \
+        v0 = PC_ROTL(v0, 32);                                                                \
+        v2 += v3;                                                                            \
+        v3 = PC_ROTL(v3, 16);                                                                \
+        v3 ^= v2;                                                                            \
+        v0 += v3;                                                                            \
+        v3 = PC_ROTL(v3, 21);                                                                \
+        v3 ^= v0;                                                                            \
+        v2 += v1;                                                                            \
+        v1 = PC_ROTL(v1, 17);                                                                \
+        v1 ^= v2;                                                                            \
+        v2 = PC_ROTL(v2, 32);                                                                \
+    } while (0)
+
+static uint64_t load64_le(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+uint64_t pc_siphash24(const unsigned char key[16], const unsigned char *in, size_t len)
+{
+    uint64_t k0 = load64_le(key), k1 = load64_le(key + 8);
+    uint64_t v0 = 0x736f6d6570736575u ^ k0, v1 = 0x646f72616e646f6du ^ k1;
+    uint64_t v2 = 0x6c7967656e657261u ^ k0, v3 = 0x7465646279746573u ^ k1;
+    uint64_t b = (uint64_t)len << 56, m;
+    size_t whole = len - len % 8;
+
+    for (size_t i = 0; i < whole; i += 8) {
+        m = load64_le(in + i);
+        v3 ^= m;
+        PC_SIPROUND;
+        PC_SIPROUND;
+        v0 ^= m;
+    }
+    for (size_t i = 0; i < len % 8; i++)
+        b |= (uint64_t)in[whole + i] << (8 * i);
+    v3 ^= b;
+    PC_SIPROUND;
+    PC_SIPROUND;
+    v0 ^= b;
+    v2 ^= 0xff;
+    PC_SIPROUND;
+    PC_SIPROUND;
+    PC_SIPROUND;
+    PC_SIPROUND;
+    return v0 ^ v1 ^ v2 ^ v3;
+}
+
+static pthread_once_t token_key_once = PTHREAD_ONCE_INIT;
+static unsigned char token_key[16];
+static int token_key_ok;
+
+static void token_key_init(void)
+{
+    WC_RNG rng;
+    if (wc_InitRng(&rng) != 0)
+        return;
+    token_key_ok = wc_RNG_GenerateBlock(&rng, token_key, sizeof(token_key)) == 0;
+    wc_FreeRng(&rng);
+}
+
+/* The last token this thread computed and what for: the requests and handshakes of one
+ * target hash once. Fixed buffers, nothing to free when the thread ends. */
+static _Thread_local struct {
+    uint64_t token; /* 0: none */
+    uint64_t owner;
+    uint64_t generation;
+    unsigned port;
+    char host[PINCURL_HOST_MAX + 1];
+} token_memo;
+
 uint64_t pc_tls_record_token(uint64_t owner, uint64_t generation, const char *host,
                              unsigned port)
 {
-    static const char label[] = "pincurl connection record";
-    unsigned char head[sizeof(label) + 20];
-    unsigned char digest[WC_SHA256_DIGEST_SIZE];
-    wc_Sha256 sha;
-    uint64_t token = 0;
+    unsigned char msg[20 + PINCURL_HOST_MAX + 1];
+    size_t n = host != NULL ? strlen(host) : 0;
+    uint64_t token;
 
-    memcpy(head, label, sizeof(label));
+    if (host == NULL || n > PINCURL_HOST_MAX)
+        return 0;
+    if (token_memo.token != 0 && token_memo.owner == owner &&
+        token_memo.generation == generation && token_memo.port == port &&
+        strcmp(token_memo.host, host) == 0)
+        return token_memo.token;
+    pthread_once(&token_key_once, token_key_init);
+    if (!token_key_ok)
+        return 0;
     for (int i = 0; i < 8; i++)
-        head[sizeof(label) + (size_t)i] = (unsigned char)(owner >> (56 - 8 * i));
+        msg[i] = (unsigned char)(owner >> (56 - 8 * i));
     for (int i = 0; i < 4; i++)
-        head[sizeof(label) + 8 + (size_t)i] = (unsigned char)((uint32_t)port >> (24 - 8 * i));
+        msg[8 + (size_t)i] = (unsigned char)((uint32_t)port >> (24 - 8 * i));
     for (int i = 0; i < 8; i++)
-        head[sizeof(label) + 12 + (size_t)i] = (unsigned char)(generation >> (56 - 8 * i));
-    if (wc_InitSha256(&sha) != 0)
-        return 0;
-    if (wc_Sha256Update(&sha, head, (word32)sizeof(head)) != 0 ||
-        wc_Sha256Update(&sha, (const unsigned char *)host, (word32)strlen(host)) != 0 ||
-        wc_Sha256Final(&sha, digest) != 0) {
-        wc_Sha256Free(&sha);
-        return 0;
-    }
-    wc_Sha256Free(&sha);
-    for (int i = 0; i < 8; i++)
-        token = (token << 8) | digest[i];
+        msg[12 + (size_t)i] = (unsigned char)(generation >> (56 - 8 * i));
+    memcpy(msg + 20, host, n);
+    token = pc_siphash24(token_key, msg, 20 + n);
     /* Zero is what a fresh connection object holds: never a valid token. The value is
      * folded to pointer width by the caller, so also keep the low half non-zero. */
     if ((uintptr_t)token == 0)
         token |= 1;
+    token_memo.owner = owner;
+    token_memo.generation = generation;
+    token_memo.port = port;
+    memcpy(token_memo.host, host, n + 1);
+    token_memo.token = token;
     return token;
 }
 
 /* ------------------------------------------------------------------------------------ */
 /* Path cache                                                                            */
 
+/* A slot is picked by a cheap hash; what it holds is found again only for the same bytes. */
 struct cache_slot {
-    unsigned char key[32];
+    uint64_t hash;        /* pc_path_cache_hash of the entry's served chain and trust store */
     pc_path_entry *entry; /* NULL: empty */
     unsigned long stamp;  /* insertion order, for eviction */
 };
 
-/* An entry and its bookkeeping live in one allocation; the DER bytes follow it. */
+/* An entry and its bookkeeping live in one allocation; the DER bytes follow it: the path's
+ * certificates, then the served chain's. */
 typedef struct cache_block {
     pc_path_entry entry; /* first member: a pc_path_entry * is a cache_block * */
     unsigned long refs;
+    char valid_host[PINCURL_HOST_MAX + 1]; /* the leaf was found valid for it; "" none */
+    uint64_t trust_id;
+    size_t served_count;
+    pincurl_cert_ref served[PINCURL_MAX_SERVED];
 } cache_block;
 
 struct pc_path_cache {
@@ -640,47 +721,75 @@ void pc_path_cache_free(pc_path_cache *cache)
     free(cache);
 }
 
-int pc_path_cache_key(const pincurl_cert_ref *served, size_t served_len, uint64_t trust_id,
-                      unsigned char key[32])
+/* FNV-1a, 64 bits, over a few bytes. */
+static uint64_t fnv(uint64_t h, const unsigned char *p, size_t n)
 {
-    wc_Sha256 sha;
-    unsigned char id[8];
-    int ok = 1;
-
-    if (trust_id == 0)
-        return -1; /* an unknown trust store: nothing may be found or stored */
-    for (int k = 0; k < 8; k++)
-        id[k] = (unsigned char)(trust_id >> (56 - 8 * k));
-    if (wc_InitSha256(&sha) != 0)
-        return -1;
-    if (wc_Sha256Update(&sha, id, (word32)sizeof(id)) != 0)
-        ok = 0;
-    for (size_t i = 0; i < served_len && ok; i++) {
-        unsigned char len[8];
-        uint64_t n = served[i].len;
-        for (int k = 0; k < 8; k++)
-            len[k] = (unsigned char)(n >> (56 - 8 * k));
-        if (served[i].len > 0xffffffffu ||
-            wc_Sha256Update(&sha, len, (word32)sizeof(len)) != 0 ||
-            wc_Sha256Update(&sha, served[i].der, (word32)served[i].len) != 0)
-            ok = 0;
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3u;
     }
-    if (ok && wc_Sha256Final(&sha, key) != 0)
-        ok = 0;
-    wc_Sha256Free(&sha);
-    return ok ? 0 : -1;
+    return h;
 }
 
-const pc_path_entry *pc_path_cache_get(pc_path_cache *cache, const unsigned char key[32])
+uint64_t pc_path_cache_hash(const pincurl_cert_ref *served, size_t served_len,
+                            uint64_t trust_id)
+{
+    /* Only picks the slot; a lookup compares every byte. The last bytes of a certificate
+     * are its signature: they differ between any two certificates in practice. */
+    uint64_t h = 0xcbf29ce484222325u;
+    unsigned char word[8];
+    for (int k = 0; k < 8; k++)
+        word[k] = (unsigned char)(trust_id >> (8 * k));
+    h = fnv(h, word, sizeof(word));
+    for (size_t i = 0; i < served_len; i++) {
+        size_t n = served[i].len, tail = n < 16 ? n : 16;
+        for (int k = 0; k < 8; k++)
+            word[k] = (unsigned char)((uint64_t)n >> (8 * k));
+        h = fnv(h, word, sizeof(word));
+        if (served[i].der != NULL)
+            h = fnv(h, served[i].der + (n - tail), tail);
+    }
+    return h;
+}
+
+/* 1 when b holds exactly this served chain and trust store. */
+static int block_matches(const cache_block *b, const pincurl_cert_ref *served,
+                         size_t served_len, uint64_t trust_id)
+{
+    if (b->trust_id != trust_id || b->served_count != served_len)
+        return 0;
+    for (size_t i = 0; i < served_len; i++) {
+        if (b->served[i].len != served[i].len ||
+            memcmp(b->served[i].der, served[i].der, served[i].len) != 0)
+            return 0;
+    }
+    return 1;
+}
+
+static int chain_usable(const pincurl_cert_ref *served, size_t served_len, uint64_t trust_id)
+{
+    if (trust_id == 0 || served == NULL || served_len == 0 || served_len > PINCURL_MAX_SERVED)
+        return 0; /* an unknown trust store: nothing may be found or stored */
+    for (size_t i = 0; i < served_len; i++)
+        if (served[i].der == NULL || served[i].len == 0)
+            return 0;
+    return 1;
+}
+
+const pc_path_entry *pc_path_cache_get(pc_path_cache *cache, const pincurl_cert_ref *served,
+                                       size_t served_len, uint64_t trust_id)
 {
     const pc_path_entry *found = NULL;
+    uint64_t hash;
 
-    if (cache == NULL || cache->capacity == 0)
+    if (cache == NULL || cache->capacity == 0 || !chain_usable(served, served_len, trust_id))
         return NULL;
+    hash = pc_path_cache_hash(served, served_len, trust_id);
     pthread_mutex_lock(&cache->lock);
     for (size_t i = 0; i < cache->capacity; i++) {
         struct cache_slot *s = &cache->slots[i];
-        if (s->entry != NULL && memcmp(s->key, key, 32) == 0) {
+        if (s->entry != NULL && s->hash == hash &&
+            block_matches((const cache_block *)s->entry, served, served_len, trust_id)) {
             ((cache_block *)s->entry)->refs++;
             found = s->entry;
             break;
@@ -694,28 +803,39 @@ const pc_path_entry *pc_path_cache_get(pc_path_cache *cache, const unsigned char
     return found;
 }
 
-int pc_path_cache_put(pc_path_cache *cache, const unsigned char key[32],
-                      const pincurl_cert_ref *path, size_t path_len)
+int pc_path_cache_put(pc_path_cache *cache, const pincurl_cert_ref *served, size_t served_len,
+                      uint64_t trust_id, const pincurl_cert_ref *path, size_t path_len,
+                      const pc_path_entry **stored)
 {
     size_t total = sizeof(cache_block);
     cache_block *b;
     unsigned char *p;
     struct cache_slot *victim = NULL;
+    uint64_t hash;
 
+    if (stored != NULL)
+        *stored = NULL;
     if (cache == NULL || cache->capacity == 0)
         return 0;
-    if (path_len == 0 || path_len > PINCURL_MAX_PATH)
+    if (path == NULL || path_len == 0 || path_len > PINCURL_MAX_PATH ||
+        !chain_usable(served, served_len, trust_id))
         return -1;
     for (size_t i = 0; i < path_len; i++) {
-        if (path[i].der == NULL || path[i].len == 0 || path[i].len > SIZE_MAX / 2 - total)
+        if (path[i].der == NULL || path[i].len == 0 || path[i].len > SIZE_MAX / 4 - total)
             return -1;
         total += path[i].len;
+    }
+    for (size_t i = 0; i < served_len; i++) {
+        if (served[i].len > SIZE_MAX / 4 - total)
+            return -1;
+        total += served[i].len;
     }
     b = malloc(total);
     if (b == NULL)
         return -1;
     memset(b, 0, sizeof(*b));
     b->refs = 1;
+    b->trust_id = trust_id;
     b->entry.count = path_len;
     p = (unsigned char *)(b + 1);
     for (size_t i = 0; i < path_len; i++) {
@@ -724,12 +844,28 @@ int pc_path_cache_put(pc_path_cache *cache, const unsigned char key[32],
         b->entry.certs[i].len = path[i].len;
         p += path[i].len;
     }
+    b->served_count = served_len;
+    for (size_t i = 0; i < served_len; i++) {
+        memcpy(p, served[i].der, served[i].len);
+        b->served[i].der = p;
+        b->served[i].len = served[i].len;
+        p += served[i].len;
+    }
+    /* The pins of the path, so that a hit hashes no SPKI again. A certificate whose SPKI
+     * cannot be hashed leaves the entry without pins: evaluation hashes (and refuses). */
+    b->entry.pinned = 1;
+    for (size_t i = 0; i < path_len && b->entry.pinned; i++)
+        b->entry.pinned = pincurl_pin_from_cert_der(b->entry.certs[i].der,
+                                                     b->entry.certs[i].len,
+                                                     &b->entry.pins[i]) == PINCURL_OK;
+    hash = pc_path_cache_hash(served, served_len, trust_id);
 
     pthread_mutex_lock(&cache->lock);
     for (size_t i = 0; i < cache->capacity && victim == NULL; i++) {
         struct cache_slot *s = &cache->slots[i];
-        if (s->entry != NULL && memcmp(s->key, key, 32) == 0)
-            victim = s; /* same key: replace */
+        if (s->entry != NULL && s->hash == hash &&
+            block_matches((const cache_block *)s->entry, served, served_len, trust_id))
+            victim = s; /* the same chain and store: replace */
     }
     for (size_t i = 0; i < cache->capacity && victim == NULL; i++) {
         if (cache->slots[i].entry == NULL)
@@ -743,11 +879,52 @@ int pc_path_cache_put(pc_path_cache *cache, const unsigned char key[32],
         }
     }
     block_unref_locked((cache_block *)victim->entry);
-    memcpy(victim->key, key, 32);
+    victim->hash = hash;
     victim->entry = &b->entry;
     victim->stamp = ++cache->clock;
+    if (stored != NULL) {
+        b->refs++;
+        *stored = &b->entry;
+    }
     pthread_mutex_unlock(&cache->lock);
     return 0;
+}
+
+int pc_path_cache_host_valid(pc_path_cache *cache, const pc_path_entry *entry,
+                             const char *host)
+{
+    int known;
+    if (cache == NULL || entry == NULL || host == NULL || host[0] == '\0')
+        return 0;
+    pthread_mutex_lock(&cache->lock);
+    known = strcmp(((const cache_block *)entry)->valid_host, host) == 0;
+    pthread_mutex_unlock(&cache->lock);
+    return known;
+}
+
+void pc_path_cache_note_host(pc_path_cache *cache, const pc_path_entry *entry,
+                             const char *host)
+{
+    size_t n = host != NULL ? strlen(host) : 0;
+    if (cache == NULL || entry == NULL || n == 0 || n > PINCURL_HOST_MAX)
+        return;
+    pthread_mutex_lock(&cache->lock);
+    memcpy(((cache_block *)(uintptr_t)entry)->valid_host, host, n + 1);
+    pthread_mutex_unlock(&cache->lock);
+}
+
+void pc_path_cache_clear(pc_path_cache *cache)
+{
+    if (cache == NULL)
+        return;
+    pthread_mutex_lock(&cache->lock);
+    for (size_t i = 0; i < cache->capacity; i++) {
+        block_unref_locked((cache_block *)cache->slots[i].entry);
+        cache->slots[i].entry = NULL;
+        cache->slots[i].hash = 0;
+        cache->slots[i].stamp = 0;
+    }
+    pthread_mutex_unlock(&cache->lock);
 }
 
 void pc_path_cache_release(pc_path_cache *cache, const pc_path_entry *entry)

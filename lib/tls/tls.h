@@ -24,13 +24,16 @@
 #define PC_TLS_CAP_PATH 0x1u   /* pins may name any certificate of the validated path */
 #define PC_TLS_CAP_SERVED 0x2u /* the served chain is reported next to the path */
 
-/* A bounded, thread-safe cache of validated paths keyed on the bytes of the sent chain. */
+/* A bounded, thread-safe cache of validated paths: an entry is found again only for the
+ * same served chain (every byte compared) verified against the same trust store. */
 typedef struct pc_path_cache pc_path_cache;
 
 /* One cached path; immutable, reference-counted (pc_path_cache_release). */
 typedef struct pc_path_entry {
     size_t count;
     pincurl_cert_ref certs[PINCURL_MAX_PATH]; /* leaf first; point into the entry */
+    int pinned;                               /* 1: pins[] holds every certificate's pin */
+    pincurl_pin pins[PINCURL_MAX_PATH];       /* SPKI pins of certs[], computed once */
 } pc_path_entry;
 
 /* The trust anchors of a store a connection verifies against: owned DER copies with their
@@ -82,23 +85,40 @@ uint64_t pc_trust_id(const pincurl_cert_ref *certs, size_t count);
 /* NULL on OOM. capacity 0 disables caching. Free with pc_path_cache_free (no user left). */
 pc_path_cache *pc_path_cache_new(size_t capacity);
 void pc_path_cache_free(pc_path_cache *cache);
-/* The cache key of a sent chain verified against the trust store of identity trust_id
- * (SHA-256 over the identity and the length-prefixed certificates): a path is only ever
- * found again for the same chain and the same trust anchors. */
-int pc_path_cache_key(const pincurl_cert_ref *served, size_t served_len, uint64_t trust_id,
-                      unsigned char key[32]);
-/* A referenced entry for key, or NULL. Thread-safe. */
-const pc_path_entry *pc_path_cache_get(pc_path_cache *cache, const unsigned char key[32]);
-/* Stores a copy of path under key (evicting the oldest entry when full). 0 on success.
- * Thread-safe. */
-int pc_path_cache_put(pc_path_cache *cache, const unsigned char key[32],
-                      const pincurl_cert_ref *path, size_t path_len);
+/* The slot hash of a served chain and a trust store identity: cheap (the lengths and the
+ * last bytes of each certificate), so it only picks a slot; lookups compare every byte. */
+uint64_t pc_path_cache_hash(const pincurl_cert_ref *served, size_t served_len,
+                            uint64_t trust_id);
+/* A referenced entry for exactly this served chain (same count, lengths and bytes) verified
+ * against the trust store of identity trust_id, or NULL. trust_id 0 (an unknown store) and
+ * an empty chain find nothing. Thread-safe. */
+const pc_path_entry *pc_path_cache_get(pc_path_cache *cache, const pincurl_cert_ref *served,
+                                       size_t served_len, uint64_t trust_id);
+/* Stores copies of path, of the served chain it was built for and of the path's pins,
+ * for that chain and trust store (replacing an entry for the same, else evicting the
+ * oldest when full). 0 on success (and when caching is disabled), -1 on refused input or
+ * OOM. stored (may be NULL) receives a reference to the stored entry (release it), or NULL
+ * when nothing was stored. Thread-safe. */
+int pc_path_cache_put(pc_path_cache *cache, const pincurl_cert_ref *served, size_t served_len,
+                      uint64_t trust_id, const pincurl_cert_ref *path, size_t path_len,
+                      const pc_path_entry **stored);
+/* An entry remembers the last host its leaf (certs[0], the served chain's first
+ * certificate) was found valid for by pincurl_cert_matches_host: host_valid is 1 when host
+ * (normalised) is that host, note_host records it. A pure function of the leaf's bytes
+ * and the host, remembered. Thread-safe. */
+int pc_path_cache_host_valid(pc_path_cache *cache, const pc_path_entry *entry,
+                             const char *host);
+void pc_path_cache_note_host(pc_path_cache *cache, const pc_path_entry *entry,
+                             const char *host);
+/* Drops every entry (references taken stay valid until released). Thread-safe. */
+void pc_path_cache_clear(pc_path_cache *cache);
 /* Drops a reference taken by pc_path_cache_get. NULL is a no-op. Thread-safe. */
 void pc_path_cache_release(pc_path_cache *cache, const pc_path_entry *entry);
 /* Hits and misses so far (for tests and statistics). Thread-safe. */
 void pc_path_cache_stats(pc_path_cache *cache, unsigned long *hits, unsigned long *misses);
 
 typedef struct pc_tls_conn pc_tls_conn;
+
 
 /* Called by the backend after every evaluation, inside the handshake. */
 typedef void (*pc_tls_verdict_fn)(pc_tls_conn *conn, const pincurl_verdict *verdict,
@@ -154,13 +174,8 @@ struct pc_tls_conn {
     uint64_t duration_us;    /* time the decision took (path, evaluation) */
     pincurl_verdict verdict;
 
-    /* Backend scratch: DER copies of the certificates sent so far (top first). */
-    unsigned char **sent_der;
-    size_t *sent_len;
-    size_t sent_count;
-    size_t sent_cap;
-    int scratch_failed; /* OOM or a limit while recording: refuse (fail closed) */
-    size_t seen_count;  /* verify callbacks of this handshake so far */
+    /* Backend scratch */
+    size_t seen_count;  /* certificates this handshake received */
     pc_anchor_set *anchors; /* the trust anchors (a reference), when the backend keeps them */
 };
 
@@ -216,10 +231,10 @@ typedef struct pc_tls_backend {
      * only while it is attached. conn (the hook's) has both candidate peers set; mode is
      * EVALUATE when either is named by the policy. Statuses: OK, INTERNAL. */
     pincurl_status (*install)(void *ssl_ctx, pc_tls_hook *hook);
-    /* 1 if the connection object (CURLINFO_TLS_SSL_PTR's internals) carries an ALLOW
-     * record made by owner under generation for host:port, else 0. Thread-safe. */
-    int (*has_allow_record)(void *ssl, uint64_t owner, uint64_t generation, const char *host,
-                            unsigned port);
+    /* 1 if the connection object (CURLINFO_TLS_SSL_PTR's internals) carries the ALLOW
+     * record token (pc_tls_record_token of the deciding client, generation, host and
+     * port), else 0. Thread-safe. */
+    int (*has_allow_record)(void *ssl, uint64_t token);
     /* A static text for a library error code recorded in cert_error. */
     const char *(*error_text)(int err);
     /* The chain the server sent, as the connection object remembers it (from its session
@@ -265,10 +280,15 @@ int pc_tls_wolfssl_verify_signature(const unsigned char *cert, size_t cert_len,
  * pincurl has none for it. */
 const pc_tls_backend *pc_tls_select(const char *ssl_version);
 
-/* The record token bound to owner, generation, host and port (never 0). Shared by
- * backends. */
+/* The record token bound to owner, generation, host and port: SipHash-2-4 under a key
+ * drawn once per process (never 0; 0 when no key could be drawn or host is longer than a
+ * host can be, which refuses). Each thread remembers its last token and what it was for
+ * (compared exactly), so the requests of one target hash once. Shared by backends.
+ * Thread-safe. */
 uint64_t pc_tls_record_token(uint64_t owner, uint64_t generation, const char *host,
                              unsigned port);
+/* SipHash-2-4 of in under key (test vectors in tests/unit/test_tls_cache.c). */
+uint64_t pc_siphash24(const unsigned char key[16], const unsigned char *in, size_t len);
 /* The backend for the libcurl in use when it is the one this library was built for (see
  * pincurl_runtime()), else NULL: a library never degrades to another backend. */
 const pc_tls_backend *pc_tls_backend_in_use(void);

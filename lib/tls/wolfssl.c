@@ -9,12 +9,15 @@
  * (wolfSSL_CertManagerUnloadIntermediateCerts). The anchors are copied once per store
  * (wolfSSL_CertManagerGetCerts) into a shared, immutable set in a process-wide registry
  * (tls.c); the store keeps only the set's registry key as ex data.
- * wolfSSL calls it once per certificate the server sent, top first, the leaf (depth 0)
- * last. The callback keeps a copy of each sent certificate (the served chain). At depth 0,
+ * wolfSSL calls it for the leaf (depth 0, WOLFSSL_ALWAYS_VERIFY_CB) and for every
+ * certificate in which it found an error, top first, the leaf last. Every call comes with
+ * the whole chain the server sent, as the DER buffers of the Certificate message being
+ * processed (the store context's certs and totalCerts): nothing is copied. At depth 0,
  * when wolfSSL's own validation succeeded, the core builds the validated path from the
  * served chain, those anchors and wolfCrypt's signature verification (pincurl_path_build),
- * checks the host (pincurl_cert_matches_host) and evaluates; the callback returns
- * preverify && ALLOW. Nothing here looks an issuer up by name or key identifier: wolfSSL's
+ * or takes it from the path cache, where an entry is found only for the very same bytes
+ * and trust store and keeps the path's pins; then checks the host
+ * (pincurl_cert_matches_host) and evaluates; the callback returns preverify && ALLOW. Nothing here looks an issuer up by name or key identifier: wolfSSL's
  * lookups (by AKID, by the leaf's own SKID, by a name hash) may find another certificate
  * than the one that verified.
  *
@@ -43,6 +46,7 @@
 #include <wolfssl/wolfcrypt/error-crypt.h>
 
 #include "core/der.h"
+#include "core/policy_internal.h"
 
 #include <curl/curl.h>
 
@@ -105,40 +109,6 @@ static const char *ws_error_text(int err)
 static int ws_is_host_error(int err)
 {
     return err == DOMAIN_NAME_MISMATCH;
-}
-
-static int ws_record_sent(pc_tls_conn *conn, WOLFSSL_X509 *cert)
-{
-    int len = 0;
-    const unsigned char *der = cert != NULL ? wolfSSL_X509_get_der(cert, &len) : NULL;
-    unsigned char *copy;
-
-    if (der == NULL || len <= 0 || (unsigned)len > WS_MAX_CERT_BYTES)
-        return -1;
-    if (conn->sent_count == conn->sent_cap) {
-        size_t cap = conn->sent_cap ? conn->sent_cap * 2 : 4;
-        unsigned char **d;
-        size_t *l;
-        if (cap > WS_MAX_SENT)
-            return -1;
-        d = realloc(conn->sent_der, cap * sizeof(*d));
-        if (d == NULL)
-            return -1;
-        conn->sent_der = d;
-        l = realloc(conn->sent_len, cap * sizeof(*l));
-        if (l == NULL)
-            return -1;
-        conn->sent_len = l;
-        conn->sent_cap = cap;
-    }
-    copy = malloc((size_t)len);
-    if (copy == NULL)
-        return -1;
-    memcpy(copy, der, (size_t)len);
-    conn->sent_der[conn->sent_count] = copy;
-    conn->sent_len[conn->sent_count] = (size_t)len;
-    conn->sent_count++;
-    return 0;
 }
 
 /* pincurl_trust.verify_signature with wolfCrypt: the issuer key in the encoding
@@ -262,15 +232,47 @@ static pc_anchor_set *ws_anchors(WOLFSSL_CTX *ctx, pc_anchor_registry *registry)
     return set;
 }
 
-/* The served chain, leaf first (the callback saw it top first). */
-static size_t ws_served(const pc_tls_conn *conn, pincurl_cert_ref *served)
+/* The chain the server sent, leaf first, as wolfSSL hands it to the verify callback: the
+ * store context's certs/totalCerts are the DER buffers of the Certificate message being
+ * processed (ProcessPeerCerts' args->certs), valid for the length of the callback. Nothing
+ * is copied and no certificate object is built. 0 when there is none, or too many. */
+static size_t ws_served(WOLFSSL_X509_STORE_CTX *store, pincurl_cert_ref *served)
 {
-    size_t n = conn->sent_count;
-    for (size_t i = 0; i < n; i++) {
-        served[i].der = conn->sent_der[n - 1 - i];
-        served[i].len = conn->sent_len[n - 1 - i];
+    int n = store->totalCerts;
+
+    if (store->certs == NULL || n <= 0 || (size_t)n > WS_MAX_SENT)
+        return 0;
+    for (int i = 0; i < n; i++) {
+        const WOLFSSL_BUFFER_INFO *c = &store->certs[i];
+        if (c->buffer == NULL || c->length == 0 || c->length > WS_MAX_CERT_BYTES)
+            return 0;
+        served[i].der = c->buffer;
+        served[i].len = c->length;
     }
-    return n;
+    return (size_t)n;
+}
+
+/* The validated path of the served chain against the store's anchors, built now and
+ * stored in the path cache. *cached receives the stored entry's reference to release
+ * (path then points into it), or NULL. */
+static size_t ws_build(pc_tls_conn *conn, const pincurl_cert_ref *served, size_t served_len,
+                       pincurl_cert_ref *path, const pc_path_entry **cached)
+{
+    pincurl_trust trust = {pc_anchor_set_by_subject, ws_verify_signature, conn->anchors};
+    size_t path_len = 0;
+
+    *cached = NULL;
+    if (conn->anchors == NULL || served_len == 0 || served_len > PINCURL_MAX_SERVED)
+        return 0;
+    if (pincurl_path_build(served, served_len, &trust, (int64_t)time(NULL), path,
+                           PINCURL_MAX_PATH, &path_len) != PINCURL_OK)
+        return 0;
+    /* the entry stored has the path's pins: take it, so they are hashed once */
+    (void)pc_path_cache_put(conn->cache, served, served_len, conn->anchors->id, path, path_len,
+                            cached);
+    if (*cached != NULL && (*cached)->count == path_len)
+        memcpy(path, (*cached)->certs, path_len * sizeof(path[0]));
+    return path_len;
 }
 
 /* The validated path of the served chain against the store's anchors, through the path cache.
@@ -278,27 +280,15 @@ static size_t ws_served(const pc_tls_conn *conn, pincurl_cert_ref *served)
 static size_t ws_path(pc_tls_conn *conn, const pincurl_cert_ref *served, size_t served_len,
                       pincurl_cert_ref *path, const pc_path_entry **cached)
 {
-    pincurl_trust trust = {pc_anchor_set_by_subject, ws_verify_signature, conn->anchors};
-    unsigned char key[32];
-    int have_key;
-    size_t path_len = 0;
-
     *cached = NULL;
     if (conn->anchors == NULL || served_len == 0 || served_len > PINCURL_MAX_SERVED)
         return 0;
-    have_key = pc_path_cache_key(served, served_len, conn->anchors->id, key) == 0;
-    if (have_key)
-        *cached = pc_path_cache_get(conn->cache, key);
+    *cached = pc_path_cache_get(conn->cache, served, served_len, conn->anchors->id);
     if (*cached != NULL) {
         memcpy(path, (*cached)->certs, (*cached)->count * sizeof(path[0]));
         return (*cached)->count;
     }
-    if (pincurl_path_build(served, served_len, &trust, (int64_t)time(NULL), path,
-                           PINCURL_MAX_PATH, &path_len) != PINCURL_OK)
-        return 0;
-    if (have_key)
-        (void)pc_path_cache_put(conn->cache, key, path, path_len);
-    return path_len;
+    return ws_build(conn, served, served_len, path, cached);
 }
 
 /* The stand-in for wolfSSL's string comparison of an address host (see the top). 1 when
@@ -312,12 +302,12 @@ static int ws_address_stands_in(pc_tls_conn *conn, WOLFSSL_X509_STORE_CTX *store
     int ok;
 
     if (depth != 0 || wolfSSL_X509_STORE_CTX_get_error(store) != DOMAIN_NAME_MISMATCH ||
-        !pincurl_host_is_ip(conn->host) || conn->scratch_failed)
+        !pincurl_host_is_ip(conn->host))
         return 0;
     ssl = wolfSSL_X509_STORE_CTX_get_ex_data(store, wolfSSL_get_ex_data_X509_STORE_CTX_idx());
     if (ssl == NULL || wolfSSL_get_verify_result(ssl) != 0 /* X509_V_OK */)
         return 0;
-    n = ws_served(conn, served);
+    n = ws_served(store, served);
     if (n == 0 || pincurl_cert_matches_host(served[0].der, served[0].len, conn->host) !=
                       PINCURL_OK)
         return 0;
@@ -341,11 +331,7 @@ static void ws_record_error(pc_tls_conn *conn, WOLFSSL_X509_STORE_CTX *store)
     if (first && conn->mode == PC_TLS_MODE_EVALUATE && conn->policy != NULL &&
         conn->host[0] != '\0') {
         pincurl_cert_ref served[WS_MAX_SENT];
-        size_t n = conn->sent_count;
-        for (size_t i = 0; i < n; i++) {
-            served[i].der = conn->sent_der[n - 1 - i];
-            served[i].len = conn->sent_len[n - 1 - i];
-        }
+        size_t n = ws_served(store, served);
         (void)pincurl_evaluate(conn->policy, conn->host, conn->port, NULL, 0, served, n,
                                (int64_t)time(NULL), &conn->verdict);
         conn->verdict.decision = PINCURL_DECISION_BLOCK;
@@ -357,7 +343,7 @@ static void ws_record_error(pc_tls_conn *conn, WOLFSSL_X509_STORE_CTX *store)
 
 /* Depth 0 of a named host with a valid chain: path, host, evaluation, record. 1 to
  * continue. */
-static int ws_decide(pc_tls_conn *conn, WOLFSSL_X509_STORE_CTX *store)
+static int ws_decide(pc_tls_conn *conn, WOLFSSL_X509_STORE_CTX *store, WOLFSSL *ssl)
 {
     pincurl_cert_ref served[WS_MAX_SENT];
     pincurl_cert_ref path[PINCURL_MAX_PATH];
@@ -365,27 +351,42 @@ static int ws_decide(pc_tls_conn *conn, WOLFSSL_X509_STORE_CTX *store)
     const pc_path_entry *cached = NULL;
     pincurl_verdict verdict;
     pincurl_status st;
-    WOLFSSL *ssl;
-    int allow;
+    int allow, host_ok, host_known;
     uint64_t started = pc_tls_now_us();
 
-    ssl = wolfSSL_X509_STORE_CTX_get_ex_data(store, wolfSSL_get_ex_data_X509_STORE_CTX_idx());
-    if (ssl != NULL)
-        (void)wolfSSL_set_ex_data(ssl, ws_record_index, NULL);
-    served_len = ws_served(conn, served);
+    (void)wolfSSL_set_ex_data(ssl, ws_record_index, NULL);
+    served_len = ws_served(store, served);
 
-    /* The host, by pincurl, whatever the handle asked wolfSSL to check. */
-    if (served_len == 0 ||
-        pincurl_cert_matches_host(served[0].der, served[0].len, conn->host) != PINCURL_OK) {
+    /* The host, by pincurl, whatever the handle asked wolfSSL to check: remembered by the
+     * cached path of these very bytes, else checked on the leaf. */
+    if (served_len > 0 && served_len <= PINCURL_MAX_SERVED && conn->anchors != NULL)
+        cached = pc_path_cache_get(conn->cache, served, served_len, conn->anchors->id);
+    host_known = pc_path_cache_host_valid(conn->cache, cached, conn->host);
+    host_ok = served_len > 0 &&
+              (host_known || pincurl_cert_matches_host(served[0].der, served[0].len,
+                                                        conn->host) == PINCURL_OK);
+    if (!host_ok) {
+        pc_path_cache_release(conn->cache, cached);
         wolfSSL_X509_STORE_CTX_set_error(store, DOMAIN_NAME_MISMATCH);
         ws_record_error(conn, store);
         return 0;
     }
 
-    /* path_len 0 (no path to a trust anchor) evaluates to INVALID_CHAIN: refused. */
-    path_len = ws_path(conn, served, served_len, path, &cached);
-    st = pincurl_evaluate(conn->policy, conn->host, conn->port, path, path_len, served,
-                          served_len, (int64_t)time(NULL), &verdict);
+    /* path_len 0 (no path to a trust anchor) evaluates to INVALID_CHAIN: refused. The pins
+     * of a cached path were hashed from its certificates when it was stored. */
+    if (cached != NULL) {
+        path_len = cached->count;
+        memcpy(path, cached->certs, path_len * sizeof(path[0]));
+    } else {
+        path_len = ws_build(conn, served, served_len, path, &cached);
+    }
+    if (cached != NULL && path_len > 0 && !host_known)
+        pc_path_cache_note_host(conn->cache, cached, conn->host);
+    st = pc_evaluate_pinned(conn->policy, conn->host, conn->port, path, path_len,
+                            cached != NULL && cached->pinned && cached->count == path_len
+                                ? cached->pins
+                                : NULL,
+                            served, served_len, (int64_t)time(NULL), &verdict);
     if (st != PINCURL_OK)
         verdict.decision = PINCURL_DECISION_BLOCK;
     conn->verdict = verdict;
@@ -398,11 +399,10 @@ static int ws_decide(pc_tls_conn *conn, WOLFSSL_X509_STORE_CTX *store)
     pc_path_cache_release(conn->cache, cached);
 
     if (allow) {
-        uint64_t token =
-            pc_tls_record_token(conn->owner, conn->generation, conn->host, conn->port);
-        if (ssl == NULL || token == 0 ||
-            wolfSSL_set_ex_data(ssl, ws_record_index, (void *)(uintptr_t)token) !=
-                WOLFSSL_SUCCESS) {
+        uint64_t token = pc_tls_record_token(conn->owner, conn->generation, conn->host,
+                                      conn->port);
+        if (token == 0 || wolfSSL_set_ex_data(ssl, ws_record_index, (void *)(uintptr_t)token) !=
+                              WOLFSSL_SUCCESS) {
             conn->refusal = PINCURL_PIN_CHECK_FAILED;
             return 0;
         }
@@ -421,11 +421,12 @@ static int ws_decide(pc_tls_conn *conn, WOLFSSL_X509_STORE_CTX *store)
     return 0;
 }
 
+/* wolfSSL calls this for the leaf (WOLFSSL_ALWAYS_VERIFY_CB) and for any certificate it
+ * found an error in (top first, the leaf last); the chain comes with every call. */
 static int ws_verify(int preverify, WOLFSSL_X509_STORE_CTX *store)
 {
     pc_tls_conn *conn;
     WOLFSSL *ssl;
-    WOLFSSL_X509 *cert;
     int depth;
 
     if (store == NULL)
@@ -439,20 +440,16 @@ static int ws_verify(int preverify, WOLFSSL_X509_STORE_CTX *store)
     if (ssl == NULL || pc_tls_conn_identify(conn, wolfSSL_get_app_data(ssl)) != 0)
         return 0;
 
-    cert = wolfSSL_X509_STORE_CTX_get_current_cert(store);
     depth = wolfSSL_X509_STORE_CTX_get_error_depth(store);
-    /* how many certificates this handshake received (once per certificate, top first):
-     * the count that tells this connection's own chain from a session's (ws_peer_chain) */
-    conn->seen_count++;
+    /* how many certificates this handshake received: the count that tells this
+     * connection's own chain from a session's (ws_peer_chain) */
+    conn->seen_count = store->totalCerts > 0 ? (size_t)store->totalCerts : 0;
     (void)wolfSSL_set_ex_data(ssl, ws_chain_index, (void *)(uintptr_t)conn->seen_count);
     if (conn->mode == PC_TLS_MODE_OBSERVE) {
         /* The peer the policy does not name, on a handle that turned verification off
          * (pincurl turned it on for the other peer, the named one): as the handle asked */
         if (!conn->app_verify)
             return 1;
-        /* The served chain is only needed for an address host's stand-in. */
-        if (conn->anchors != NULL && !conn->scratch_failed && ws_record_sent(conn, cert) != 0)
-            conn->scratch_failed = 1;
         if (!preverify && conn->anchors != NULL && ws_address_stands_in(conn, store, depth)) {
             wolfSSL_X509_STORE_CTX_set_error(store, 0 /* X509_V_OK */);
             return 1;
@@ -462,26 +459,19 @@ static int ws_verify(int preverify, WOLFSSL_X509_STORE_CTX *store)
         return preverify;
     }
 
-    if (!conn->scratch_failed && ws_record_sent(conn, cert) != 0)
-        conn->scratch_failed = 1;
     if (!preverify && ws_address_stands_in(conn, store, depth))
         preverify = 1;
     if (!preverify) {
         ws_record_error(conn, store);
         return 0;
     }
-    if (conn->scratch_failed) {
-        if (conn->refusal == PINCURL_OK)
-            conn->refusal = PINCURL_PIN_CHECK_FAILED;
-        return 0;
-    }
     if (depth != 0)
         return 1;
-    if (cert == NULL || conn->policy == NULL || conn->host[0] == '\0') {
+    if (conn->policy == NULL || conn->host[0] == '\0') {
         conn->refusal = PINCURL_PIN_CHECK_FAILED;
         return 0;
     }
-    return ws_decide(conn, store);
+    return ws_decide(conn, store, ssl);
 }
 
 static void ws_hook_cleanup(void *hook)
@@ -537,19 +527,11 @@ static pincurl_status ws_install(void *ssl_ctx, pc_tls_hook *hook)
     return PINCURL_OK;
 }
 
-static int ws_has_allow_record(void *ssl, uint64_t owner, uint64_t generation,
-                               const char *host, unsigned port)
+static int ws_has_allow_record(void *ssl, uint64_t token)
 {
-    uint64_t token;
-    void *rec;
-
-    if (ssl == NULL || host == NULL || ws_global_init() != 0)
+    if (ssl == NULL || token == 0 || ws_global_init() != 0)
         return 0;
-    rec = wolfSSL_get_ex_data((WOLFSSL *)ssl, ws_record_index);
-    if (rec == NULL)
-        return 0;
-    token = pc_tls_record_token(owner, generation, host, port);
-    return token != 0 && (uintptr_t)rec == (uintptr_t)token;
+    return (uintptr_t)wolfSSL_get_ex_data((WOLFSSL *)ssl, ws_record_index) == (uintptr_t)token;
 }
 
 /* With SESSION_CERTS the WOLFSSL object keeps the sent chain, also on a resumed session,

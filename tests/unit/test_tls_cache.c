@@ -8,43 +8,41 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void key_of(const char *text, unsigned char key[32])
+static pincurl_cert_ref chain_of(const char *text)
 {
     pincurl_cert_ref ref = {(const unsigned char *)text, strlen(text)};
-    cr_assert_eq(pc_path_cache_key(&ref, 1, 42, key), 0);
+    return ref;
 }
 
 Test(tls_cache, stores_copies_and_evicts_the_oldest)
 {
     pc_path_cache *c = pc_path_cache_new(2);
-    unsigned char k1[32], k2[32], k3[32];
+    pincurl_cert_ref k1 = chain_of("chain one"), k2 = chain_of("chain two"),
+                     k3 = chain_of("chain three");
     unsigned char der[3][4] = {{1, 2, 3, 4}, {5, 6, 7, 8}, {9, 9, 9, 9}};
     pincurl_cert_ref path[2] = {{der[0], 4}, {der[1], 4}};
     const pc_path_entry *e;
     unsigned long hits, misses;
 
     cr_assert_not_null(c);
-    key_of("chain one", k1);
-    key_of("chain two", k2);
-    key_of("chain three", k3);
-    cr_assert(memcmp(k1, k2, 32) != 0);
-    cr_assert_null(pc_path_cache_get(c, k1));
-    cr_assert_eq(pc_path_cache_put(c, k1, path, 2), 0);
+    cr_assert_null(pc_path_cache_get(c, &k1, 1, 42));
+    cr_assert_eq(pc_path_cache_put(c, &k1, 1, 42, path, 2, NULL), 0);
     der[0][0] = 0xff; /* the cache holds its own copy */
-    e = pc_path_cache_get(c, k1);
+    e = pc_path_cache_get(c, &k1, 1, 42);
     cr_assert_not_null(e);
     cr_assert_eq(e->count, 2);
     cr_assert_eq(e->certs[0].len, 4);
     cr_assert_eq(e->certs[0].der[0], 1);
     cr_assert_eq(e->certs[1].der[3], 8);
+    cr_assert_eq(e->pinned, 0); /* no SPKI in these bytes: no pins, evaluation refuses */
 
     /* fill and overflow: k1 is the oldest and goes, but the reference taken stays valid */
-    cr_assert_eq(pc_path_cache_put(c, k2, path, 1), 0);
-    cr_assert_eq(pc_path_cache_put(c, k3, path, 1), 0);
-    cr_assert_null(pc_path_cache_get(c, k1));
+    cr_assert_eq(pc_path_cache_put(c, &k2, 1, 42, path, 1, NULL), 0);
+    cr_assert_eq(pc_path_cache_put(c, &k3, 1, 42, path, 1, NULL), 0);
+    cr_assert_null(pc_path_cache_get(c, &k1, 1, 42));
     cr_assert_eq(e->certs[1].der[0], 5);
     pc_path_cache_release(c, e);
-    e = pc_path_cache_get(c, k3);
+    e = pc_path_cache_get(c, &k3, 1, 42);
     cr_assert_not_null(e);
     cr_assert_eq(e->count, 1);
     pc_path_cache_release(c, e);
@@ -54,34 +52,108 @@ Test(tls_cache, stores_copies_and_evicts_the_oldest)
     cr_assert_eq(misses, 2);
 
     /* refused inputs */
-    cr_assert_eq(pc_path_cache_put(c, k1, path, 0), -1);
-    cr_assert_eq(pc_path_cache_put(c, k1, path, PINCURL_MAX_PATH + 1), -1);
+    cr_assert_eq(pc_path_cache_put(c, &k1, 1, 42, path, 0, NULL), -1);
+    cr_assert_eq(pc_path_cache_put(c, &k1, 1, 42, path, PINCURL_MAX_PATH + 1, NULL), -1);
+    cr_assert_eq(pc_path_cache_put(c, &k1, 0, 42, path, 1, NULL), -1);
+    cr_assert_eq(pc_path_cache_put(c, &k1, PINCURL_MAX_SERVED + 1, 42, path, 1, NULL), -1);
     pc_path_cache_free(c);
     pc_path_cache_free(NULL);
 }
 
-Test(tls_cache, key_covers_boundaries_between_certificates)
+Test(tls_cache, lookup_covers_boundaries_between_certificates)
 {
     const unsigned char ab[] = "ab", c[] = "c", a[] = "a", bc[] = "bc";
     pincurl_cert_ref x[2] = {{ab, 2}, {c, 1}}, y[2] = {{a, 1}, {bc, 2}};
-    unsigned char kx[32], ky[32];
-    cr_assert_eq(pc_path_cache_key(x, 2, 42, kx), 0);
-    cr_assert_eq(pc_path_cache_key(y, 2, 42, ky), 0);
-    cr_assert(memcmp(kx, ky, 32) != 0);
+    unsigned char d[1] = {1};
+    pincurl_cert_ref path[1] = {{d, 1}};
+    pc_path_cache *cache = pc_path_cache_new(4);
+    const pc_path_entry *e;
+
+    cr_assert_eq(pc_path_cache_put(cache, x, 2, 42, path, 1, NULL), 0);
+    cr_assert_null(pc_path_cache_get(cache, y, 2, 42));
+    cr_assert_null(pc_path_cache_get(cache, x, 1, 42)); /* a prefix is another chain */
+    e = pc_path_cache_get(cache, x, 2, 42);
+    cr_assert_not_null(e);
+    pc_path_cache_release(cache, e);
+    pc_path_cache_free(cache);
 }
 
-Test(tls_cache, key_covers_the_trust_store)
+Test(tls_cache, lookup_covers_the_trust_store)
 {
-    /* the same chain verified against two trust stores: two keys; an unknown store: none */
+    /* the same chain verified against two trust stores: two entries; an unknown store: none */
     const unsigned char leaf[] = "leaf";
     pincurl_cert_ref chain[1] = {{leaf, 4}};
-    unsigned char k1[32], k2[32], k3[32];
-    cr_assert_eq(pc_path_cache_key(chain, 1, 1, k1), 0);
-    cr_assert_eq(pc_path_cache_key(chain, 1, 2, k2), 0);
-    cr_assert_eq(pc_path_cache_key(chain, 1, 1, k3), 0);
-    cr_assert(memcmp(k1, k2, 32) != 0);
-    cr_assert(memcmp(k1, k3, 32) == 0);
-    cr_assert_eq(pc_path_cache_key(chain, 1, 0, k3), -1);
+    unsigned char d1[1] = {1}, d2[1] = {2};
+    pincurl_cert_ref p1[1] = {{d1, 1}}, p2[1] = {{d2, 1}};
+    pc_path_cache *c = pc_path_cache_new(4);
+    const pc_path_entry *e;
+
+    cr_assert_neq(pc_path_cache_hash(chain, 1, 1), pc_path_cache_hash(chain, 1, 2));
+    cr_assert_eq(pc_path_cache_put(c, chain, 1, 1, p1, 1, NULL), 0);
+    cr_assert_null(pc_path_cache_get(c, chain, 1, 2));
+    cr_assert_eq(pc_path_cache_put(c, chain, 1, 2, p2, 1, NULL), 0);
+    e = pc_path_cache_get(c, chain, 1, 1);
+    cr_assert_not_null(e);
+    cr_assert_eq(e->certs[0].der[0], 1);
+    pc_path_cache_release(c, e);
+    e = pc_path_cache_get(c, chain, 1, 2);
+    cr_assert_not_null(e);
+    cr_assert_eq(e->certs[0].der[0], 2);
+    pc_path_cache_release(c, e);
+    cr_assert_eq(pc_path_cache_put(c, chain, 1, 0, p1, 1, NULL), -1);
+    cr_assert_null(pc_path_cache_get(c, chain, 1, 0));
+    pc_path_cache_free(c);
+}
+
+Test(tls_cache, same_slot_hash_other_bytes_is_a_miss)
+{
+    /* Two chains of the same lengths and the same last bytes share the slot hash (it reads
+     * only lengths and tails); the bytes before differ: the entry of one is never handed
+     * back for the other. */
+    unsigned char x[40], y[40], d[1] = {7};
+    pincurl_cert_ref cx[1] = {{x, sizeof(x)}}, cy[1] = {{y, sizeof(y)}};
+    pincurl_cert_ref path[1] = {{d, 1}};
+    pc_path_cache *c = pc_path_cache_new(4);
+    const pc_path_entry *e;
+
+    memset(x, 0x11, sizeof(x));
+    memcpy(y, x, sizeof(y));
+    y[3] ^= 0x80;
+    cr_assert_eq(pc_path_cache_hash(cx, 1, 9), pc_path_cache_hash(cy, 1, 9));
+    cr_assert_eq(pc_path_cache_put(c, cx, 1, 9, path, 1, NULL), 0);
+    cr_assert_null(pc_path_cache_get(c, cy, 1, 9));
+    e = pc_path_cache_get(c, cx, 1, 9);
+    cr_assert_not_null(e);
+    pc_path_cache_release(c, e);
+    pc_path_cache_free(c);
+}
+
+Test(tls_cache, entries_keep_the_pins_of_their_path)
+{
+    /* a real certificate: the entry's pin is the one openssl computed for it (pins.txt) */
+    size_t len = 0;
+    unsigned char *der = pt_read_file(pt_pki("leaf-ec.der"), &len);
+    pincurl_pin pin;
+    pincurl_cert_ref chain[1], path[1];
+    pc_path_cache *c = pc_path_cache_new(2);
+    const pc_path_entry *e;
+
+    chain[0].der = der;
+    chain[0].len = len;
+    path[0] = chain[0];
+    pt_pki_pin("leaf-ec", &pin);
+    cr_assert_eq(pc_path_cache_put(c, chain, 1, 5, path, 1, &e), 0);
+    cr_assert_not_null(e); /* the stored entry, referenced */
+    cr_assert_eq(e->pinned, 1);
+    cr_assert(pincurl_pin_equal(&e->pins[0], &pin));
+    pc_path_cache_release(c, e);
+    e = pc_path_cache_get(c, chain, 1, 5);
+    cr_assert_not_null(e);
+    cr_assert_eq(e->pinned, 1);
+    cr_assert(pincurl_pin_equal(&e->pins[0], &pin));
+    pc_path_cache_release(c, e);
+    pc_path_cache_free(c);
+    free(der);
 }
 
 Test(tls_cache, trust_identity_is_the_content_in_any_order)
@@ -96,14 +168,51 @@ Test(tls_cache, trust_identity_is_the_content_in_any_order)
     cr_assert_neq(pc_trust_id(NULL, 0), 0);
 }
 
+Test(tls_cache, an_entry_remembers_the_host_its_leaf_was_valid_for)
+{
+    pc_path_cache *c = pc_path_cache_new(2);
+    unsigned char d[1] = {1};
+    pincurl_cert_ref path[1] = {{d, 1}}, k = chain_of("x");
+    const pc_path_entry *e;
+    cr_assert_eq(pc_path_cache_put(c, &k, 1, 42, path, 1, &e), 0);
+    cr_assert_eq(pc_path_cache_host_valid(c, e, "a.test"), 0);
+    pc_path_cache_note_host(c, e, "a.test");
+    cr_assert_eq(pc_path_cache_host_valid(c, e, "a.test"), 1);
+    cr_assert_eq(pc_path_cache_host_valid(c, e, "b.test"), 0);
+    cr_assert_eq(pc_path_cache_host_valid(c, e, "a.tes"), 0);
+    cr_assert_eq(pc_path_cache_host_valid(c, e, ""), 0);
+    cr_assert_eq(pc_path_cache_host_valid(c, NULL, "a.test"), 0);
+    pc_path_cache_note_host(c, e, "b.test");
+    cr_assert_eq(pc_path_cache_host_valid(c, e, "a.test"), 0);
+    cr_assert_eq(pc_path_cache_host_valid(c, e, "b.test"), 1);
+    pc_path_cache_release(c, e);
+    pc_path_cache_free(c);
+}
+
+Test(tls_cache, clear_drops_every_entry)
+{
+    pc_path_cache *c = pc_path_cache_new(4);
+    unsigned char d[1] = {1};
+    pincurl_cert_ref path[1] = {{d, 1}}, k = chain_of("x");
+    const pc_path_entry *e;
+    cr_assert_eq(pc_path_cache_put(c, &k, 1, 42, path, 1, NULL), 0);
+    e = pc_path_cache_get(c, &k, 1, 42);
+    cr_assert_not_null(e);
+    pc_path_cache_clear(c);
+    cr_assert_null(pc_path_cache_get(c, &k, 1, 42));
+    cr_assert_eq(e->certs[0].der[0], 1); /* a reference taken stays valid */
+    pc_path_cache_release(c, e);
+    pc_path_cache_clear(NULL);
+    pc_path_cache_free(c);
+}
+
 Test(tls_cache, disabled_cache_stores_nothing)
 {
     pc_path_cache *c = pc_path_cache_new(0);
-    unsigned char k[32], d[1] = {1};
-    pincurl_cert_ref path[1] = {{d, 1}};
-    key_of("x", k);
-    cr_assert_eq(pc_path_cache_put(c, k, path, 1), 0);
-    cr_assert_null(pc_path_cache_get(c, k));
+    unsigned char d[1] = {1};
+    pincurl_cert_ref path[1] = {{d, 1}}, k = chain_of("x");
+    cr_assert_eq(pc_path_cache_put(c, &k, 1, 42, path, 1, NULL), 0);
+    cr_assert_null(pc_path_cache_get(c, &k, 1, 42));
     pc_path_cache_free(c);
 }
 
@@ -116,6 +225,42 @@ Test(tls_cache, record_tokens_bind_owner_generation_host_and_port)
     cr_assert_neq(t, pc_tls_record_token(1, 2, "localhost", 443));
     cr_assert_neq(t, pc_tls_record_token(1, 1, "localhost", 444));
     cr_assert_neq(t, pc_tls_record_token(1, 1, "localhosu", 443));
+    cr_assert_neq(t, pc_tls_record_token(1, 1, "localhost.", 443));
+}
+
+Test(tls_cache, record_tokens_are_computed_again_for_any_other_input)
+{
+    /* the thread's last token is remembered: alternating inputs never get another's */
+    uint64_t t = pc_tls_record_token(1, 1, "localhost", 443);
+    uint64_t t2 = pc_tls_record_token(2, 1, "localhost", 443);
+    uint64_t t3 = pc_tls_record_token(2, 3, "localhost", 443);
+    uint64_t t4 = pc_tls_record_token(2, 3, "localhost", 80);
+    uint64_t t5 = pc_tls_record_token(2, 3, "localhos", 80);
+    uint64_t all[5] = {t, t2, t3, t4, t5};
+    for (int i = 0; i < 5; i++)
+        for (int j = i + 1; j < 5; j++)
+            cr_assert_neq(all[i], all[j]);
+    cr_assert_eq(pc_tls_record_token(1, 1, "localhost", 443), t);
+    cr_assert_eq(pc_tls_record_token(2, 3, "localhos", 80), t5);
+    cr_assert_eq(pc_tls_record_token(2, 3, "localhos", 80), t5);
+    cr_assert_eq(pc_tls_record_token(2, 3, "localhost", 80), t4);
+    cr_assert_eq(pc_tls_record_token(2, 1, "localhost", 443), t2);
+    cr_assert_eq(pc_tls_record_token(1, 1, "localhost", 443), t);
+}
+
+Test(tls_cache, siphash_matches_the_reference_vectors)
+{
+    /* the reference implementation's vectors: key 00..0f, messages 00..(n-1) */
+    static const uint64_t want[] = {0x726fdb47dd0e0e31u, 0x74f839c593dc67fdu,
+                                    0x0d6c8009d9a94f5au, 0x85676696d7fb7e2du};
+    unsigned char key[16], msg[64];
+    for (int i = 0; i < 16; i++)
+        key[i] = (unsigned char)i;
+    for (int i = 0; i < 64; i++)
+        msg[i] = (unsigned char)i;
+    for (size_t n = 0; n < 4; n++)
+        cr_assert_eq(pc_siphash24(key, msg, n), want[n], "length %zu", n);
+    cr_assert_eq(pc_siphash24(key, msg, 63), 0x958a324ceb064572u);
 }
 
 #include <curl/curl.h> /* CURLSSLBACKEND_* */
