@@ -1,13 +1,14 @@
 package org.pincurl;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.Date;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
@@ -27,7 +28,7 @@ class PolicyTest {
             + " \"pins\": [\"" + a + "\", \"" + b + "\"]},"
             + " \"legacy.api.example.com\": {\"exclude\": true}}}";
         try (Policy p = Policy.fromJson(json)) {
-            assertEquals(Instant.parse("2099-12-31T00:00:00Z"), p.expires().orElseThrow());
+            assertEquals(Date.from(Instant.parse("2099-12-31T00:00:00Z")), p.expires());
             assertTrue(p.blocksWhenExpired());
             assertEquals(List.of("https://collector.example.com/r"), p.reportUris());
             List<Policy.Domain> ds = p.domains();
@@ -37,9 +38,9 @@ class PolicyTest {
             assertTrue(ds.get(0).includeSubdomains());
             assertEquals(List.of(a, b), ds.get(0).pins());
             assertTrue(ds.get(1).exclude());
-            assertEquals("api.example.com", p.lookup("x.y.API.example.com").orElseThrow().host());
-            assertTrue(p.lookup("legacy.api.example.com").orElseThrow().exclude());
-            assertFalse(p.lookup("example.com").isPresent());
+            assertEquals("api.example.com", p.lookup("x.y.API.example.com").host());
+            assertTrue(p.lookup("legacy.api.example.com").exclude());
+            assertNull(p.lookup("example.com"));
         }
     }
 
@@ -68,11 +69,11 @@ class PolicyTest {
         try {
             Path f = dir.resolve("policy.json");
             Files.writeString(f, TestPeers.policyJson("localhost", true, pin("inter"), pin("root")));
-            try (Policy p = Policy.fromFile(f)) {
+            try (Policy p = Policy.fromFile(f.toFile())) {
                 assertEquals("localhost", p.domains().get(0).host());
             }
             PincurlException e = assertThrows(PincurlException.class,
-                () -> Policy.fromFile(dir.resolve("missing.json")));
+                () -> Policy.fromFile(dir.resolve("missing.json").toFile()));
             assertEquals(Status.IO, e.status());
             assertTrue(e.getMessage().contains("missing.json"), e.getMessage());
         } finally {

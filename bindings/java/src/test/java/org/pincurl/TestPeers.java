@@ -30,6 +30,11 @@ final class TestPeers {
         return Path.of(dir, name);
     }
 
+    /** A file of the test PKI, as java.io.File (the binding's API type). */
+    static java.io.File pkiFile(String name) {
+        return pki(name).toFile();
+    }
+
     static Path sourceDir() {
         String dir = System.getenv("PINCURL_SOURCE_DIR");
         if (dir == null || dir.isEmpty()) {
