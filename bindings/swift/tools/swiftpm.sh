@@ -5,8 +5,10 @@
 #   swiftpm.sh build|test|run PACKAGE_DIR NAME [swift arguments...]
 #
 # Environment (set by bindings/swift/CMakeLists.txt): PINCURL_SWIFT, PINCURL_SWIFT_WORK,
-# PINCURL_SWIFT_INCLUDE (the C headers), PINCURL_SWIFT_LIBDIR and PINCURL_SWIFT_LIBRARY
-# (libpincurl). NAME picks the scratch directory: $PINCURL_SWIFT_WORK/NAME.
+# PINCURL_SWIFT_PKGCONFIG (a directory with the build tree's pincurl.pc: the package finds
+# the headers and the library through pkg-config, as it finds an installed pincurl),
+# PINCURL_SWIFT_LIBDIR and PINCURL_SWIFT_LIBRARY (libpincurl, for the run path of the test
+# binaries). NAME picks the scratch directory: $PINCURL_SWIFT_WORK/NAME.
 set -euo pipefail
 mode=${1:?usage: swiftpm.sh build|test|run PACKAGE_DIR NAME [args...]}
 pkg=${2:?package directory}
@@ -14,7 +16,8 @@ name=${3:?scratch name}
 shift 3
 swift=${PINCURL_SWIFT:-swift}
 work=${PINCURL_SWIFT_WORK:?}
-: "${PINCURL_SWIFT_INCLUDE:?}" "${PINCURL_SWIFT_LIBDIR:?}"
+: "${PINCURL_SWIFT_PKGCONFIG:?}" "${PINCURL_SWIFT_LIBDIR:?}"
+export PKG_CONFIG_PATH="$PINCURL_SWIFT_PKGCONFIG${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
 
 if [ -n "${PINCURL_SWIFT_LIBRARY:-}" ] && [ ! -e "$PINCURL_SWIFT_LIBRARY" ]; then
   echo "swiftpm.sh: $PINCURL_SWIFT_LIBRARY is missing: build the pincurl target first" >&2
@@ -31,8 +34,7 @@ fi
 common=(--package-path "$pkg" --scratch-path "$work/$name"
         --cache-path "$work/cache" --config-path "$work/config"
         --security-path "$work/security" --jobs 2
-        -Xcc "-I$PINCURL_SWIFT_INCLUDE"
-        -Xlinker "-L$PINCURL_SWIFT_LIBDIR" -Xlinker -rpath -Xlinker "$PINCURL_SWIFT_LIBDIR")
+        -Xlinker -rpath -Xlinker "$PINCURL_SWIFT_LIBDIR")
 
 case "$mode" in
   build) exec "$swift" build "${common[@]}" "$@" ;;

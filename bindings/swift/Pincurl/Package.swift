@@ -1,13 +1,17 @@
 // swift-tools-version:6.0
-// The Swift binding of pincurl: CPincurl is the C API (a module map over the headers,
-// linking libpincurl); Pincurl is the Swift API over it.
+// pincurl for Swift: CPincurl is the C API (a module map over the headers, linking
+// libpincurl); Pincurl is the Swift API over it. The package is named after its product,
+// and its directory too, so that its identity is "pincurl":
+//
+//     .package(path: "../pincurl/bindings/swift/Pincurl"),
+//     .product(name: "Pincurl", package: "Pincurl")
 //
 // Where CPincurl comes from:
 //  - CPincurl.xcframework next to this file (an iOS or macOS app; docs/ios.md says how to
 //    build it): a binary target with the headers, module map and static libraries inside.
-//  - Otherwise the system-library target in Sources/CPincurl; the header and library
-//    search paths come from the build, e.g. on Linux (see tools/swiftpm.sh):
-//      swift build -Xcc -I<source>/include -Xlinker -L<build> -Xlinker -rpath -Xlinker <build>
+//  - Otherwise the system-library target in Sources/CPincurl, found through pkg-config
+//    (pincurl.pc, installed with the library): plain `swift build` works against an
+//    installed pincurl (PKG_CONFIG_PATH=<prefix>/lib/pkgconfig when not in a default place).
 import Foundation
 import PackageDescription
 
@@ -16,7 +20,7 @@ let haveXCFramework = FileManager.default.fileExists(
     atPath: Context.packageDirectory + "/" + xcframework)
 let cPincurl: Target = haveXCFramework
     ? .binaryTarget(name: "CPincurl", path: xcframework)
-    : .systemLibrary(name: "CPincurl", path: "Sources/CPincurl")
+    : .systemLibrary(name: "CPincurl", path: "Sources/CPincurl", pkgConfig: "pincurl")
 
 let package = Package(
     name: "Pincurl",

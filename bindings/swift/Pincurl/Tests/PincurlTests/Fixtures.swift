@@ -12,14 +12,15 @@ struct FixtureError: Error, CustomStringConvertible {
 }
 
 enum Env {
-    /// The source tree: PINCURL_SOURCE_DIR, else four levels above this file.
+    /// The source tree: PINCURL_SOURCE_DIR, else five levels above this file's directory.
     static let sourceDir: String = {
         if let d = ProcessInfo.processInfo.environment["PINCURL_SOURCE_DIR"], !d.isEmpty {
             return d
         }
         return URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().path
+            .deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
     }()
 
     /// The test PKI (tests/pki/make-pki.sh OUTDIR; ctest's fixture `pki`).

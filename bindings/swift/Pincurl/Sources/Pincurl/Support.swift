@@ -22,11 +22,13 @@ func check(_ status: pincurl_status, detail: String? = nil) throws {
     throw makeError(status, detail: detail)
 }
 
-func makeError(_ status: pincurl_status, detail: String? = nil) -> PincurlError {
+func makeError(_ status: pincurl_status, detail: String? = nil, verdict: Verdict? = nil,
+               response: Response? = nil) -> PincurlError {
     let text = (detail?.isEmpty ?? true) ? statusMessage(status) : detail!
     // A failure never reports OK; map a stray OK to INTERNAL rather than lose the error.
-    return PincurlError(code: statusCode(status), detail: text)
-        ?? PincurlError.internal(text)
+    let n = statusCode(status)
+    return PincurlError(status: n == 0 ? PincurlError.Code.internal.rawValue : n,
+                        detail: text, verdict: verdict, response: response)
 }
 
 /// A string for a C argument: Swift strings may hold NUL, which C would silently cut at.
@@ -58,5 +60,48 @@ func withCChars<R>(_ data: Data, _ body: (UnsafePointer<CChar>, Int) throws -> R
     }
     return try data.withUnsafeBytes { buf in
         try body(buf.bindMemory(to: CChar.self).baseAddress!, buf.count)
+    }
+}
+
+/// Calls body with the bytes of data as UInt8 and their count (never a NULL pointer).
+func withBytes<R>(_ data: Data, _ body: (UnsafePointer<UInt8>, Int) throws -> R) rethrows -> R {
+    if data.isEmpty {
+        var zero: UInt8 = 0
+        return try body(&zero, 0)
+    }
+    return try data.withUnsafeBytes { buf in
+        try body(buf.bindMemory(to: UInt8.self).baseAddress!, buf.count)
+    }
+}
+
+/// An optional string as a C argument (NUL checked), passed to body.
+func withOptionalCString<R>(_ s: String?, _ what: String,
+                            _ body: (UnsafePointer<CChar>?) throws -> R) throws -> R {
+    guard let s else { return try body(nil) }
+    return try cArgument(s, what).withCString { try body($0) }
+}
+
+/// Seconds as the C library's milliseconds: finite, >= 0, a positive duration below 1 ms
+/// is 1 ms (not "none").
+func milliseconds(_ seconds: TimeInterval, _ what: String) throws -> Int {
+    guard seconds.isFinite, seconds >= 0, seconds * 1000 < Double(Int32.max) else {
+        throw PincurlError.invalidArgument("\(what) \(seconds) s is out of range")
+    }
+    return seconds > 0 ? max(1, Int((seconds * 1000).rounded())) : 0
+}
+
+/// A mutable value behind a lock, for state shared by threads.
+final class Locked<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value
+
+    init(_ value: Value) {
+        self.value = value
+    }
+
+    func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(&value)
     }
 }
