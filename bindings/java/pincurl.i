@@ -33,6 +33,7 @@
 %javaconst(0) PINCURL_FEATURE_BROTLI;
 %javaconst(0) PINCURL_FEATURE_ZSTD;
 %javaconst(0) PINCURL_FEATURE_CA_PATH;
+%javaconst(0) PINCURL_CERT_LIST_SKIP_BAD;
 
 %pragma(java) moduleclassmodifiers="final class"
 %pragma(java) jniclassclassmodifiers="final class"
@@ -56,6 +57,12 @@
 %ignore pincurl_pin_equal;
 %ignore pincurl_spki_locate;            /* returns a pointer into the caller's buffer */
 %ignore pincurl_cert_list_der;          /* replaced by jni_cert_list_der */
+%ignore pincurl_cert_list_origin;       /* places in a file: for the command-line tool */
+%ignore pincurl_cert_list_skipped;
+%ignore pincurl_cert_list_skipped_count;
+%ignore pincurl_cert_list_load_ex;
+%ignore pincurl_cert_info_read;              /* a damaged certificate, for the CLI */
+%ignore pincurl_spki_encoding_notes;         /* a diagnosis the CLI prints */
 %ignore pincurl_host_normalize;
 %ignore pincurl_parse_date;             /* the loader parses the document's dates */
 %ignore pincurl_public_suffix_fn;
@@ -82,6 +89,14 @@
 %ignore pincurl_spki_from_csr;
 %ignore pincurl_spki_key_type;               /* CertificateInfo.keyType */
 %ignore PINCURL_CERT_NAME_MAX;
+%ignore PINCURL_CERT_SUBJECT;                /* bits of pincurl_cert_info_read's mask */
+%ignore PINCURL_CERT_ISSUER;
+%ignore PINCURL_CERT_NOT_BEFORE;
+%ignore PINCURL_CERT_NOT_AFTER;
+%ignore PINCURL_CERT_KEY_TYPE;
+%ignore PINCURL_SPKI_NOTE_RSA_PARAMETERS;
+%ignore PINCURL_SPKI_NOTE_RSA_INTEGERS;
+%ignore PINCURL_SPKI_NOTE_PSS_PARAMETERS;
 %ignore PINCURL_KEY_TYPE_MAX;
 %ignore PINCURL_SPKI_MAX;
 %ignore pincurl_transfer_info::remote_ip;    /* jni_info_remote_ip */

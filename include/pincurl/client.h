@@ -163,7 +163,9 @@ PINCURL_API pincurl_status pincurl_options_set_app_info(pincurl_options *o,
                                                         const char *platform,
                                                         const char *platform_version);
 /* The spool directory (created if missing, mode 0700). Without one, reports are not
- * written and a REPORT_QUEUED event with status UNSUPPORTED says so. */
+ * written and a REPORT_QUEUED event with status UNSUPPORTED says so. pincurl_client_new
+ * refuses a directory another user owns or group or others can write (SPOOL_NOT_PRIVATE),
+ * and a path whose last component is a symbolic link (SPOOL_SYMLINK). */
 PINCURL_API pincurl_status pincurl_options_set_spool_dir(pincurl_options *o, const char *dir);
 /* Bounds of the spool: most reports and most bytes kept (defaults 256 and 4 MiB; 0 keeps
  * the default). When full, the oldest report is dropped. */

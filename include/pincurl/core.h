@@ -69,13 +69,46 @@ PINCURL_API pincurl_status pincurl_pin_from_public_key(const unsigned char *data
 /* An owned list of DER certificates. Not thread-safe for free; const use is. */
 typedef struct pincurl_cert_list pincurl_cert_list;
 
-/* Loads a single DER certificate or any number of PEM "CERTIFICATE" blocks (other PEM
- * blocks are skipped). *out is owned by the caller: pincurl_cert_list_free().
+/* Loads a single DER certificate or any number of PEM certificate blocks: labelled
+ * "CERTIFICATE", "X509 CERTIFICATE" (RFC 7468's obsolete label) or "TRUSTED CERTIFICATE"
+ * (OpenSSL's: the certificate is loaded, the trust settings after it are not read). Other
+ * PEM blocks are skipped. *out is owned by the caller: pincurl_cert_list_free().
  * Statuses: NO_CERTIFICATE, PEM_MALFORMED, DER_MALFORMED, DER_TRUNCATED, OUT_OF_MEMORY,
  * LIMIT_EXCEEDED (more than 4096 certificates). */
 PINCURL_API pincurl_status pincurl_cert_list_load(const unsigned char *data, size_t len,
                                                   const pincurl_allocator *alloc,
                                                   pincurl_cert_list **out);
+
+/* Flags of pincurl_cert_list_load_ex. */
+#define PINCURL_CERT_LIST_SKIP_BAD 0x1u
+
+/* As pincurl_cert_list_load (flags 0). With PINCURL_CERT_LIST_SKIP_BAD, for showing what a
+ * file holds: a certificate is loaded whenever its SubjectPublicKeyInfo can be located (the
+ * rest of it is not checked), and a certificate block that cannot be read (a PEM block not
+ * well formed, base64 that does not decode, no key found) is skipped and recorded
+ * (pincurl_cert_list_skipped) instead of failing the call, which then fails only with
+ * NO_CERTIFICATE (no certificate block at all), OUT_OF_MEMORY or LIMIT_EXCEEDED; the
+ * list may then hold no certificate. Never use SKIP_BAD for a trust store. Other flags:
+ * INVALID_ARGUMENT. */
+PINCURL_API pincurl_status pincurl_cert_list_load_ex(const unsigned char *data, size_t len,
+                                                     unsigned flags,
+                                                     const pincurl_allocator *alloc,
+                                                     pincurl_cert_list **out);
+
+/* Where certificate i of the list came from: *block is its 0-based position among the
+ * input's certificate blocks (loaded or skipped), *line the 1-based line of its BEGIN line
+ * (0 for a DER input). Either may be NULL. Statuses: OK, INVALID_ARGUMENT (NULL list or i
+ * out of range: both set to 0). */
+PINCURL_API pincurl_status pincurl_cert_list_origin(const pincurl_cert_list *list, size_t i,
+                                                    size_t *block, size_t *line);
+
+/* The certificate blocks PINCURL_CERT_LIST_SKIP_BAD skipped, in input order: their place as
+ * in pincurl_cert_list_origin and *why, the status that reading them gave. Pointers may be
+ * NULL. Statuses: OK, INVALID_ARGUMENT (NULL list or i out of range). */
+PINCURL_API size_t pincurl_cert_list_skipped_count(const pincurl_cert_list *list);
+PINCURL_API pincurl_status pincurl_cert_list_skipped(const pincurl_cert_list *list, size_t i,
+                                                     size_t *block, size_t *line,
+                                                     pincurl_status *why);
 PINCURL_API size_t pincurl_cert_list_count(const pincurl_cert_list *list);
 /* Borrowed pointer to certificate i's DER (valid until the list is freed), or NULL. */
 PINCURL_API const unsigned char *pincurl_cert_list_der(const pincurl_cert_list *list, size_t i,

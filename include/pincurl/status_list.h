@@ -80,6 +80,8 @@ PINCURL_STATUS(UPDATE_STATE_DAMAGED,    169, "stored update state is damaged")
 PINCURL_STATUS(UPDATE_ROLLBACK,         170, "stored update bundle is older than the recorded sequence")
 PINCURL_STATUS(UPDATE_KEY_INVALID,      171, "update signing or verification key is malformed")
 PINCURL_STATUS(UPDATE_FETCH_FAILED,     172, "update server did not answer with a bundle")
+PINCURL_STATUS(UPDATE_STATE_NOT_PRIVATE, 173, "update state directory is not private (another user owns it, or group or others can write)")
+PINCURL_STATUS(UPDATE_STATE_SYMLINK,    174, "update state directory is a symbolic link; it is not followed")
 
 /* 180-199 reports and spool */
 PINCURL_STATUS(SPOOL_UNAVAILABLE,       180, "report spool directory cannot be created or opened")
@@ -89,3 +91,4 @@ PINCURL_STATUS(SPOOL_NOT_PRIVATE,       183, "report spool directory is not priv
 PINCURL_STATUS(SPOOL_BUSY,              184, "report spool directory is in use by another spool")
 PINCURL_STATUS(SPOOL_DAMAGED,           185, "a report spool file is damaged or unreadable; it was set aside")
 PINCURL_STATUS(REPORT_NO_COLLECTOR,     186, "the policy names no report URI; no report is written or sent")
+PINCURL_STATUS(SPOOL_SYMLINK,           187, "report spool directory is a symbolic link; it is not followed")

@@ -127,16 +127,21 @@ typedef struct pincurl_updater pincurl_updater;
 
 /* Makes an updater for client. The client's policy now is the base (the updater keeps a
  * reference). keys: 1-16 verification keys with distinct key ids (copied). state_dir is
- * created (mode 0700) if missing; one updater at a time per state directory.
+ * created (mode 0700) if missing; it must be private (owned by the effective user, not
+ * writable by group or others) and its last component must not be a symbolic link; it is
+ * opened once and used only through that open directory. One updater at a time per state
+ * directory. The state is kept in two copies (docs/updates.md): the recorded sequence is
+ * the higher of the two, and a missing, damaged or older copy is rewritten from the other.
  * At start the stored bundle (if any) is verified again as pincurl_updater_apply does,
  * except that its own sequence is accepted: valid, it is put in force (UPDATE_APPLIED
  * event); damaged, expired, under an unknown key, or older than the recorded sequence, it
  * is not, the base stays in force and an UPDATE_BASE_RESTORED event carries the reason.
- * The recorded sequence never goes backwards, even when the bundle file is gone.
- * *out is owned by the caller: pincurl_updater_free(). The client must outlive it.
+ * The recorded sequence never goes backwards when one file of the directory is removed or
+ * replaced. *out is owned by the caller: pincurl_updater_free(). The client must outlive it.
  * Statuses: OK, INVALID_ARGUMENT, OUT_OF_MEMORY, IO (state directory unusable),
- * UPDATE_KEY_INVALID, UPDATE_STATE_DAMAGED (the sequence file cannot be read: nothing is
- * assumed; an operator must look at the directory). */
+ * UPDATE_STATE_NOT_PRIVATE, UPDATE_STATE_SYMLINK, UPDATE_KEY_INVALID,
+ * UPDATE_STATE_DAMAGED (something is stored but no copy of the state can be read: nothing
+ * is assumed; an operator must look at the directory). */
 PINCURL_API pincurl_status pincurl_updater_new(pincurl_client *client,
                                                const pincurl_update_key *keys,
                                                size_t key_count, const char *state_dir,
@@ -149,7 +154,7 @@ PINCURL_API void pincurl_updater_free(pincurl_updater *u);
 /* Applies a bundle of len bytes (copied as needed). It is applied only if it parses, its
  * key id is known and its signature verifies, its sequence is higher than the recorded one,
  * now is inside [not_before, expires) and its policy passes pincurl_policy_load_json.
- * Then it is stored (the bundle, then the sequence, each made durable), put in force as
+ * Then it is stored (both copies of the state, each made durable), put in force as
  * a new generation of the client, and an UPDATE_APPLIED event is raised. On any refusal
  * the policy in force is untouched and an UPDATE_REJECTED event carries the status.
  * Events run on the calling thread; not from an event callback. Thread-safe: applies are

@@ -26,8 +26,10 @@ static int is_pem_space(unsigned char c)
 }
 
 /* One pass over the input. Writes to out only when out is not NULL (the caller has checked
- * the capacity with a first pass). Returns 0 when valid, -1 otherwise. */
-static int decode_pass(const char *in, size_t len, int skip_space, unsigned char *out,
+ * the capacity with a first pass). pem: whitespace is skipped, and unused bits of the last
+ * group may be set (they are ignored: the bytes are the same). Returns 0 when valid, -1
+ * otherwise. */
+static int decode_pass(const char *in, size_t len, int pem, unsigned char *out,
                        size_t *outlen)
 {
     const unsigned char *s = (const unsigned char *)in;
@@ -38,7 +40,7 @@ static int decode_pass(const char *in, size_t len, int skip_space, unsigned char
 
     for (size_t i = 0; i < len; i++) {
         unsigned char c = s[i];
-        if (skip_space && is_pem_space(c))
+        if (pem && is_pem_space(c))
             continue;
         if (finished)
             return -1; /* anything after the padded group */
@@ -56,7 +58,7 @@ static int decode_pass(const char *in, size_t len, int skip_space, unsigned char
         if (quad[2] == '=') {
             if (quad[3] != '=')
                 return -1;
-            if ((v1 & 0x0f) != 0)
+            if ((v1 & 0x0f) != 0 && !pem)
                 return -1; /* non-canonical: unused bits set */
             v2 = v3 = 0;
             bytes = 1;
@@ -66,7 +68,7 @@ static int decode_pass(const char *in, size_t len, int skip_space, unsigned char
             if (v2 < 0)
                 return -1;
             if (quad[3] == '=') {
-                if ((v2 & 0x03) != 0)
+                if ((v2 & 0x03) != 0 && !pem)
                     return -1;
                 v3 = 0;
                 bytes = 2;
@@ -96,14 +98,14 @@ static int decode_pass(const char *in, size_t len, int skip_space, unsigned char
 }
 
 static pincurl_status decode(const char *in, size_t len, unsigned char *out, size_t outcap,
-                             size_t *outlen, int skip_space, pincurl_status invalid)
+                             size_t *outlen, int pem, pincurl_status invalid)
 {
     size_t n = 0;
     if (outlen != NULL)
         *outlen = 0;
     if ((in == NULL && len != 0) || (out == NULL && outcap != 0))
         return PINCURL_INVALID_ARGUMENT;
-    if (decode_pass(in, len, skip_space, NULL, &n) != 0)
+    if (decode_pass(in, len, pem, NULL, &n) != 0)
         return invalid;
     if (outlen != NULL)
         *outlen = n;
@@ -111,7 +113,7 @@ static pincurl_status decode(const char *in, size_t len, unsigned char *out, siz
         return PINCURL_OK;
     if (n > outcap)
         return PINCURL_BUFFER_TOO_SMALL;
-    if (decode_pass(in, len, skip_space, out, &n) != 0)
+    if (decode_pass(in, len, pem, out, &n) != 0)
         return invalid; /* cannot happen: the first pass accepted the same input */
     return PINCURL_OK;
 }

@@ -17,7 +17,8 @@ pincurl_status pc_base64_decode(const char *in, size_t len, unsigned char *out, 
                                 size_t *outlen);
 
 /* As pc_base64_decode, but space, tab, CR, LF, VT and FF anywhere are skipped (a PEM
- * body). Invalid input gives PEM_MALFORMED. */
+ * body), and unused bits set in the last group are ignored (as OpenSSL and Go read PEM;
+ * the decoded bytes are the same). Invalid input gives PEM_MALFORMED. */
 pincurl_status pc_base64_decode_pem(const char *in, size_t len, unsigned char *out,
                                     size_t outcap, size_t *outlen);
 

@@ -151,6 +151,217 @@ pincurl_status pincurl_spki_key_type(const unsigned char *spki, size_t len, char
     return PINCURL_OK;
 }
 
+/* ---- Encodings other tools re-encode ----------------------------------------------------- */
+
+/* 1 if the INTEGER's content is the minimal two's complement form of a positive number. */
+static int integer_minimal_positive(const pc_der_tlv *i)
+{
+    const unsigned char *p = i->content;
+    size_t n = i->content_len;
+    if (n == 0 || (p[0] & 0x80u) != 0)
+        return 0; /* empty, or negative */
+    if (n > 1 && p[0] == 0 && (p[1] & 0x80u) == 0)
+        return 0; /* a leading zero octet that is not needed */
+    return 1;
+}
+
+/* RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }, exactly filling
+ * the BIT STRING (no unused bits), both minimal and positive. */
+static int rsa_key_canonical(const pc_der_tlv *key)
+{
+    pc_der_tlv seq, n, e;
+    pc_der_cursor c;
+    if (key->content_len < 2 || key->content[0] != 0)
+        return 0;
+    if (pc_der_read(key->content + 1, key->content_len - 1, &seq) != PINCURL_OK ||
+        seq.tag != PC_DER_SEQUENCE || seq.tlv_len != key->content_len - 1)
+        return 0;
+    pc_der_cursor_init(&c, seq.content, seq.content_len);
+    if (pc_der_expect(&c, PC_DER_INTEGER, &n) != PINCURL_OK ||
+        pc_der_expect(&c, PC_DER_INTEGER, &e) != PINCURL_OK || !pc_der_cursor_done(&c))
+        return 0;
+    return integer_minimal_positive(&n) && integer_minimal_positive(&e);
+}
+
+static const unsigned char OID_SHA1[] = {0x2b, 0x0e, 0x03, 0x02, 0x1a};
+static const unsigned char OID_MGF1[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x08};
+
+/* A hash AlgorithmIdentifier as re-encoders write it: SEQUENCE { OID, NULL }. Gives the
+ * OID; 0 when it is written otherwise (no NULL, another parameter). */
+static int hash_alg_canonical(const unsigned char *p, size_t len, pc_der_tlv *oid)
+{
+    pc_der_tlv seq, null;
+    pc_der_cursor c;
+    if (pc_der_read(p, len, &seq) != PINCURL_OK || seq.tag != PC_DER_SEQUENCE ||
+        seq.tlv_len != len)
+        return 0;
+    pc_der_cursor_init(&c, seq.content, seq.content_len);
+    if (pc_der_expect(&c, PC_DER_OID, oid) != PINCURL_OK)
+        return 0;
+    return pc_der_expect(&c, PC_DER_NULL, &null) == PINCURL_OK && null.content_len == 0 &&
+           pc_der_cursor_done(&c);
+}
+
+/* RSASSA-PSS-params ::= SEQUENCE { [0] hash DEFAULT sha1, [1] mgf DEFAULT mgf1SHA1,
+ * [2] saltLength DEFAULT 20, [3] trailerField DEFAULT 1 }, as re-encoders write it: each
+ * field only when it differs from its default, hash algorithms with a NULL parameter, no
+ * trailerField (always 1). */
+static int pss_params_canonical(const pc_der_cursor *params)
+{
+    pc_der_cursor a = *params, p;
+    pc_der_tlv seq, el, oid, mgf_oid, inner;
+    int last = -1;
+    if (pc_der_cursor_done(&a))
+        return 1; /* no parameters: nothing to re-encode */
+    if (pc_der_expect(&a, PC_DER_SEQUENCE, &seq) != PINCURL_OK || !pc_der_cursor_done(&a))
+        return 0;
+    pc_der_cursor_init(&p, seq.content, seq.content_len);
+    while (!pc_der_cursor_done(&p)) {
+        if (pc_der_next(&p, &el) != PINCURL_OK || (el.tag & 0xe0u) != 0xa0u)
+            return 0;
+        int field = (int)(el.tag & 0x1fu);
+        if (field <= last || field > 2) /* out of order, or a trailerField */
+            return 0;
+        last = field;
+        if (field == 0) {
+            if (!hash_alg_canonical(el.content, el.content_len, &oid) ||
+                oid_is(&oid, OID_SHA1, sizeof OID_SHA1))
+                return 0;
+        } else if (field == 1) {
+            pc_der_cursor m;
+            pc_der_tlv mseq;
+            if (pc_der_read(el.content, el.content_len, &mseq) != PINCURL_OK ||
+                mseq.tag != PC_DER_SEQUENCE || mseq.tlv_len != el.content_len)
+                return 0;
+            pc_der_cursor_init(&m, mseq.content, mseq.content_len);
+            if (pc_der_expect(&m, PC_DER_OID, &mgf_oid) != PINCURL_OK ||
+                !oid_is(&mgf_oid, OID_MGF1, sizeof OID_MGF1) ||
+                pc_der_next(&m, &inner) != PINCURL_OK || !pc_der_cursor_done(&m) ||
+                !hash_alg_canonical(inner.tlv, inner.tlv_len, &oid) ||
+                oid_is(&oid, OID_SHA1, sizeof OID_SHA1))
+                return 0;
+        } else {
+            pc_der_tlv salt;
+            if (pc_der_read(el.content, el.content_len, &salt) != PINCURL_OK ||
+                salt.tag != PC_DER_INTEGER || salt.tlv_len != el.content_len ||
+                !integer_minimal_positive(&salt) ||
+                (salt.content_len == 1 && salt.content[0] == 20))
+                return 0;
+        }
+    }
+    return 1;
+}
+
+pincurl_status pincurl_spki_encoding_notes(const unsigned char *spki, size_t len,
+                                           unsigned *notes)
+{
+    pc_der_tlv seq, alg, oid, key, param;
+    pc_der_cursor c, a;
+    if (notes == NULL)
+        return PINCURL_INVALID_ARGUMENT;
+    *notes = 0;
+    if (spki == NULL && len != 0)
+        return PINCURL_INVALID_ARGUMENT;
+    pincurl_status st = pc_der_spki_check(spki, len);
+    if (st != PINCURL_OK)
+        return st;
+    if (pc_der_read(spki, len, &seq) != PINCURL_OK)
+        return PINCURL_DER_MALFORMED;
+    pc_der_cursor_init(&c, seq.content, seq.content_len);
+    if (pc_der_expect(&c, PC_DER_SEQUENCE, &alg) != PINCURL_OK ||
+        pc_der_expect(&c, PC_DER_BIT_STRING, &key) != PINCURL_OK)
+        return PINCURL_DER_MALFORMED;
+    pc_der_cursor_init(&a, alg.content, alg.content_len);
+    if (pc_der_expect(&a, PC_DER_OID, &oid) != PINCURL_OK)
+        return PINCURL_OK; /* not an algorithm anyone re-encodes */
+    if (oid_is(&oid, OID_RSA, sizeof OID_RSA)) {
+        pc_der_cursor rest = a;
+        int null_param = pc_der_next(&rest, &param) == PINCURL_OK &&
+                         param.tag == PC_DER_NULL && param.content_len == 0 &&
+                         pc_der_cursor_done(&rest);
+        if (!null_param)
+            *notes |= PINCURL_SPKI_NOTE_RSA_PARAMETERS;
+        if (!rsa_key_canonical(&key))
+            *notes |= PINCURL_SPKI_NOTE_RSA_INTEGERS;
+    } else if (oid_is(&oid, OID_RSA_PSS, sizeof OID_RSA_PSS)) {
+        if (!pss_params_canonical(&a))
+            *notes |= PINCURL_SPKI_NOTE_PSS_PARAMETERS;
+        if (!rsa_key_canonical(&key))
+            *notes |= PINCURL_SPKI_NOTE_RSA_INTEGERS;
+    }
+    return PINCURL_OK;
+}
+
+/* ---- Reading a certificate -------------------------------------------------------------- */
+
+/* notBefore or notAfter of Validity ::= SEQUENCE { Time, Time }. */
+static pincurl_status validity_time(const pc_der_tlv *validity, int after, int64_t *t)
+{
+    pc_der_cursor c;
+    pc_der_tlv before, notafter;
+    pincurl_status st;
+    pc_der_cursor_init(&c, validity->content, validity->content_len);
+    if ((st = pc_der_next(&c, &before)) != PINCURL_OK ||
+        (st = pc_der_next(&c, &notafter)) != PINCURL_OK)
+        return st;
+    if (!pc_der_cursor_done(&c))
+        return PINCURL_DER_MALFORMED;
+    return pc_der_time_x680(after ? &notafter : &before, t);
+}
+
+pincurl_status pincurl_cert_info_read(const unsigned char *der, size_t len,
+                                      pincurl_cert_info *out)
+{
+    pc_der_cert f;
+    if (out == NULL)
+        return PINCURL_INVALID_ARGUMENT;
+    memset(out, 0, sizeof *out);
+    if (der == NULL)
+        return PINCURL_INVALID_ARGUMENT;
+    pincurl_status st = pc_der_cert_locate(der, len, &f);
+    if (st == PINCURL_OK)
+        st = pincurl_pin_from_spki_der(f.spki.tlv, f.spki.tlv_len, &out->pin);
+    if (st == PINCURL_OK)
+        (void)pincurl_spki_encoding_notes(f.spki.tlv, f.spki.tlv_len, &out->key_notes);
+    if (st != PINCURL_OK) {
+        memset(out, 0, sizeof *out);
+        return st;
+    }
+    /* Each field on its own: one that cannot be read is reported, never guessed. */
+    out->subject_status = pc_der_name_to_string_any(f.subject.tlv, f.subject.tlv_len,
+                                                    out->subject, sizeof out->subject);
+    if (out->subject_status != PINCURL_OK) {
+        out->unread |= PINCURL_CERT_SUBJECT;
+        if (out->subject_status != PINCURL_BUFFER_TOO_SMALL)
+            out->subject[0] = '\0';
+    }
+    out->issuer_status = pc_der_name_to_string_any(f.issuer.tlv, f.issuer.tlv_len, out->issuer,
+                                                   sizeof out->issuer);
+    if (out->issuer_status != PINCURL_OK) {
+        out->unread |= PINCURL_CERT_ISSUER;
+        if (out->issuer_status != PINCURL_BUFFER_TOO_SMALL)
+            out->issuer[0] = '\0';
+    }
+    out->not_before_status = validity_time(&f.validity, 0, &out->not_before);
+    if (out->not_before_status != PINCURL_OK) {
+        out->unread |= PINCURL_CERT_NOT_BEFORE;
+        out->not_before = 0;
+    }
+    out->not_after_status = validity_time(&f.validity, 1, &out->not_after);
+    if (out->not_after_status != PINCURL_OK) {
+        out->unread |= PINCURL_CERT_NOT_AFTER;
+        out->not_after = 0;
+    }
+    out->key_type_status = pincurl_spki_key_type(f.spki.tlv, f.spki.tlv_len, out->key_type,
+                                                 sizeof out->key_type, &out->key_bits);
+    if (out->key_type_status != PINCURL_OK) {
+        out->unread |= PINCURL_CERT_KEY_TYPE;
+        out->key_type[0] = '\0';
+        out->key_bits = 0;
+    }
+    return PINCURL_OK;
+}
+
 pincurl_status pincurl_cert_info_get(const unsigned char *der, size_t len, pincurl_cert_info *out)
 {
     pc_der_cert cert;
@@ -159,22 +370,16 @@ pincurl_status pincurl_cert_info_get(const unsigned char *der, size_t len, pincu
     memset(out, 0, sizeof *out);
     if (der == NULL)
         return PINCURL_INVALID_ARGUMENT;
+    /* the whole certificate well formed, then every field read */
     pincurl_status st = pc_der_cert_parse(der, len, &cert);
     if (st == PINCURL_OK)
-        st = pc_der_name_to_string(cert.subject.tlv, cert.subject.tlv_len, out->subject,
-                                   sizeof out->subject);
-    if (st == PINCURL_OK)
-        st = pc_der_name_to_string(cert.issuer.tlv, cert.issuer.tlv_len, out->issuer,
-                                   sizeof out->issuer);
-    if (st == PINCURL_OK)
-        st = pc_der_cert_not_before(der, len, &out->not_before);
-    if (st == PINCURL_OK)
-        st = pc_der_cert_not_after(der, len, &out->not_after);
-    if (st == PINCURL_OK)
-        st = pincurl_spki_key_type(cert.spki.tlv, cert.spki.tlv_len, out->key_type,
-                                   sizeof out->key_type, &out->key_bits);
-    if (st == PINCURL_OK)
-        st = pincurl_pin_from_spki_der(cert.spki.tlv, cert.spki.tlv_len, &out->pin);
+        st = pincurl_cert_info_read(der, len, out);
+    if (st == PINCURL_OK && out->unread != 0)
+        st = out->subject_status != PINCURL_OK      ? out->subject_status
+             : out->issuer_status != PINCURL_OK     ? out->issuer_status
+             : out->not_before_status != PINCURL_OK ? out->not_before_status
+             : out->not_after_status != PINCURL_OK  ? out->not_after_status
+                                                    : out->key_type_status;
     if (st != PINCURL_OK)
         memset(out, 0, sizeof *out);
     return st;

@@ -883,3 +883,193 @@ pincurl_status pc_der_name_to_string(const unsigned char *name, size_t len, char
     }
     return o.overflow ? PINCURL_BUFFER_TOO_SMALL : PINCURL_OK;
 }
+
+/* ---- The rarer forms X.680 allows (read by the certificate facts for people) ----------- */
+
+/* n digits at s into *v; 0 when one is not a digit. */
+static int digits_n(const unsigned char *s, size_t n, unsigned *v)
+{
+    return digits(s, n, v) == 0;
+}
+
+pincurl_status pc_der_time_x680(const pc_der_tlv *t, int64_t *unix_time)
+{
+    static const unsigned mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    const unsigned char *s;
+    size_t n, i, ylen;
+    unsigned year, mon, day, hour, min = 0, sec = 0, units;
+    int64_t frac_num = 0, frac_den = 1, offset = 0;
+
+    if (unix_time == NULL || t == NULL)
+        return PINCURL_INVALID_ARGUMENT;
+    *unix_time = 0;
+    s = t->content;
+    n = t->content_len;
+    if (t->tag == PC_DER_UTC_TIME)
+        ylen = 2;
+    else if (t->tag == PC_DER_GENERALIZED_TIME)
+        ylen = 4;
+    else
+        return PINCURL_DER_MALFORMED;
+    if (s == NULL || n < ylen + 6)
+        return PINCURL_DER_MALFORMED;
+    if (!digits_n(s, ylen, &year) || !digits_n(s + ylen, 2, &mon) ||
+        !digits_n(s + ylen + 2, 2, &day) || !digits_n(s + ylen + 4, 2, &hour))
+        return PINCURL_DER_MALFORMED;
+    i = ylen + 6;
+    units = 1; /* hours given */
+    /* UTCTime: minutes always, seconds optional. GeneralizedTime: both optional. */
+    if (i + 2 <= n && s[i] >= '0' && s[i] <= '9') {
+        if (!digits_n(s + i, 2, &min))
+            return PINCURL_DER_MALFORMED;
+        i += 2;
+        units = 2;
+        if (i + 2 <= n && s[i] >= '0' && s[i] <= '9') {
+            if (!digits_n(s + i, 2, &sec))
+                return PINCURL_DER_MALFORMED;
+            i += 2;
+            units = 3;
+        }
+    } else if (ylen == 2) {
+        return PINCURL_DER_MALFORMED;
+    }
+    /* GeneralizedTime: a decimal fraction of the last unit given. */
+    if (ylen == 4 && i < n && (s[i] == '.' || s[i] == ',')) {
+        size_t start = ++i;
+        while (i < n && s[i] >= '0' && s[i] <= '9') {
+            if (frac_den < 1000000000) { /* finer than a nanosecond changes no second */
+                frac_num = frac_num * 10 + (s[i] - '0');
+                frac_den *= 10;
+            }
+            i++;
+        }
+        if (i == start)
+            return PINCURL_DER_MALFORMED;
+    }
+    /* Z, or an offset from UTC: +hhmm / -hhmm (GeneralizedTime also +hh / -hh). Without
+     * either, a GeneralizedTime is local time: no instant can be read from it. */
+    if (i < n && s[i] == 'Z') {
+        i++;
+    } else if (i < n && (s[i] == '+' || s[i] == '-')) {
+        int sign = s[i] == '-' ? -1 : 1;
+        unsigned oh, om = 0;
+        i++;
+        if (i + 2 > n || !digits_n(s + i, 2, &oh))
+            return PINCURL_DER_MALFORMED;
+        i += 2;
+        if (i + 2 <= n) {
+            if (!digits_n(s + i, 2, &om))
+                return PINCURL_DER_MALFORMED;
+            i += 2;
+        } else if (ylen == 2) {
+            return PINCURL_DER_MALFORMED;
+        }
+        if (oh > 23 || om > 59)
+            return PINCURL_DER_MALFORMED;
+        offset = sign * ((int64_t)oh * 3600 + (int64_t)om * 60);
+    } else {
+        return PINCURL_DER_MALFORMED;
+    }
+    if (i != n)
+        return PINCURL_DER_MALFORMED;
+    if (ylen == 2)
+        year += year < 50 ? 2000 : 1900;
+    /* a leap second (60) is allowed; it reads as the next minute's first second */
+    if (mon < 1 || mon > 12 || day < 1 || hour > 23 || min > 59 || sec > 60)
+        return PINCURL_DER_MALFORMED;
+    unsigned leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    if (day > mdays[mon - 1] + (mon == 2 ? leap : 0))
+        return PINCURL_DER_MALFORMED;
+    int64_t unit = units == 1 ? 3600 : units == 2 ? 60 : 1;
+    *unix_time = days_from_civil(year, mon, day) * 86400 + (int64_t)hour * 3600 +
+                 (int64_t)min * 60 + (int64_t)sec + frac_num * unit / frac_den - offset;
+    return PINCURL_OK;
+}
+
+pincurl_status pc_der_name_to_string_any(const unsigned char *name, size_t len, char *out,
+                                         size_t cap)
+{
+    pc_der_tlv seq, rdn, one;
+    pc_der_tlv block[MAX_RDNS];
+    size_t count = 0;
+    pc_der_cursor c, s;
+    pincurl_status st;
+
+    if (out == NULL || cap == 0)
+        return PINCURL_BUFFER_TOO_SMALL;
+    out[0] = '\0';
+    if ((st = read_exact(name, len, PC_DER_SEQUENCE, &seq)) != PINCURL_OK)
+        return st;
+    /* Every RDN checked first: a malformed name prints nothing. An empty RDN is kept. */
+    pc_der_cursor_init(&c, seq.content, seq.content_len);
+    while (!pc_der_cursor_done(&c)) {
+        if ((st = pc_der_expect(&c, PC_DER_SET, &rdn)) != PINCURL_OK)
+            return st;
+        pc_der_cursor_init(&s, rdn.content, rdn.content_len);
+        while (!pc_der_cursor_done(&s)) {
+            if ((st = pc_der_next(&s, &one)) != PINCURL_OK)
+                return st;
+            if ((st = atv_check(&one)) != PINCURL_OK)
+                return st;
+        }
+        count++;
+    }
+
+    /* Most specific first: the RDNs in reverse, MAX_RDNS at a time from the end. The
+     * output is bounded, so this stops as soon as it is full. */
+    text_out o = {out, cap, 0, 0};
+    size_t end = count;
+    while (end > 0 && !o.overflow) {
+        size_t start = end > MAX_RDNS ? end - MAX_RDNS : 0, k = 0;
+        pc_der_cursor_init(&c, seq.content, seq.content_len);
+        for (size_t i = 0; i < end; i++) {
+            (void)pc_der_next(&c, &rdn);
+            if (i >= start)
+                block[k++] = rdn;
+        }
+        for (size_t i = k; i-- > 0 && !o.overflow;) {
+            if (start + i + 1 != count)
+                put_char(&o, ',');
+            pc_der_cursor_init(&s, block[i].content, block[i].content_len);
+            int first = 1;
+            while (!pc_der_cursor_done(&s)) {
+                (void)pc_der_next(&s, &one);
+                if (!first)
+                    put_char(&o, '+');
+                print_atv(&one, &o);
+                first = 0;
+            }
+        }
+        end = start;
+    }
+    return o.overflow ? PINCURL_BUFFER_TOO_SMALL : PINCURL_OK;
+}
+
+pincurl_status pc_der_cert_locate(const unsigned char *der, size_t len, pc_der_cert *out)
+{
+    pc_der_tlv cert, el;
+    pc_der_cursor c, t;
+    pincurl_status st;
+    memset(out, 0, sizeof *out);
+    if ((st = read_exact(der, len, PC_DER_SEQUENCE, &cert)) != PINCURL_OK)
+        return st;
+    pc_der_cursor_init(&c, cert.content, cert.content_len);
+    if ((st = pc_der_expect(&c, PC_DER_SEQUENCE, &out->tbs)) != PINCURL_OK)
+        goto fail;
+    pc_der_cursor_init(&t, out->tbs.content, out->tbs.content_len);
+    if (pc_der_peek_tag(&t) == (int)PC_DER_CONTEXT_0 && (st = pc_der_next(&t, &el)) != PINCURL_OK)
+        goto fail; /* version: not looked into */
+    if ((st = pc_der_expect(&t, PC_DER_INTEGER, &out->serial)) != PINCURL_OK ||
+        (st = pc_der_expect(&t, PC_DER_SEQUENCE, &el)) != PINCURL_OK || /* signature */
+        (st = pc_der_expect(&t, PC_DER_SEQUENCE, &out->issuer)) != PINCURL_OK ||
+        (st = pc_der_expect(&t, PC_DER_SEQUENCE, &out->validity)) != PINCURL_OK ||
+        (st = pc_der_expect(&t, PC_DER_SEQUENCE, &out->subject)) != PINCURL_OK ||
+        (st = pc_der_expect(&t, PC_DER_SEQUENCE, &out->spki)) != PINCURL_OK ||
+        (st = pc_der_spki_check(out->spki.tlv, out->spki.tlv_len)) != PINCURL_OK)
+        goto fail;
+    return PINCURL_OK;
+
+fail:
+    memset(out, 0, sizeof *out);
+    return st;
+}

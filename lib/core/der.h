@@ -149,4 +149,23 @@ pincurl_status pc_der_name_to_string(const unsigned char *name, size_t len, char
  * Statuses: DER_MALFORMED, BUFFER_TOO_SMALL. */
 pincurl_status pc_der_oid_to_string(const unsigned char *oid, size_t len, char *out, size_t cap);
 
+/* As pc_der_time, for the forms X.680 allows beyond RFC 5280's profile, for showing to a
+ * person (never for validation): UTCTime YYMMDDhhmm[ss] with Z or +hhmm / -hhmm;
+ * GeneralizedTime YYYYMMDDhh[mm[ss]] with a decimal fraction of its last unit ('.' or ',';
+ * below a second it is cut) and Z or +hh[mm] / -hh[mm]; a leap second 60. A
+ * GeneralizedTime without Z or offset is local time: DER_MALFORMED (no instant). */
+pincurl_status pc_der_time_x680(const pc_der_tlv *t, int64_t *unix_time);
+
+/* As pc_der_name_to_string, but an empty RDN (SET {}) is printed as nothing between its
+ * commas, and any number of RDNs is printed (until out is full). */
+pincurl_status pc_der_name_to_string_any(const unsigned char *name, size_t len, char *out,
+                                         size_t cap);
+
+/* As pc_der_cert_parse, but only as far as the SubjectPublicKeyInfo: the Certificate is one
+ * element filling der[0..len) whose TBSCertificate is read up to a well-formed SPKI (the
+ * version's content, anything after the SPKI and after the TBSCertificate are not looked
+ * at; the serial may be any INTEGER). For showing a certificate's pin to a person even
+ * when other parts are malformed; never for validation. */
+pincurl_status pc_der_cert_locate(const unsigned char *der, size_t len, pc_der_cert *out);
+
 #endif

@@ -142,7 +142,14 @@ static int is_single_der_sequence(const unsigned char *data, size_t len)
 typedef struct cert_entry {
     size_t off;
     size_t len;
+    size_t block; /* position among the input's certificate blocks */
+    size_t line;  /* 1-based line of its BEGIN line; 0 for a DER input */
 } cert_entry;
+
+typedef struct skipped_entry {
+    size_t block, line;
+    pincurl_status why;
+} skipped_entry;
 
 struct pincurl_cert_list {
     pincurl_allocator alloc;
@@ -152,9 +159,13 @@ struct pincurl_cert_list {
     cert_entry *entries;
     size_t count;
     size_t entries_cap;
+    skipped_entry *skipped; /* with PINCURL_CERT_LIST_SKIP_BAD */
+    size_t skipped_count;
+    size_t skipped_cap;
 };
 
-static pincurl_status list_add(pincurl_cert_list *list, size_t off, size_t len)
+static pincurl_status list_add(pincurl_cert_list *list, size_t off, size_t len, size_t block,
+                               size_t line)
 {
     if (list->count == MAX_CERTIFICATES)
         return PINCURL_LIMIT_EXCEEDED;
@@ -166,52 +177,174 @@ static pincurl_status list_add(pincurl_cert_list *list, size_t off, size_t len)
         list->entries = e;
         list->entries_cap = cap;
     }
-    list->entries[list->count].off = off;
-    list->entries[list->count].len = len;
-    list->count++;
+    cert_entry *e = &list->entries[list->count++];
+    e->off = off;
+    e->len = len;
+    e->block = block;
+    e->line = line;
     return PINCURL_OK;
 }
 
-static pincurl_status load_pem(pincurl_cert_list *list, const char *text, size_t len)
+static pincurl_status list_skip(pincurl_cert_list *list, size_t block, size_t line,
+                                pincurl_status why)
 {
-    size_t pos = 0;
+    if (list->skipped_count == MAX_CERTIFICATES)
+        return PINCURL_LIMIT_EXCEEDED;
+    if (list->skipped_count == list->skipped_cap) {
+        size_t cap = list->skipped_cap == 0 ? 4 : list->skipped_cap * 2;
+        skipped_entry *e = pc_realloc(&list->alloc, list->skipped, cap * sizeof *e);
+        if (e == NULL)
+            return PINCURL_OUT_OF_MEMORY;
+        list->skipped = e;
+        list->skipped_cap = cap;
+    }
+    skipped_entry *e = &list->skipped[list->skipped_count++];
+    e->block = block;
+    e->line = line;
+    e->why = why;
+    return PINCURL_OK;
+}
+
+/* The labels a certificate block may carry: RFC 7468's, its obsolete "X509 CERTIFICATE",
+ * and OpenSSL's "TRUSTED CERTIFICATE" (the certificate followed by OpenSSL's trust
+ * settings, which are not read). */
+static int cert_label(const char *label, size_t len, int *trusted)
+{
+    pc_pem_block b;
+    b.label = label;
+    b.label_len = len;
+    *trusted = pc_pem_label_is(&b, "TRUSTED CERTIFICATE");
+    return *trusted || pc_pem_label_is(&b, "CERTIFICATE") ||
+           pc_pem_label_is(&b, "X509 CERTIFICATE");
+}
+
+/* The certificate of a decoded block: all of it, or for a TRUSTED CERTIFICATE its first
+ * element (what follows is the trust settings). */
+static size_t cert_part(const unsigned char *der, size_t len, int trusted)
+{
+    pc_der_tlv tlv;
+    if (trusted && pc_der_read(der, len, &tlv) == PINCURL_OK)
+        return tlv.tlv_len;
+    return len;
+}
+
+/* Where the certificate's key is: the whole certificate checked (the default), or only as
+ * far as its key (PINCURL_CERT_LIST_SKIP_BAD, for showing pins of odd certificates). */
+static pincurl_status find_key(const unsigned char *der, size_t len, unsigned flags)
+{
+    if (flags & PINCURL_CERT_LIST_SKIP_BAD) {
+        pc_der_cert c;
+        return pc_der_cert_locate(der, len, &c);
+    }
+    const unsigned char *spki;
+    size_t spki_len;
+    return pincurl_spki_locate(der, len, &spki, &spki_len);
+}
+
+static size_t line_of(const char *text, size_t pos)
+{
+    size_t line = 1;
+    for (size_t i = 0; i < pos; i++)
+        line += text[i] == '\n';
+    return line;
+}
+
+/* The start of the line after the one at i (len when none). */
+static size_t next_line(const char *text, size_t len, size_t i)
+{
+    const char *nl = memchr(text + i, '\n', len - i);
+    return nl != NULL ? (size_t)(nl - text) + 1 : len;
+}
+
+static pincurl_status load_pem(pincurl_cert_list *list, const char *text, size_t len,
+                               unsigned flags, size_t *blocks)
+{
+    int skip_bad = (flags & PINCURL_CERT_LIST_SKIP_BAD) != 0;
+    size_t pos = 0, line = 1, line_pos = 0;
+    /* With SKIP_BAD the scan goes on past bad blocks: the next END line and the BEGIN line
+     * after the current one are remembered, so that a run of unterminated blocks is not
+     * searched to the end of the input once per block (every search moves forward). */
+    size_t end_at = 0, end_known = 0, begin2_at = 0, begin2_known = 0;
+    *blocks = 0;
     for (;;) {
         pc_pem_block block;
-        int found;
-        pincurl_status st = pc_pem_next(text, len, &pos, &block, &found);
-        if (st != PINCURL_OK)
-            return st;
+        int found, trusted = 0;
+        pincurl_status st = PINCURL_OK;
+        size_t begin = find_line(text, len, pos, BEGIN_MARK);
+        if (begin < len) { /* lines counted incrementally: the input is scanned once */
+            line += line_of(text + line_pos, begin - line_pos) - 1;
+            line_pos = begin;
+        }
+        if (skip_bad && begin < len) {
+            size_t after = next_line(text, len, begin);
+            if (!end_known || end_at < after) {
+                end_at = find_line(text, len, after, END_MARK);
+                end_known = 1;
+            }
+            if (!begin2_known || begin2_at < after) {
+                begin2_at = find_line(text, len, after, BEGIN_MARK);
+                begin2_known = 1;
+            }
+            if (end_at == len || begin2_at < end_at)
+                st = PINCURL_PEM_MALFORMED; /* unterminated, or another block inside */
+        }
+        if (st == PINCURL_OK)
+            st = pc_pem_next(text, len, &pos, &block, &found);
+        if (st != PINCURL_OK) {
+            /* A block that is not well formed. Skipped when its label is a certificate's
+             * (or cannot be read), then the scan resumes after its BEGIN line. */
+            const char *label;
+            size_t label_len, next;
+            if (!skip_bad || begin >= len)
+                return st;
+            int parsed = parse_marker_line(text, len, begin, BEGIN_MARK, &label, &label_len,
+                                           &next) == 0;
+            if (!parsed || cert_label(label, label_len, &trusted)) {
+                if ((st = list_skip(list, (*blocks)++, line, st)) != PINCURL_OK)
+                    return st;
+            }
+            pos = next_line(text, len, begin);
+            continue;
+        }
         if (!found)
             return PINCURL_OK;
-        if (!pc_pem_label_is(&block, "CERTIFICATE"))
+        if (!cert_label(block.label, block.label_len, &trusted))
             continue;
-        size_t n = 0;
+        size_t index = (*blocks)++, n = 0;
         /* The decoded size never exceeds the body's size, so the buffer always has room. */
         st = pc_base64_decode_pem(block.body, block.body_len, list->data + list->used,
                                   list->cap - list->used, &n);
-        if (st != PINCURL_OK)
-            return st == PINCURL_BUFFER_TOO_SMALL ? PINCURL_INTERNAL : st;
-        const unsigned char *spki;
-        size_t spki_len;
-        st = pincurl_spki_locate(list->data + list->used, n, &spki, &spki_len);
+        if (st == PINCURL_BUFFER_TOO_SMALL)
+            return PINCURL_INTERNAL;
+        if (st == PINCURL_OK) {
+            n = cert_part(list->data + list->used, n, trusted);
+            st = find_key(list->data + list->used, n, flags);
+        }
+        if (st != PINCURL_OK && st != PINCURL_OUT_OF_MEMORY && skip_bad) {
+            if ((st = list_skip(list, index, line, st)) != PINCURL_OK)
+                return st;
+            continue;
+        }
         if (st != PINCURL_OK)
             return st;
-        if ((st = list_add(list, list->used, n)) != PINCURL_OK)
+        if ((st = list_add(list, list->used, n, index, line)) != PINCURL_OK)
             return st;
         list->used += n;
     }
 }
 
-pincurl_status pincurl_cert_list_load(const unsigned char *data, size_t len,
-                                      const pincurl_allocator *alloc, pincurl_cert_list **out)
+pincurl_status pincurl_cert_list_load_ex(const unsigned char *data, size_t len, unsigned flags,
+                                         const pincurl_allocator *alloc,
+                                         pincurl_cert_list **out)
 {
     pincurl_allocator a;
     pincurl_status st;
+    size_t blocks = 0;
 
     if (out == NULL)
         return PINCURL_INVALID_ARGUMENT;
     *out = NULL;
-    if (data == NULL && len != 0)
+    if ((data == NULL && len != 0) || (flags & ~PINCURL_CERT_LIST_SKIP_BAD) != 0)
         return PINCURL_INVALID_ARGUMENT;
     if (len == 0)
         return PINCURL_NO_CERTIFICATE;
@@ -229,28 +362,37 @@ pincurl_status pincurl_cert_list_load(const unsigned char *data, size_t len,
     list->cap = len;
 
     if (is_single_der_sequence(data, len)) {
-        const unsigned char *spki;
-        size_t spki_len;
-        if ((st = pincurl_spki_locate(data, len, &spki, &spki_len)) != PINCURL_OK)
-            goto fail;
-        memcpy(list->data, data, len);
-        list->used = len;
-        if ((st = list_add(list, 0, len)) != PINCURL_OK)
-            goto fail;
+        blocks = 1;
+        if ((st = find_key(data, len, flags)) != PINCURL_OK) {
+            if (!(flags & PINCURL_CERT_LIST_SKIP_BAD) || st == PINCURL_OUT_OF_MEMORY ||
+                (st = list_skip(list, 0, 0, st)) != PINCURL_OK)
+                goto fail;
+        } else {
+            memcpy(list->data, data, len);
+            list->used = len;
+            if ((st = list_add(list, 0, len, 0, 0)) != PINCURL_OK)
+                goto fail;
+        }
     } else {
-        if ((st = load_pem(list, (const char *)data, len)) != PINCURL_OK)
+        if ((st = load_pem(list, (const char *)data, len, flags, &blocks)) != PINCURL_OK)
             goto fail;
-        if (list->count == 0 && data[0] == PC_DER_SEQUENCE) {
+        if (blocks == 0 && data[0] == PC_DER_SEQUENCE) {
             /* Not PEM: report why the input is not one DER certificate. */
             const unsigned char *spki;
             size_t spki_len;
             st = pincurl_spki_locate(data, len, &spki, &spki_len);
             if (st == PINCURL_OK)
                 st = PINCURL_INTERNAL;
-            goto fail;
+            if ((flags & PINCURL_CERT_LIST_SKIP_BAD) && st != PINCURL_INTERNAL) {
+                blocks = 1;
+                if ((st = list_skip(list, 0, 0, st)) != PINCURL_OK)
+                    goto fail;
+            } else {
+                goto fail;
+            }
         }
     }
-    if (list->count == 0) {
+    if (blocks == 0 || (list->count == 0 && !(flags & PINCURL_CERT_LIST_SKIP_BAD))) {
         st = PINCURL_NO_CERTIFICATE;
         goto fail;
     }
@@ -260,6 +402,53 @@ pincurl_status pincurl_cert_list_load(const unsigned char *data, size_t len,
 fail:
     pincurl_cert_list_free(list);
     return st;
+}
+
+pincurl_status pincurl_cert_list_load(const unsigned char *data, size_t len,
+                                      const pincurl_allocator *alloc, pincurl_cert_list **out)
+{
+    return pincurl_cert_list_load_ex(data, len, 0, alloc, out);
+}
+
+pincurl_status pincurl_cert_list_origin(const pincurl_cert_list *list, size_t i, size_t *block,
+                                        size_t *line)
+{
+    if (block != NULL)
+        *block = 0;
+    if (line != NULL)
+        *line = 0;
+    if (list == NULL || i >= list->count)
+        return PINCURL_INVALID_ARGUMENT;
+    if (block != NULL)
+        *block = list->entries[i].block;
+    if (line != NULL)
+        *line = list->entries[i].line;
+    return PINCURL_OK;
+}
+
+size_t pincurl_cert_list_skipped_count(const pincurl_cert_list *list)
+{
+    return list == NULL ? 0 : list->skipped_count;
+}
+
+pincurl_status pincurl_cert_list_skipped(const pincurl_cert_list *list, size_t i, size_t *block,
+                                         size_t *line, pincurl_status *why)
+{
+    if (block != NULL)
+        *block = 0;
+    if (line != NULL)
+        *line = 0;
+    if (why != NULL)
+        *why = PINCURL_OK;
+    if (list == NULL || i >= list->skipped_count)
+        return PINCURL_INVALID_ARGUMENT;
+    if (block != NULL)
+        *block = list->skipped[i].block;
+    if (line != NULL)
+        *line = list->skipped[i].line;
+    if (why != NULL)
+        *why = list->skipped[i].why;
+    return PINCURL_OK;
 }
 
 size_t pincurl_cert_list_count(const pincurl_cert_list *list)
@@ -283,6 +472,7 @@ void pincurl_cert_list_free(pincurl_cert_list *list)
     if (list == NULL)
         return;
     pincurl_allocator a = list->alloc;
+    pc_free(&a, list->skipped);
     pc_free(&a, list->entries);
     pc_free(&a, list->data);
     pc_free(&a, list);
@@ -406,7 +596,8 @@ pincurl_status pincurl_pin_from_public_key(const unsigned char *data, size_t len
             break;
         int spki = pc_pem_label_is(&block, "PUBLIC KEY");
         int pkcs1 = pc_pem_label_is(&block, "RSA PUBLIC KEY");
-        int cert = pc_pem_label_is(&block, "CERTIFICATE");
+        int trusted = 0;
+        int cert = cert_label(block.label, block.label_len, &trusted);
         if (!spki && !pkcs1 && !cert) {
             if (label_has(&block, "PRIVATE KEY"))
                 saw_private = 1;
@@ -421,7 +612,7 @@ pincurl_status pincurl_pin_from_public_key(const unsigned char *data, size_t len
         else if (pkcs1)
             st = pin_from_pkcs1(der, der_len, out);
         else
-            st = pincurl_pin_from_cert_der(der, der_len, out);
+            st = pincurl_pin_from_cert_der(der, cert_part(der, der_len, trusted), out);
         pc_free(&a, der);
         if (st != PINCURL_OK)
             memset(out, 0, sizeof *out);

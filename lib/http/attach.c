@@ -37,6 +37,15 @@ pincurl_status pincurl_attach(pincurl_client *c, void *curl_easy, pincurl_attach
     st = pc_pin_state_init(&a->pin, c, curl_easy, NULL);
     if (st == PINCURL_OK)
         st = pc_pin_install(&a->pin, 0);
+    /* http and https only, redirects included: another scheme (ftp, with its USER and PASS)
+     * would send bytes while connecting, before the request check could refuse a pinned
+     * host (docs/client.md) */
+    if (st == PINCURL_OK &&
+        (curl_easy_setopt(curl_easy, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK ||
+         curl_easy_setopt(curl_easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") != CURLE_OK)) {
+        pc_pin_uninstall(curl_easy);
+        st = PINCURL_INTERNAL;
+    }
     if (st != PINCURL_OK) {
         pc_pin_state_cleanup(&a->pin);
         free(a);
@@ -51,6 +60,9 @@ void pincurl_detach(pincurl_attachment *a)
     if (a == NULL)
         return;
     pc_pin_uninstall(a->pin.easy);
+    /* libcurl's defaults again */
+    (void)curl_easy_setopt(a->pin.easy, CURLOPT_PROTOCOLS_STR, (char *)NULL);
+    (void)curl_easy_setopt(a->pin.easy, CURLOPT_REDIR_PROTOCOLS_STR, (char *)NULL);
     pc_pin_state_cleanup(&a->pin);
     free(a->detail);
     free(a);

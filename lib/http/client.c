@@ -98,6 +98,18 @@ pincurl_status pincurl_client_new(pincurl_policy *policy, const pincurl_options 
         return PINCURL_INTERNAL;
     }
     c->backend = backend;
+    {
+        pincurl_status st = pc_route_parse(c->opts.proxy, &c->route, NULL, 0);
+        if (st != PINCURL_OK) {
+            pthread_mutex_destroy(&c->lock);
+            pc_path_cache_free(c->cache);
+            pc_anchor_registry_free(c->anchors);
+            pc_monitor_free(c->monitor);
+            pc_options_clear(&c->opts);
+            pc_free(&alloc, c);
+            return st;
+        }
+    }
     c->id = atomic_fetch_add(&client_ids, 1);
     c->policy = pincurl_policy_ref(policy);
     c->generation = 1;
@@ -125,6 +137,7 @@ void pincurl_client_free(pincurl_client *c)
     pthread_mutex_destroy(&c->lock);
     pc_path_cache_free(c->cache);
     pc_anchor_registry_free(c->anchors);
+    pc_route_clear(&c->route);
     pc_monitor_free(c->monitor);
     pc_options_clear(&c->opts);
     pincurl_policy_unref(c->policy);
@@ -413,8 +426,10 @@ static pincurl_status set_options(pincurl_client *c, transfer *t, CURL *e,
 
     SET(CURLOPT_URL, r->url);
     SET(CURLOPT_NOSIGNAL, 1L);
-    SET(CURLOPT_PROTOCOLS_STR, "http,https");
-    SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    /* A report or an update goes over https only, every redirect hop included: a hop to
+     * another scheme is refused by libcurl before it connects. */
+    SET(CURLOPT_PROTOCOLS_STR, r->https_only ? "https" : "http,https");
+    SET(CURLOPT_REDIR_PROTOCOLS_STR, r->https_only ? "https" : "http,https");
     SET(CURLOPT_ERRORBUFFER, t->errbuf);
     SET(CURLOPT_SSL_VERIFYPEER, 1L);
     SET(CURLOPT_SSL_VERIFYHOST, 2L);
@@ -433,10 +448,15 @@ static pincurl_status set_options(pincurl_client *c, transfer *t, CURL *e,
     }
     if (o->user_agent != NULL)
         SET(CURLOPT_USERAGENT, o->user_agent);
-    if (o->proxy != NULL)
-        SET(CURLOPT_PROXY, o->proxy);
-    else
+    /* The whole route, so that the environment cannot change it (route.c): the proxy in
+     * pincurl's canonical spelling with its type, or none, and no exceptions. */
+    if (c->route.url != NULL) {
+        SET(CURLOPT_PROXY, c->route.url);
+        SET(CURLOPT_PROXYTYPE, c->route.curl_type);
+    } else {
         SET(CURLOPT_PROXY, ""); /* no proxy from the environment either */
+    }
+    SET(CURLOPT_NOPROXY, "");
     if (o->ca_file != NULL) {
         SET(CURLOPT_CAINFO, o->ca_file);
         SET(CURLOPT_PROXY_CAINFO, o->ca_file); /* an https:// proxy is validated alike */
@@ -660,7 +680,7 @@ again:
     t.max_body = c->opts.max_body_bytes;
     /* The generation first, then a handle whose connections belong to it (or, on the
      * second attempt, a new handle with no connection or session at all). */
-    st = pc_pin_state_init(&t.pin, c, NULL, c->opts.proxy);
+    st = pc_pin_state_init(&t.pin, c, NULL, &c->route);
     taken_gen = t.pin.generation;
     e = st != PINCURL_OK ? NULL : attempt == 0 ? pool_take(c, taken_gen) : curl_easy_init();
     if (e == NULL) {

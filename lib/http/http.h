@@ -65,6 +65,31 @@ struct pincurl_options {
     pincurl_allocator alloc;
 };
 
+/* The route of a client's requests (route.c): no proxy, or one proxy of a kind pincurl
+ * knows, with the canonical string libcurl is given. */
+typedef enum pc_proxy_kind {
+    PC_PROXY_NONE = 0,
+    PC_PROXY_HTTP,
+    PC_PROXY_HTTPS,
+    PC_PROXY_SOCKS4,
+    PC_PROXY_SOCKS4A,
+    PC_PROXY_SOCKS5,
+    PC_PROXY_SOCKS5H
+} pc_proxy_kind;
+
+typedef struct pc_route {
+    pc_proxy_kind kind;
+    long curl_type;                  /* CURLPROXY_* of kind */
+    char *url;                       /* for CURLOPT_PROXY (malloc); NULL without a proxy */
+    char host[PINCURL_HOST_MAX + 1]; /* the proxy's host, normalised */
+    unsigned port;
+} pc_route;
+
+/* Reads a proxy string as libcurl reads CURLOPT_PROXY (proxy NULL: no proxy). Statuses:
+ * OK, PROXY (why says what is wrong, when why_len > 0), OUT_OF_MEMORY. */
+pincurl_status pc_route_parse(const char *proxy, pc_route *out, char *why, size_t why_len);
+void pc_route_clear(pc_route *r);
+
 /* Defaults of the report options (client.h documents them). */
 #define PC_SPOOL_MAX_REPORTS 256
 #define PC_SPOOL_MAX_BYTES ((size_t)4 * 1024 * 1024)
@@ -127,6 +152,8 @@ struct pincurl_request {
     const atomic_int *cancel;
     long connect_timeout_ms;
     long timeout_ms;
+    /* internal (report delivery, policy updates): every hop https, redirects included */
+    int https_only;
 };
 
 /* One part of a multipart/form-data body. */
@@ -185,6 +212,7 @@ struct pincurl_client {
     const pc_tls_backend *backend;
     pc_path_cache *cache;
     pc_anchor_registry *anchors; /* the trust anchors of the stores its connections use */
+    pc_route route;              /* from opts.proxy */
     uint64_t id; /* process-unique; bound into connection records */
     pthread_mutex_t lock; /* guards policy, generation and the pool */
     /* of policy: 1, plus one per set_policy; written under lock, read without it */
@@ -263,11 +291,12 @@ typedef struct pc_pin_state {
     int retire; /* a refused connection or session: do not keep this handle's caches */
     int retry_fresh; /* refused for want of a known path: a full handshake may decide */
     int passed;      /* requests that passed the check (and so were sent) */
-    /* An https:// proxy (client mode): its own handshake comes before each origin's. */
-    int https_proxy;
-    int next_is_origin; /* the last handshake hooked was the proxy's */
-    char proxy_host[PINCURL_HOST_MAX + 1];
-    unsigned proxy_port;
+    /* The route pincurl configured (client mode), or NULL (an attached handle's own) */
+    const pc_route *route;
+    /* The hooks of the handshakes this transfer started: detached when it ends */
+    pc_tls_hook **hooks;
+    size_t hook_count;
+    size_t hook_cap;
     /* leaf-only backends: the entry whose pins CURLOPT_PINNEDPUBLICKEY holds, and the
      * generation that entry belongs to (NULL: the request's host is not pinned) */
     int leaf_mode;
@@ -276,10 +305,11 @@ typedef struct pc_pin_state {
     char *leaf_pins; /* "sha256//...;sha256//..." (malloc), or NULL */
 } pc_pin_state;
 
-/* Prepares s for easy on client c, taking a policy reference. proxy: the proxy URL the
- * transfer uses (NULL for none, or unknown as on an attached handle). */
+/* Prepares s for easy on client c, taking a policy reference. route: the route pincurl
+ * configured for the transfer, or NULL (an attached handle: its proxy, if any, is the
+ * application's and is observed only). */
 pincurl_status pc_pin_state_init(pc_pin_state *s, pincurl_client *c, CURL *easy,
-                                 const char *proxy);
+                                 const pc_route *route);
 /* Frees what s holds. */
 void pc_pin_state_cleanup(pc_pin_state *s);
 /* Sets CURLOPT_SSL_CTX_FUNCTION/DATA, CURLOPT_PREREQFUNCTION/DATA and turns the TLS

@@ -179,8 +179,18 @@ pincurl_status pincurl_options_set_user_agent(pincurl_options *o, const char *ua
 
 pincurl_status pincurl_options_set_proxy(pincurl_options *o, const char *proxy)
 {
+    pc_route route;
+    pincurl_status st;
+
     if (o == NULL || (proxy != NULL && proxy[0] == '\0'))
         return PINCURL_INVALID_ARGUMENT;
+    /* a proxy pincurl cannot classify exactly as libcurl does is refused now (route.c) */
+    if (pc_http_global_init() != 0)
+        return PINCURL_INTERNAL;
+    st = pc_route_parse(proxy, &route, NULL, 0);
+    pc_route_clear(&route);
+    if (st != PINCURL_OK)
+        return st;
     return set_string(&o->proxy, proxy);
 }
 

@@ -174,6 +174,40 @@ static void refresh_policy(pc_pin_state *s)
     s->generation = gen;
 }
 
+/* A hook for the handshake about to start on ssl_ctx: the context and this transfer hold
+ * it; the transfer detaches it when it ends (pc_pin_state_cleanup). */
+static pincurl_status hook_handshake(pc_pin_state *s, void *ssl_ctx)
+{
+    pc_tls_hook *hook;
+    pincurl_status st;
+
+    if (s->hook_count == s->hook_cap) {
+        /* hooks only this state still holds belong to contexts already freed */
+        size_t kept = 0;
+        for (size_t i = 0; i < s->hook_count; i++) {
+            if (atomic_load(&s->hooks[i]->refs) == 1)
+                pc_tls_hook_unref(s->hooks[i]);
+            else
+                s->hooks[kept++] = s->hooks[i];
+        }
+        s->hook_count = kept;
+    }
+    if (s->hook_count == s->hook_cap) {
+        size_t cap = s->hook_cap ? s->hook_cap * 2 : 4;
+        pc_tls_hook **grown = realloc(s->hooks, cap * sizeof(*grown));
+        if (grown == NULL)
+            return PINCURL_OUT_OF_MEMORY;
+        s->hooks = grown;
+        s->hook_cap = cap;
+    }
+    hook = pc_tls_hook_new(&s->conn);
+    if (hook == NULL)
+        return PINCURL_OUT_OF_MEMORY;
+    s->hooks[s->hook_count++] = hook;
+    st = s->client->backend->install(ssl_ctx, hook);
+    return st;
+}
+
 static CURLcode ssl_ctx_hook(CURL *easy, void *ssl_ctx, void *userptr)
 {
     pc_pin_state *s = userptr;
@@ -185,20 +219,43 @@ static CURLcode ssl_ctx_hook(CURL *easy, void *ssl_ctx, void *userptr)
     if (s == NULL || s->client == NULL)
         return CURLE_SSL_CONNECT_ERROR;
     if (easy != s->easy) {
-        /* A handle libcurl derived from ours (DNS-over-HTTPS copies this callback): it
-         * gets ordinary validation, and a host the policy names is refused. */
+        /* Another handle with our hooks: one libcurl derived from ours (DNS-over-HTTPS
+         * copies this callback), or the application's copy of an attached handle
+         * (curl_easy_duphandle). It gets ordinary validation, and a host the policy names
+         * is refused: nothing was attached to it. */
         char host[PINCURL_HOST_MAX + 1];
         unsigned port = 0;
         if (curl_easy_getinfo(easy, CURLINFO_EFFECTIVE_URL, &url) != CURLE_OK || url == NULL ||
             pc_url_target(url, scheme, host, &port) != PINCURL_OK ||
-            (s->policy != NULL && pincurl_policy_lookup(s->policy, host, strlen(host)) != NULL))
+            (s->policy != NULL && pincurl_policy_lookup(s->policy, host, strlen(host)) != NULL)) {
+            s->refusal = PINCURL_PIN_CHECK_FAILED;
+            set_detail(s, pc_failure_line(host, port, PINCURL_PIN_CHECK_FAILED,
+                                          "a handle that is not the attached one (a copy "
+                                          "made with curl_easy_duphandle: attach the copy "
+                                          "itself) connected to a host the policy names"));
             return CURLE_SSL_CONNECT_ERROR;
+        }
         return CURLE_OK;
     }
     /* a new connection: what an earlier transfer on this handle recorded is over */
     refresh_policy(s);
     s->refusal = PINCURL_OK;
     set_detail(s, NULL);
+
+    /* The hop's origin, from libcurl's own idea of this hop; the proxy, from the route
+     * pincurl configured. Which of the two this handshake is with, the backend reads from
+     * the connection object in the handshake (pc_tls_conn_identify). */
+    if (curl_easy_getinfo(easy, CURLINFO_EFFECTIVE_URL, &url) != CURLE_OK || url == NULL ||
+        pc_url_target(url, scheme, s->host, &s->port) != PINCURL_OK) {
+        /* Without the host nothing can be decided: refuse. */
+        (void)pc_tls_conn_begin(&s->conn, NULL, 0, 0, PC_TLS_MODE_EVALUATE);
+        refuse(s, PINCURL_PIN_CHECK_FAILED, "the connection's host is not known");
+        return CURLE_SSL_CONNECT_ERROR;
+    }
+    if (s->policy != NULL)
+        domain = pincurl_policy_lookup(s->policy, s->host, strlen(s->host));
+    st = pc_tls_conn_begin(&s->conn, s->host, strlen(s->host), s->port,
+                           domain != NULL ? PC_TLS_MODE_EVALUATE : PC_TLS_MODE_OBSERVE);
     s->conn.policy = s->policy;
     s->conn.owner = s->client->id;
     s->conn.generation = s->generation;
@@ -206,31 +263,27 @@ static CURLcode ssl_ctx_hook(CURL *easy, void *ssl_ctx, void *userptr)
     s->conn.registry = s->client->anchors;
     s->conn.on_verdict = on_verdict;
     s->conn.user = s;
-
-    if (s->https_proxy && !s->next_is_origin) {
-        /* Through an https:// proxy each new connection makes two handshakes: the proxy's,
-         * then the origin's inside the tunnel. This one is the proxy's: its own host is
-         * decided (a policy may pin it). Should the order ever be mistaken, the origin is
-         * still decided on its own in the request check, which refuses a connection
-         * without this client's decision for the origin. */
-        s->next_is_origin = 1;
-        snprintf(s->host, sizeof(s->host), "%s", s->proxy_host);
-        s->port = s->proxy_port;
-    } else if (curl_easy_getinfo(easy, CURLINFO_EFFECTIVE_URL, &url) != CURLE_OK ||
-               url == NULL || pc_url_target(url, scheme, s->host, &s->port) != PINCURL_OK) {
-        /* Without the host nothing can be decided: refuse. */
-        (void)pc_tls_conn_begin(&s->conn, NULL, 0, 0, PC_TLS_MODE_EVALUATE);
-        refuse(s, PINCURL_PIN_CHECK_FAILED, "the connection's host is not known");
-        return CURLE_SSL_CONNECT_ERROR;
-    } else {
-        s->next_is_origin = 0;
+    memset(&s->conn.origin, 0, sizeof(s->conn.origin));
+    memset(&s->conn.proxy, 0, sizeof(s->conn.proxy));
+    if (st == PINCURL_OK) {
+        s->conn.origin.known = 1;
+        memcpy(s->conn.origin.host, s->conn.host, sizeof(s->conn.origin.host));
+        s->conn.origin.port = s->conn.port;
+        s->conn.origin.mode = s->conn.mode;
+        if (s->route != NULL && s->route->kind == PC_PROXY_HTTPS) {
+            pc_tls_peer *p = &s->conn.proxy;
+            p->known = 1;
+            memcpy(p->host, s->route->host, sizeof(p->host));
+            p->port = s->route->port;
+            p->mode = s->policy != NULL &&
+                              pincurl_policy_lookup(s->policy, p->host, strlen(p->host)) != NULL
+                          ? PC_TLS_MODE_EVALUATE
+                          : PC_TLS_MODE_OBSERVE;
+            if (p->mode == PC_TLS_MODE_EVALUATE)
+                s->conn.mode = PC_TLS_MODE_EVALUATE; /* either may be the one */
+        }
+        st = hook_handshake(s, ssl_ctx);
     }
-    if (s->policy != NULL)
-        domain = pincurl_policy_lookup(s->policy, s->host, strlen(s->host));
-    st = pc_tls_conn_begin(&s->conn, s->host, strlen(s->host), s->port,
-                           domain != NULL ? PC_TLS_MODE_EVALUATE : PC_TLS_MODE_OBSERVE);
-    if (st == PINCURL_OK)
-        st = s->client->backend->install(ssl_ctx, &s->conn);
     if (st != PINCURL_OK) {
         refuse(s, PINCURL_PIN_CHECK_FAILED, "the handshake could not be hooked");
         return CURLE_SSL_CONNECT_ERROR;
@@ -238,22 +291,30 @@ static CURLcode ssl_ctx_hook(CURL *easy, void *ssl_ctx, void *userptr)
     return CURLE_OK;
 }
 
-/* Re-decides a connection from the chain it remembers and the validated path this client
- * built for that chain when it verified it (the path cache). Unknown path: refuse. 1 to
- * continue. */
+/* Re-decides a connection from the chain it remembers: a resumed session (the verify
+ * callback does not run then), or a connection kept from an earlier generation or from a
+ * time the host was not named. Only a handshake the TLS library completed is decided
+ * (never one it failed); the validated path is the one this client built for that chain and
+ * trust store (the path cache), or, when it has none, built now from the chain and the
+ * connection's trust store; the host is checked by pincurl. 1 to continue. */
 static int reverify(pc_pin_state *s, void *ssl)
 {
     const pc_tls_backend *b = s->client->backend;
     pincurl_cert_ref served[PINCURL_MAX_PATH * 2];
-    size_t served_len = 0;
+    pincurl_cert_ref path[PINCURL_MAX_PATH];
+    unsigned char *built_der[PINCURL_MAX_PATH];
+    size_t built_len[PINCURL_MAX_PATH];
+    size_t served_len = 0, path_len = 0, built = 0;
+    int own = 0;
     unsigned char key[32];
     const pc_path_entry *entry = NULL;
     pincurl_verdict verdict;
     pincurl_status st;
     uint64_t started = pc_tls_now_us();
-    int allow;
+    int allow, have_key = 0;
 
     (void)pc_tls_conn_begin(&s->conn, s->host, strlen(s->host), s->port, PC_TLS_MODE_EVALUATE);
+    s->conn.role = PC_TLS_ROLE_ORIGIN;
     s->conn.policy = s->policy;
     s->conn.owner = s->client->id;
     s->conn.generation = s->generation;
@@ -261,32 +322,66 @@ static int reverify(pc_pin_state *s, void *ssl)
     s->conn.registry = s->client->anchors;
     s->conn.on_verdict = on_verdict;
     s->conn.user = s;
-    if (b->peer_chain != NULL)
-        served_len = b->peer_chain(ssl, served, sizeof(served) / sizeof(served[0]));
-    /* the path cached for this chain and this connection's trust store only */
-    if (served_len > 0 && b->trust_id != NULL &&
-        pc_path_cache_key(served, served_len, b->trust_id(ssl), key) == 0)
-        entry = pc_path_cache_get(s->client->cache, key);
-    if (entry == NULL) {
-        /* wolfSSL 5.5 appends a failed resumption's chain to the new session's, so the
-         * remembered chain may not be the one that was verified: refuse, and let the
-         * caller decide afresh in a full handshake */
-        s->retry_fresh = 1;
-        refuse(s, PINCURL_PIN_CHECK_FAILED,
-               "the connection was not verified by this client under the policy in force "
-               "and its validated path is not known");
+    if (b->handshake_done == NULL || !b->handshake_done(ssl)) {
+        refuse(s, PINCURL_PIN_CHECK_FAILED, "the connection's TLS handshake did not complete");
         s->retire = 1;
         return 0;
     }
-    st = pincurl_evaluate(s->policy, s->host, s->port, entry->certs, entry->count, served,
-                          served_len, pc_client_now(s->client), &verdict);
+    if (b->peer_chain != NULL)
+        served_len = b->peer_chain(ssl, served, sizeof(served) / sizeof(served[0]), &own);
+    /* the path cached for this chain and this connection's trust store only */
+    if (served_len > 0 && b->trust_id != NULL &&
+        pc_path_cache_key(served, served_len, b->trust_id(ssl), key) == 0) {
+        have_key = 1;
+        entry = pc_path_cache_get(s->client->cache, key);
+    }
+    if (entry != NULL) {
+        path_len = entry->count;
+        memcpy(path, entry->certs, path_len * sizeof(path[0]));
+    } else if (served_len > 0 && own && b->build_path != NULL) {
+        /* the chain this connection's own full handshake received (never a session's,
+         * which the TLS library may have mixed with another's) */
+        built = b->build_path(ssl, s->client->anchors, served, served_len, built_der,
+                              built_len);
+        for (size_t i = 0; i < built; i++) {
+            path[i].der = built_der[i];
+            path[i].len = built_len[i];
+        }
+        path_len = built;
+        if (built > 0 && have_key)
+            (void)pc_path_cache_put(s->client->cache, key, path, path_len);
+    }
+    if (path_len == 0) {
+        /* no validated path for the chain the connection remembers (wolfSSL may append a
+         * failed resumption's chain to the new session's): refuse, and let the caller
+         * decide afresh in a full handshake */
+        s->retry_fresh = 1;
+        refuse(s, PINCURL_PIN_CHECK_FAILED,
+               "the connection's remembered chain has no validated path to a trust anchor of "
+               "its trust store");
+        s->retire = 1;
+        return 0;
+    }
+    if (pincurl_cert_matches_host(path[0].der, path[0].len, s->host) != PINCURL_OK) {
+        for (size_t i = 0; i < built; i++)
+            free(built_der[i]);
+        pc_path_cache_release(s->client->cache, entry);
+        refuse(s, PINCURL_HOST_MISMATCH, "the connection's certificate is not valid for the host");
+        s->conn.refusal = PINCURL_HOST_MISMATCH;
+        s->retire = 1;
+        return 0;
+    }
+    st = pincurl_evaluate(s->policy, s->host, s->port, path, path_len, served, served_len,
+                          pc_client_now(s->client), &verdict);
     if (st != PINCURL_OK)
         verdict.decision = PINCURL_DECISION_BLOCK;
     allow = st == PINCURL_OK && verdict.decision == PINCURL_DECISION_ALLOW;
     s->conn.verdict = verdict;
     s->conn.evaluated = 1;
     s->conn.duration_us = pc_tls_now_us() - started;
-    on_verdict(&s->conn, &verdict, entry->certs, entry->count, served, served_len);
+    on_verdict(&s->conn, &verdict, path, path_len, served, served_len);
+    for (size_t i = 0; i < built; i++)
+        free(built_der[i]);
     pc_path_cache_release(s->client->cache, entry);
     if (allow) {
         uint64_t token = pc_tls_record_token(s->client->id, s->generation, s->host, s->port);
@@ -309,6 +404,22 @@ static int reverify(pc_pin_state *s, void *ssl)
     return 0;
 }
 
+static int same_handle(const pc_pin_state *s, const char *primary_ip, const char *local_ip,
+                       int primary_port, int local_port)
+{
+    char *ip = NULL, *lip = NULL;
+    long port = -1, lport = -1;
+
+    if (curl_easy_getinfo(s->easy, CURLINFO_PRIMARY_IP, &ip) != CURLE_OK ||
+        curl_easy_getinfo(s->easy, CURLINFO_LOCAL_IP, &lip) != CURLE_OK ||
+        curl_easy_getinfo(s->easy, CURLINFO_PRIMARY_PORT, &port) != CURLE_OK ||
+        curl_easy_getinfo(s->easy, CURLINFO_LOCAL_PORT, &lport) != CURLE_OK)
+        return 0;
+    return port == primary_port && lport == local_port && ip != NULL && lip != NULL &&
+           primary_ip != NULL && local_ip != NULL && strcmp(ip, primary_ip) == 0 &&
+           strcmp(lip, local_ip) == 0;
+}
+
 static int prereq_hook(void *clientp, char *primary_ip, char *local_ip, int primary_port,
                        int local_port)
 {
@@ -317,12 +428,20 @@ static int prereq_hook(void *clientp, char *primary_ip, char *local_ip, int prim
     char scheme[16];
     struct curl_tlssessioninfo *info = NULL;
 
-    (void)primary_ip;
-    (void)local_ip;
-    (void)primary_port;
-    (void)local_port;
     if (s == NULL || s->client == NULL)
         return CURL_PREREQFUNC_ABORT;
+    /* The check is for the handle it was installed on. libcurl passes the calling
+     * transfer's own connection endpoints; those of the handle this state belongs to are
+     * the same fields (data->info.primary in libcurl 8.14, data->info.conn_* in 7.88).
+     * A copy (curl_easy_duphandle) inherits this callback and its data, but not the
+     * handle: what would be read here is another transfer's, so it is refused. */
+    if (!same_handle(s, primary_ip, local_ip, primary_port, local_port)) {
+        refuse(s, PINCURL_PIN_CHECK_FAILED,
+               "the request check was called for a handle that is not the attached one (a "
+               "copy made with curl_easy_duphandle: attach the copy itself)");
+        s->retire = 1;
+        return CURL_PREREQFUNC_ABORT;
+    }
     refresh_policy(s);
     if (curl_easy_getinfo(s->easy, CURLINFO_EFFECTIVE_URL, &url) != CURLE_OK || url == NULL) {
         refuse(s, PINCURL_PIN_CHECK_FAILED, "the request's host is not known");
@@ -401,22 +520,16 @@ static int prereq_hook(void *clientp, char *primary_ip, char *local_ip, int prim
 }
 
 pincurl_status pc_pin_state_init(pc_pin_state *s, pincurl_client *c, CURL *easy,
-                                 const char *proxy)
+                                 const pc_route *route)
 {
     memset(s, 0, sizeof(*s));
     s->client = c;
     s->easy = easy;
+    s->route = route;
     s->policy = pc_client_snapshot(c, &s->generation);
     s->conn.verdict.matched_depth = -1;
     if (s->policy == NULL)
         return PINCURL_INTERNAL;
-    if (proxy != NULL && strncmp(proxy, "https://", 8) == 0) {
-        char scheme[16];
-        pincurl_status st = pc_url_target(proxy, scheme, s->proxy_host, &s->proxy_port);
-        if (st != PINCURL_OK)
-            return st == PINCURL_OUT_OF_MEMORY ? st : PINCURL_PROXY;
-        s->https_proxy = 1;
-    }
     return PINCURL_OK;
 }
 
@@ -424,6 +537,16 @@ void pc_pin_state_cleanup(pc_pin_state *s)
 {
     if (s == NULL)
         return;
+    /* No TLS context may reach this state once it is gone (a pooled connection's context
+     * outlives the transfer). */
+    for (size_t i = 0; i < s->hook_count; i++) {
+        pc_tls_hook_detach(s->hooks[i]);
+        pc_tls_hook_unref(s->hooks[i]);
+    }
+    free(s->hooks);
+    s->hooks = NULL;
+    s->hook_count = 0;
+    s->hook_cap = 0;
     pc_tls_conn_release(&s->conn);
     free(s->detail);
     s->detail = NULL;
@@ -586,6 +709,27 @@ pincurl_status pc_leaf_policy_ok(const pincurl_policy *policy, const char *ca_fi
     return st;
 }
 
+/* The pins of a pinned entry in libcurl's form ("sha256//B64;sha256//B64"), malloc'd. */
+static char *leaf_pin_string(const pincurl_domain *d)
+{
+    size_t n = pincurl_domain_pin_count(d), off = 0;
+    char *pins = malloc(n * (PINCURL_PIN_TEXT_SIZE + 2) + 1);
+    if (pins == NULL)
+        return NULL;
+    pins[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        char text[PINCURL_PIN_TEXT_SIZE];
+        if (pincurl_pin_format(pincurl_domain_pin(d, i), text, sizeof(text)) != PINCURL_OK) {
+            free(pins);
+            return NULL;
+        }
+        /* libcurl's form: sha256//BASE64, ';' between pins, no spaces */
+        off += (size_t)sprintf(pins + off, "%ssha256/%s", i > 0 ? ";" : "",
+                               text + strlen("sha256"));
+    }
+    return pins;
+}
+
 pincurl_status pc_leaf_install(pc_pin_state *s, const char *url)
 {
     CURL *e = s->easy;
@@ -598,21 +742,27 @@ pincurl_status pc_leaf_install(pc_pin_state *s, const char *url)
         return PINCURL_BAD_URL;
     d = pincurl_policy_lookup(s->policy, s->host, strlen(s->host));
     if (d != NULL && !(pincurl_domain_flags(d) & PINCURL_DOMAIN_EXCLUDE)) {
-        size_t n = pincurl_domain_pin_count(d), off = 0;
-        s->leaf_pins = malloc(n * (PINCURL_PIN_TEXT_SIZE + 2) + 1);
+        s->leaf_pins = leaf_pin_string(d);
         if (s->leaf_pins == NULL)
             return PINCURL_OUT_OF_MEMORY;
-        for (size_t i = 0; i < n; i++) {
-            char text[PINCURL_PIN_TEXT_SIZE];
-            if (pincurl_pin_format(pincurl_domain_pin(d, i), text, sizeof(text)) != PINCURL_OK)
-                return PINCURL_INTERNAL;
-            /* libcurl's form: sha256//BASE64, ';' between pins, no spaces */
-            off += (size_t)sprintf(s->leaf_pins + off, "%ssha256/%s", i > 0 ? ";" : "",
-                                   text + strlen("sha256"));
-        }
         snprintf(s->leaf_host, sizeof(s->leaf_host), "%s", pincurl_domain_host(d));
         if (curl_easy_setopt(e, CURLOPT_PINNEDPUBLICKEY, s->leaf_pins) != CURLE_OK)
             return PINCURL_INTERNAL;
+    }
+    /* An https:// proxy the policy pins: its leaf through libcurl too, in its own
+     * handshake, before the CONNECT line or any credential is sent. */
+    if (s->route != NULL && s->route->kind == PC_PROXY_HTTPS) {
+        d = pincurl_policy_lookup(s->policy, s->route->host, strlen(s->route->host));
+        if (d != NULL && !(pincurl_domain_flags(d) & PINCURL_DOMAIN_EXCLUDE)) {
+            char *pins = leaf_pin_string(d);
+            CURLcode rc;
+            if (pins == NULL)
+                return PINCURL_OUT_OF_MEMORY;
+            rc = curl_easy_setopt(e, CURLOPT_PROXY_PINNEDPUBLICKEY, pins); /* copied */
+            free(pins);
+            if (rc != CURLE_OK)
+                return PINCURL_INTERNAL;
+        }
     }
     if (curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, prereq_hook) != CURLE_OK ||
         curl_easy_setopt(e, CURLOPT_PREREQDATA, s) != CURLE_OK)

@@ -101,6 +101,7 @@ static int report_post(void *ctx, const char *uri, const char *body, size_t len,
         return -1;
     }
     r->cancel = cancel;
+    r->https_only = 1;
     r->connect_timeout_ms = connect_timeout_ms;
     r->timeout_ms = timeout_ms;
     st = pincurl_client_perform(c->reporter, r, &resp);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "http/http.h"
 #include "pincurl/policy.h"
@@ -29,6 +30,7 @@ struct pincurl_updater {
     stored_key keys[MAX_KEYS];
     size_t key_count;
     char *state_dir;
+    int dirfd; /* the state directory, opened once (lib/update/state.c) */
 
     /* Serialises applies, checks and restores (held across set_policy and events). */
     pthread_mutex_t apply_lock;
@@ -168,13 +170,20 @@ static pincurl_status verify_bundle(pincurl_updater *u, const unsigned char *dat
     return PINCURL_OK;
 }
 
-static pincurl_status persist_sequence(pincurl_updater *u, uint64_t seq)
+/* Writes the record (sequence, bundle) to both copies, one after the other, each
+ * atomically (docs/updates.md). A failure leaves at least one copy as it was before. */
+static pincurl_status persist(pincurl_updater *u, uint64_t seq, const unsigned char *bundle,
+                              size_t len)
 {
-    char text[64];
-    size_t n = pc_update_sequence_format(seq, text, sizeof text);
-    if (n == 0)
-        return PINCURL_INTERNAL;
-    return pc_update_write(u->state_dir, PC_UPDATE_SEQUENCE_FILE, text, n);
+    size_t n = 0;
+    unsigned char *rec = pc_update_record_format(seq, bundle, len, &n);
+    if (rec == NULL)
+        return PINCURL_OUT_OF_MEMORY;
+    pincurl_status st = pc_update_write_at(u->dirfd, PC_UPDATE_COPY_A, rec, n);
+    if (st == PINCURL_OK)
+        st = pc_update_write_at(u->dirfd, PC_UPDATE_COPY_B, rec, n);
+    free(rec);
+    return st;
 }
 
 /* Puts a verified policy in force. apply_lock held. */
@@ -224,11 +233,9 @@ pincurl_status pincurl_updater_apply(pincurl_updater *u, const void *data, size_
             st = PINCURL_UPDATE_NOT_HIGHER;
         }
     }
-    /* Durable before in force: the bundle, then the sequence (docs/updates.md). */
+    /* Durable before in force: both copies of the state (docs/updates.md). */
     if (st == PINCURL_OK) {
-        st = pc_update_write(u->state_dir, PC_UPDATE_BUNDLE_FILE, data, len);
-        if (st == PINCURL_OK)
-            st = persist_sequence(u, v.bundle.sequence);
+        st = persist(u, v.bundle.sequence, data, len);
         if (st != PINCURL_OK)
             snprintf(detail, sizeof detail, "could not store the bundle in %s", u->state_dir);
     }
@@ -244,51 +251,191 @@ pincurl_status pincurl_updater_apply(pincurl_updater *u, const void *data, size_
     return st;
 }
 
-/* At start: the stored bundle, verified again. apply_lock held. */
-static void load_stored(pincurl_updater *u, uint64_t recorded, int have_sequence_file)
-{
-    unsigned char *data = NULL;
-    size_t len = 0;
-    int missing = 0;
-    verified v;
-    char detail[600];
-    pincurl_status st;
+/* What one copy of the state holds. */
+typedef struct stored_copy {
+    const char *name;
+    int present;       /* the name exists */
+    int ok;            /* and holds a well-formed record */
+    uint64_t sequence;
+    const unsigned char *bundle; /* into data; NULL when the record has none */
+    size_t bundle_len;
+    unsigned char *data;
+    size_t len;
+} stored_copy;
 
-    st = pc_update_read(u->state_dir, PC_UPDATE_BUNDLE_FILE, PINCURL_UPDATE_MAX_BYTES, &data,
-                        &len, &missing);
-    if (st != PINCURL_OK) {
-        if (missing && recorded == 0)
-            return; /* nothing was ever applied: the base, quietly */
-        reject(u, PINCURL_EVENT_UPDATE_BASE_RESTORED,
-               missing ? PINCURL_UPDATE_STATE_DAMAGED : st, "stored update not used",
-               missing ? "the bundle file is missing; base policy in force"
-                       : "the bundle file cannot be read; base policy in force");
-        return;
-    }
-    st = verify_bundle(u, data, len, &v, detail, sizeof detail);
-    if (st == PINCURL_OK && v.bundle.sequence < recorded) {
-        snprintf(detail, sizeof detail, "stored sequence %llu, recorded %llu",
-                 (unsigned long long)v.bundle.sequence, (unsigned long long)recorded);
-        st = PINCURL_UPDATE_ROLLBACK;
-    }
-    /* A bundle newer than the sequence file: a crash between the two writes. */
-    if (st == PINCURL_OK && (v.bundle.sequence > recorded || !have_sequence_file)) {
-        st = persist_sequence(u, v.bundle.sequence);
-        if (st != PINCURL_OK)
-            snprintf(detail, sizeof detail, "could not record the sequence in %s",
-                     u->state_dir);
-    }
+static void read_copy(int dirfd, const char *name, stored_copy *c)
+{
+    int missing = 0;
+    memset(c, 0, sizeof *c);
+    c->name = name;
+    pincurl_status st =
+        pc_update_read_at(dirfd, name, PC_UPDATE_RECORD_MAX, &c->data, &c->len, &missing);
+    c->present = !missing;
     if (st == PINCURL_OK)
-        st = put_in_force(u, &v);
+        c->ok = pc_update_record_parse(c->data, c->len, &c->sequence, &c->bundle,
+                                       &c->bundle_len) == PINCURL_OK;
+}
+
+/* What the directory holds at start: the recorded sequence and the stored bundle. */
+typedef struct stored_state {
+    stored_copy copy[2];
+    unsigned char *legacy;   /* the legacy bundle file's bytes */
+    uint64_t recorded;
+    const unsigned char *bundle; /* the bundle of the record with the recorded sequence */
+    size_t bundle_len;
+    int migrate;             /* read from the legacy layout: rewrite as two copies */
+    int repair;              /* a copy is missing, damaged or behind the other */
+    int legacy_no_sequence;  /* legacy layout without a sequence file */
+} stored_state;
+
+static void stored_free(stored_state *s)
+{
+    free(s->copy[0].data);
+    free(s->copy[1].data);
+    free(s->legacy);
+}
+
+/* The legacy layout (a "bundle" and a "sequence" file), read once to migrate it.
+ * Statuses: OK, UPDATE_STATE_DAMAGED (a sequence file that cannot be read), OUT_OF_MEMORY. */
+static pincurl_status read_legacy(int dirfd, stored_state *s)
+{
+    unsigned char *seq = NULL;
+    size_t seq_len = 0, len = 0;
+    int seq_missing = 0, bundle_missing = 0;
+    pincurl_status st = pc_update_read_at(dirfd, PC_UPDATE_LEGACY_SEQUENCE, 64, &seq, &seq_len,
+                                          &seq_missing);
     if (st == PINCURL_OK) {
-        applied_event(u, &v, "stored update applied");
+        st = pc_update_sequence_parse(seq, seq_len, &s->recorded);
+        free(seq);
+        if (st != PINCURL_OK)
+            return PINCURL_UPDATE_STATE_DAMAGED;
+    } else if (!seq_missing) {
+        return st == PINCURL_OUT_OF_MEMORY ? st : PINCURL_UPDATE_STATE_DAMAGED;
+    }
+    st = pc_update_read_at(dirfd, PC_UPDATE_LEGACY_BUNDLE, PINCURL_UPDATE_MAX_BYTES, &s->legacy,
+                           &len, &bundle_missing);
+    if (st == PINCURL_OUT_OF_MEMORY)
+        return st;
+    if (seq_missing && bundle_missing)
+        return PINCURL_OK; /* nothing stored: a fresh directory */
+    s->migrate = 1;
+    s->legacy_no_sequence = seq_missing;
+    if (st == PINCURL_OK && len > 0) {
+        s->bundle = s->legacy;
+        s->bundle_len = len;
+    }
+    return PINCURL_OK;
+}
+
+/* Reads the state. Statuses: OK, UPDATE_STATE_DAMAGED (something is stored but no copy can
+ * be read: nothing is assumed), OUT_OF_MEMORY. */
+static pincurl_status read_state(int dirfd, stored_state *s)
+{
+    memset(s, 0, sizeof *s);
+    read_copy(dirfd, PC_UPDATE_COPY_A, &s->copy[0]);
+    read_copy(dirfd, PC_UPDATE_COPY_B, &s->copy[1]);
+    stored_copy *a = &s->copy[0], *b = &s->copy[1];
+    if (!a->present && !b->present)
+        return read_legacy(dirfd, s);
+    if (!a->ok && !b->ok)
+        return PINCURL_UPDATE_STATE_DAMAGED;
+    /* The higher sequence of the readable copies; its bundle. */
+    const stored_copy *best = !b->ok || (a->ok && a->sequence >= b->sequence) ? a : b;
+    if (a->ok && b->ok && a->sequence == b->sequence && best->bundle == NULL)
+        best = a->bundle != NULL ? a : b;
+    s->recorded = best->sequence;
+    s->bundle = best->bundle;
+    s->bundle_len = best->bundle_len;
+    s->repair = !a->ok || !b->ok || a->len != b->len || memcmp(a->data, b->data, a->len) != 0;
+    return PINCURL_OK;
+}
+
+/* At start: the stored bundle, verified again. apply_lock held. */
+static void load_stored(pincurl_updater *u, stored_state *s)
+{
+    verified v;
+    char detail[600], note[200] = "";
+    pincurl_status st;
+    uint64_t recorded = s->recorded;
+    const unsigned char *keep = s->bundle; /* what the rewritten copies hold */
+    size_t keep_len = s->bundle_len;
+
+    if (s->repair) {
+        /* the copies that are not the record in force: missing, damaged, or behind */
+        const stored_copy *a = &s->copy[0], *b = &s->copy[1];
+        int stale_a = !a->ok || (b->ok && a->sequence < b->sequence);
+        int stale_b = !b->ok || (a->ok && b->sequence < a->sequence);
+        if (!stale_a && !stale_b)
+            stale_b = 1; /* same sequence, different bytes: the second follows the first */
+        snprintf(note, sizeof note, " (%s%s%s was %s and is rewritten from the other copy)",
+                 stale_a ? a->name : "", stale_a && stale_b ? " and " : "",
+                 stale_b ? b->name : "",
+                 (stale_a && !a->present) || (stale_b && !b->present) ? "missing"
+                 : (stale_a && !a->ok) || (stale_b && !b->ok)        ? "damaged"
+                                                                      : "older");
+    } else if (s->migrate) {
+        snprintf(note, sizeof note, " (the earlier bundle/sequence layout was migrated)");
+    }
+
+    v.policy = NULL;
+    if (s->bundle == NULL) {
+        st = recorded == 0 ? PINCURL_OK : PINCURL_UPDATE_STATE_DAMAGED;
+        snprintf(detail, sizeof detail, "no bundle is stored for sequence %llu",
+                 (unsigned long long)recorded);
     } else {
-        char what[64];
-        snprintf(what, sizeof what, "stored update not used, base policy in force");
-        reject(u, PINCURL_EVENT_UPDATE_BASE_RESTORED, st, what, detail);
+        st = verify_bundle(u, s->bundle, s->bundle_len, &v, detail, sizeof detail);
+        if (st == PINCURL_OK && v.bundle.sequence < recorded) {
+            snprintf(detail, sizeof detail, "stored sequence %llu, recorded %llu",
+                     (unsigned long long)v.bundle.sequence, (unsigned long long)recorded);
+            st = PINCURL_UPDATE_ROLLBACK;
+            keep = NULL; /* never used again */
+            keep_len = 0;
+        }
+        /* The legacy layout only: a bundle newer than its sequence file (a crash between
+         * the two writes of that layout), or no sequence file at all. */
+        if (st == PINCURL_OK && v.bundle.sequence > recorded)
+            recorded = v.bundle.sequence;
+        if (s->migrate && keep != NULL && st != PINCURL_OK && st != PINCURL_UPDATE_ROLLBACK) {
+            /* a stored bundle that does not verify now keeps its place only if it is the
+             * one of the recorded sequence (it may verify again under another key set) */
+            pincurl_update_bundle parsed;
+            if (pincurl_update_bundle_parse(keep, keep_len, &parsed) != PINCURL_OK ||
+                parsed.sequence != recorded) {
+                keep = NULL;
+                keep_len = 0;
+            }
+        }
+    }
+    /* Both copies hold the record again. If that fails, what was read stays the state:
+     * the recorded sequence is kept in memory, and an apply must write both copies. */
+    if (s->migrate || s->repair) {
+        pincurl_status wst = recorded > 0 || keep != NULL ? persist(u, recorded, keep, keep_len)
+                                                          : PINCURL_OK;
+        if (wst == PINCURL_OK && s->migrate) {
+            pc_update_remove_at(u->dirfd, PC_UPDATE_LEGACY_SEQUENCE);
+            pc_update_remove_at(u->dirfd, PC_UPDATE_LEGACY_BUNDLE);
+        }
+        if (wst != PINCURL_OK)
+            snprintf(note, sizeof note, " (the state could not be rewritten in %s: %s)",
+                     u->state_dir, pincurl_strerror(wst));
+    }
+    pthread_mutex_lock(&u->lock);
+    if (recorded > u->sequence)
+        u->sequence = recorded;
+    pthread_mutex_unlock(&u->lock);
+    if (s->bundle == NULL && st == PINCURL_OK) {
+        /* nothing was ever applied: the base, quietly */
+    } else if (st == PINCURL_OK && (st = put_in_force(u, &v)) == PINCURL_OK) {
+        char how[256];
+        snprintf(how, sizeof how, "stored update applied%s", note);
+        applied_event(u, &v, how);
+    } else {
+        char why[sizeof detail + sizeof note];
+        snprintf(why, sizeof why, "%s%s", detail, note);
+        reject(u, PINCURL_EVENT_UPDATE_BASE_RESTORED, st,
+               "stored update not used, base policy in force", why);
     }
     pincurl_policy_unref(v.policy);
-    free(data);
 }
 
 pincurl_status pincurl_updater_new(pincurl_client *client, const pincurl_update_key *keys,
@@ -297,10 +444,8 @@ pincurl_status pincurl_updater_new(pincurl_client *client, const pincurl_update_
 {
     pincurl_updater *u;
     pincurl_status st;
-    unsigned char *seq_data = NULL;
-    size_t seq_len = 0;
-    int missing = 0;
-    uint64_t recorded = 0;
+    stored_state stored;
+    int dirfd = -1;
 
     if (out != NULL)
         *out = NULL;
@@ -315,24 +460,27 @@ pincurl_status pincurl_updater_new(pincurl_client *client, const pincurl_update_
             if (strcmp(keys[i].key_id, keys[j].key_id) == 0)
                 return PINCURL_INVALID_ARGUMENT;
     }
-    st = pc_update_state_dir(state_dir);
+    st = pc_update_state_open(state_dir, &dirfd);
     if (st != PINCURL_OK)
         return st;
-    st = pc_update_read(state_dir, PC_UPDATE_SEQUENCE_FILE, 64, &seq_data, &seq_len, &missing);
-    if (st == PINCURL_OK) {
-        st = pc_update_sequence_parse(seq_data, seq_len, &recorded);
-        free(seq_data);
-        if (st != PINCURL_OK)
-            return PINCURL_UPDATE_STATE_DAMAGED;
-    } else if (!missing) {
-        return st == PINCURL_UPDATE_TOO_LARGE ? PINCURL_UPDATE_STATE_DAMAGED : st;
+    st = read_state(dirfd, &stored);
+    if (st != PINCURL_OK) {
+        stored_free(&stored);
+        close(dirfd);
+        return st;
     }
 
     u = calloc(1, sizeof *u);
-    if (u == NULL)
+    if (u == NULL) {
+        stored_free(&stored);
+        close(dirfd);
         return PINCURL_OUT_OF_MEMORY;
+    }
+    u->dirfd = dirfd;
     u->state_dir = strdup(state_dir);
     if (u->state_dir == NULL) {
+        stored_free(&stored);
+        close(dirfd);
         free(u);
         return PINCURL_OUT_OF_MEMORY;
     }
@@ -344,6 +492,8 @@ pincurl_status pincurl_updater_new(pincurl_client *client, const pincurl_update_
         pthread_condattr_destroy(&ca);
     }
     if (!cond_ok) {
+        stored_free(&stored);
+        close(dirfd);
         free(u->state_dir);
         free(u);
         return PINCURL_INTERNAL;
@@ -359,14 +509,15 @@ pincurl_status pincurl_updater_new(pincurl_client *client, const pincurl_update_
         memcpy(u->keys[i].public_key, keys[i].public_key, PINCURL_UPDATE_PUBLIC_KEY_SIZE);
     }
     u->key_count = key_count;
-    u->sequence = recorded;
+    u->sequence = stored.recorded;
     u->using_base = 1;
     u->last_error = PINCURL_OK;
     u->stats.last_status = PINCURL_OK;
 
     pthread_mutex_lock(&u->apply_lock);
-    load_stored(u, recorded, !missing);
+    load_stored(u, &stored);
     pthread_mutex_unlock(&u->apply_lock);
+    stored_free(&stored);
     *out = u;
     return PINCURL_OK;
 }
@@ -384,6 +535,8 @@ void pincurl_updater_free(pincurl_updater *u)
     pthread_cond_destroy(&u->thread_cond);
     free(u->url);
     free(u->state_dir);
+    if (u->dirfd >= 0)
+        close(u->dirfd);
     memset(u->keys, 0, sizeof u->keys);
     free(u);
 }
@@ -548,6 +701,7 @@ pincurl_status pincurl_updater_fetch(pincurl_updater *u, const char *url)
         pthread_mutex_unlock(&u->fetch_lock);
         return PINCURL_OUT_OF_MEMORY;
     }
+    req->https_only = 1; /* every hop, redirects included (docs/updates.md) */
     st = pincurl_request_add_header(req, "Accept: application/vnd.pincurl.update");
     if (st == PINCURL_OK && u->etag[0] != '\0') {
         snprintf(header, sizeof header, "If-None-Match: %s", u->etag);

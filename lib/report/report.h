@@ -127,6 +127,8 @@ typedef struct pc_spool pc_spool;
 
 /*
  * Opens the spool in cfg->dir: creates the directory (and missing parents, mode 0700),
+ * opens it without following a symbolic link and works relative to that descriptor from
+ * then on, touching only regular files of the names it makes (docs/reports.md),
  * takes an exclusive lock on it (one spool per directory, across processes), removes
  * temporary files a crash left behind, loads the deduplication window, indexes the reports
  * (a damaged or unreadable one is renamed to NAME.bad with a SET_ASIDE event; at most
@@ -136,6 +138,7 @@ typedef struct pc_spool pc_spool;
  * pc_spool_close(). Statuses: INVALID_ARGUMENT, SPOOL_UNAVAILABLE (not a directory, cannot
  * be created or opened), SPOOL_READ_ONLY (cannot be created: read-only or permission),
  * SPOOL_NOT_PRIVATE (another user owns it, or group or others can write it),
+ * SPOOL_SYMLINK (the last component of dir is a symbolic link: not followed),
  * SPOOL_BUSY (another spool has it),
  * OUT_OF_MEMORY, INTERNAL (no thread). On failure *out is NULL and no thread runs.
  * A spool on a directory that is read-only opens (what is there can still be delivered);

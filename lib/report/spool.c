@@ -108,10 +108,55 @@ static pincurl_status errno_status(int e)
     }
 }
 
-static int has_suffix(const char *s, const char *suffix)
+/* ---- the names the spool makes ------------------------------------------------------
+ * The spool writes only these names, and touches (reads, renames, removes) nothing else:
+ *   report:     20 decimal digits + ".report"
+ *   window:     "dedup.json"
+ *   temporary:  ".tmp-" + a report or window name
+ *   set aside:  a report or window name + ".bad"
+ * and only regular files: a directory, link, FIFO or socket of such a name is not its own. */
+
+#define REPORT_DIGITS 20
+
+static int is_report_name(const char *n)
 {
-    size_t n = strlen(s), m = strlen(suffix);
-    return n > m && strcmp(s + n - m, suffix) == 0;
+    size_t len = strlen(n);
+    if (len != REPORT_DIGITS + strlen(REPORT_SUFFIX))
+        return 0;
+    for (size_t i = 0; i < REPORT_DIGITS; i++)
+        if (n[i] < '0' || n[i] > '9')
+            return 0;
+    return strcmp(n + REPORT_DIGITS, REPORT_SUFFIX) == 0;
+}
+
+/* A report or window name, the first len bytes of n. */
+static int is_own_name_n(const char *n, size_t len)
+{
+    char buf[NAME_MAX_LEN];
+    if (len >= sizeof buf)
+        return 0;
+    memcpy(buf, n, len);
+    buf[len] = '\0';
+    return is_report_name(buf) || strcmp(buf, DEDUP_FILE) == 0;
+}
+
+static int is_tmp_name(const char *n)
+{
+    size_t p = strlen(TMP_PREFIX);
+    return strncmp(n, TMP_PREFIX, p) == 0 && is_own_name_n(n + p, strlen(n + p));
+}
+
+static int is_bad_name(const char *n)
+{
+    size_t len = strlen(n), b = strlen(BAD_SUFFIX);
+    return len > b && strcmp(n + len - b, BAD_SUFFIX) == 0 && is_own_name_n(n, len - b);
+}
+
+/* 1 if name is a regular file in the directory (a link is not followed). */
+static int is_regular_at(int dirfd, const char *name)
+{
+    struct stat st;
+    return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
 }
 
 static void events_add(event_list *l, pincurl_event_kind kind, pincurl_status status,
@@ -226,18 +271,22 @@ static pincurl_status write_atomic(pc_spool *s, const char *name, const char *da
 {
     char tmp[NAME_MAX_LEN + 16];
     snprintf(tmp, sizeof tmp, TMP_PREFIX "%s", name);
-    int fd = openat(s->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0 && errno == EEXIST) {
-        unlinkat(s->dirfd, tmp, 0);
-        fd = openat(s->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    int fd = openat(s->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0 && errno == EEXIST && is_regular_at(s->dirfd, tmp)) {
+        unlinkat(s->dirfd, tmp, 0); /* a crash's leftover of this very name */
+        fd = openat(s->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     }
     if (fd < 0)
         return errno_status(errno);
     int e = 0;
+    struct stat st;
     if (write_all(fd, data, len) != 0 || fsync(fd) != 0)
         e = errno;
     if (close(fd) != 0 && e == 0)
         e = errno;
+    /* Replaces only a file of its own: never a directory, link or device of that name. */
+    if (e == 0 && fstatat(s->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode))
+        e = EEXIST;
     if (e == 0 && renameat(s->dirfd, tmp, s->dirfd, name) != 0)
         e = errno;
     if (e != 0) {
@@ -255,7 +304,8 @@ static int read_at(int dirfd, const char *name, size_t cap, char **out, size_t *
 {
     *out = NULL;
     *len = 0;
-    int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    /* O_NONBLOCK: a FIFO of this name must not block the open (it is refused below). */
+    int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (fd < 0)
         return errno;
     struct stat st;
@@ -406,7 +456,8 @@ static void prune_set_aside(pc_spool *s)
         struct dirent *de;
         while ((de = readdir(d)) != NULL) {
             size_t len = strlen(de->d_name);
-            if (!has_suffix(de->d_name, BAD_SUFFIX) || len >= sizeof oldest)
+            if (!is_bad_name(de->d_name) || len >= sizeof oldest ||
+                !is_regular_at(s->dirfd, de->d_name))
                 continue;
             n++;
             if (oldest[0] == '\0' || strcmp(de->d_name, oldest) < 0)
@@ -423,6 +474,13 @@ static void set_aside(pc_spool *s, const char *name, const char *why, event_list
 {
     char bad[NAME_MAX_LEN + 8];
     snprintf(bad, sizeof bad, "%s" BAD_SUFFIX, name);
+    if (!is_regular_at(s->dirfd, name)) {
+        /* Not a file the spool wrote (it writes regular files only): left alone. */
+        events_add(ev, PINCURL_EVENT_REPORT_SET_ASIDE, PINCURL_SPOOL_DAMAGED, "", 0,
+                   "spool entry %s is not a regular file (%s); it is ignored and left alone",
+                   name, why);
+        return;
+    }
     if (renameat(s->dirfd, name, s->dirfd, bad) == 0) {
         prune_set_aside(s);
         fsync(s->dirfd);
@@ -449,7 +507,8 @@ static void enforce_bounds(pc_spool *s, size_t max_count, size_t max_bytes, cons
             i++;
             continue;
         }
-        int rc = unlinkat(s->dirfd, e->name, 0);
+        /* a name swapped for something else meanwhile is dropped from the index only */
+        int rc = is_regular_at(s->dirfd, e->name) ? unlinkat(s->dirfd, e->name, 0) : 0;
         if (rc != 0 && errno != ENOENT) {
             i++; /* cannot remove it (read-only?): it stays, and counts */
             continue;
@@ -632,12 +691,14 @@ static pincurl_status scan_dir(pc_spool *s, event_list *ev)
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
         const char *nm = de->d_name;
-        if (strncmp(nm, TMP_PREFIX, strlen(TMP_PREFIX)) == 0) {
-            unlinkat(s->dirfd, nm, 0); /* never renamed into place: its submit never returned */
+        if (is_tmp_name(nm)) {
+            /* never renamed into place: its write never completed */
+            if (is_regular_at(s->dirfd, nm))
+                unlinkat(s->dirfd, nm, 0);
             continue;
         }
-        if (!has_suffix(nm, REPORT_SUFFIX))
-            continue;
+        if (!is_report_name(nm) || !is_regular_at(s->dirfd, nm))
+            continue; /* not the spool's: never read, renamed or removed */
         if (n == cap) {
             size_t c = cap ? cap * 2 : 32;
             char **v = realloc(names, c * sizeof *v);
@@ -738,9 +799,17 @@ pincurl_status pc_spool_open(const pc_spool_config *cfg, pc_spool **out)
         spool_free(s);
         return st;
     }
-    s->dirfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    /* The last component is not followed: every later step works relative to this
+     * descriptor, so swapping the path afterwards redirects nothing. */
+    s->dirfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
     struct stat sb;
-    if (s->dirfd < 0 || fstat(s->dirfd, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+    if (s->dirfd < 0) {
+        int e = errno;
+        int link = e == ELOOP || (e == ENOTDIR && lstat(s->dir, &sb) == 0 && S_ISLNK(sb.st_mode));
+        spool_free(s);
+        return link ? PINCURL_SPOOL_SYMLINK : PINCURL_SPOOL_UNAVAILABLE;
+    }
+    if (fstat(s->dirfd, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
         spool_free(s);
         return PINCURL_SPOOL_UNAVAILABLE;
     }
@@ -1057,7 +1126,8 @@ static void deliver(pc_spool *s, const char *name, event_list *ev)
         live->acked |= e.acked | newly;
         live->busy = 0;
         if ((live->acked & all_acked(live->uri_count)) == all_acked(live->uri_count)) {
-            int rc = unlinkat(s->dirfd, name, 0);
+            errno = 0;
+            int rc = is_regular_at(s->dirfd, name) ? unlinkat(s->dirfd, name, 0) : 0;
             int uerr = errno;
             if (rc == 0 || uerr == ENOENT) {
                 fsync(s->dirfd);

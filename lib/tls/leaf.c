@@ -15,10 +15,10 @@ static int leaf_global_init(void)
     return 0;
 }
 
-static pincurl_status leaf_install(void *ssl_ctx, pc_tls_conn *conn)
+static pincurl_status leaf_install(void *ssl_ctx, pc_tls_hook *hook)
 {
     (void)ssl_ctx;
-    (void)conn;
+    (void)hook;
     return PINCURL_UNSUPPORTED; /* never called: the client installs no handshake hook */
 }
 

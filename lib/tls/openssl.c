@@ -78,16 +78,30 @@ static void os_peer_ex_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx
     os_peer_der_free(ptr);
 }
 
+static int os_hook_index = -1; /* SSL_CTX: a reference to its handshake's hook */
+
+static void os_hook_ex_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
+                            void *argp)
+{
+    (void)parent;
+    (void)ad;
+    (void)idx;
+    (void)argl;
+    (void)argp;
+    pc_tls_hook_unref(ptr);
+}
+
 static void os_init_once(void)
 {
     os_record_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
     os_peer_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, os_peer_ex_free);
+    os_hook_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, os_hook_ex_free);
 }
 
 static int os_global_init(void)
 {
     pthread_once(&os_once, os_init_once);
-    return os_record_index >= 0 && os_peer_index >= 0 ? 0 : -1;
+    return os_record_index >= 0 && os_peer_index >= 0 && os_hook_index >= 0 ? 0 : -1;
 }
 
 /* cert_error holds X509_V_ERR_* codes (positive), or OS_ERR_UNKNOWN. */
@@ -429,7 +443,8 @@ static int os_decide(pc_tls_conn *conn, X509_STORE_CTX *store, SSL *ssl)
 /* SSL_CTX_set_cert_verify_callback: replaces OpenSSL's call to X509_verify_cert(). */
 static int os_verify(X509_STORE_CTX *store, void *arg)
 {
-    pc_tls_conn *conn = arg;
+    /* No state (a hook its transfer detached: the context outlived it), no decision */
+    pc_tls_conn *conn = pc_tls_hook_conn(arg);
     SSL *ssl;
     int ok, err;
 
@@ -443,11 +458,18 @@ static int os_verify(X509_STORE_CTX *store, void *arg)
     /* Whatever an earlier handshake on this object recorded is over. */
     if (SSL_set_ex_data(ssl, os_record_index, NULL) != 1)
         return os_refuse(store, conn, PINCURL_PIN_CHECK_FAILED);
+    /* Which peer this handshake is with, from libcurl's filter on the connection object */
+    if (pc_tls_conn_identify(conn, SSL_get_app_data(ssl)) != 0)
+        return os_refuse(store, conn, PINCURL_PIN_CHECK_FAILED);
 
     ok = X509_verify_cert(store);
     err = X509_STORE_CTX_get_error(store);
 
     if (conn->mode == PC_TLS_MODE_OBSERVE) {
+        /* The peer the policy does not name, on a handle that turned verification off
+         * (pincurl turned it on for the other peer, the named one): as the handle asked */
+        if (!conn->app_verify)
+            return 1;
         /* Ordinary validation: OpenSSL's result is returned unchanged. What would fail
          * curl's later host check is recorded, so the failure reads as a host mismatch. */
         if (ok <= 0 || err != X509_V_OK)
@@ -479,24 +501,30 @@ static int os_verify(X509_STORE_CTX *store, void *arg)
     return os_decide(conn, store, ssl);
 }
 
-static pincurl_status os_install(void *ssl_ctx, pc_tls_conn *conn)
+static pincurl_status os_install(void *ssl_ctx, pc_tls_hook *hook)
 {
     SSL_CTX *ctx = ssl_ctx;
+    pc_tls_conn *conn = pc_tls_hook_conn(hook);
     int mode;
 
     if (ctx == NULL || conn == NULL || os_global_init() != 0)
         return PINCURL_INTERNAL;
     mode = SSL_CTX_get_verify_mode(ctx);
-    if (conn->mode == PC_TLS_MODE_OBSERVE) {
-        /* Ordinary validation as configured; only watch for errors when it is on. */
-        if (!(mode & SSL_VERIFY_PEER))
-            return PINCURL_OK;
-    } else {
-        /* A named host is always validated: pins need a validated path. A verify
+    conn->app_verify = (mode & SSL_VERIFY_PEER) != 0;
+    /* conn->mode is EVALUATE when either peer this handshake may be with is named */
+    if (conn->mode == PC_TLS_MODE_OBSERVE && !conn->app_verify)
+        return PINCURL_OK; /* ordinary (no) validation as configured */
+    /* The context holds its own reference to the hook, dropped when it is freed. */
+    if (SSL_CTX_set_ex_data(ctx, os_hook_index, pc_tls_hook_ref(hook)) != 1) {
+        pc_tls_hook_unref(hook);
+        return PINCURL_INTERNAL;
+    }
+    if (conn->mode == PC_TLS_MODE_EVALUATE) {
+        /* A named peer is always validated: pins need a validated path. A verify
          * callback already set stays (it can only add refusals, see os_verify). */
         SSL_CTX_set_verify(ctx, mode | SSL_VERIFY_PEER, SSL_CTX_get_verify_callback(ctx));
     }
-    SSL_CTX_set_cert_verify_callback(ctx, os_verify, conn);
+    SSL_CTX_set_cert_verify_callback(ctx, os_verify, hook);
     return PINCURL_OK;
 }
 
@@ -518,15 +546,20 @@ static int os_has_allow_record(void *ssl, uint64_t owner, uint64_t generation,
 /* SSL_get_peer_cert_chain() holds the leaf first on a client, also when the session was
  * resumed (it then comes from the session). The DER stays on the SSL object until it is
  * freed, or until its chain changes (a renegotiation). */
-static size_t os_peer_chain(void *ssl_ptr, pincurl_cert_ref *out, size_t max)
+static size_t os_peer_chain(void *ssl_ptr, pincurl_cert_ref *out, size_t max, int *own)
 {
     SSL *ssl = ssl_ptr;
     STACK_OF(X509) *chain;
     os_peer_der *pd;
     int n;
 
+    if (own != NULL)
+        *own = 0;
     if (ssl == NULL || out == NULL || os_global_init() != 0)
         return 0;
+    /* OpenSSL keeps a full handshake's chain on its own (a failed resumption's is dropped) */
+    if (own != NULL)
+        *own = !SSL_session_reused(ssl);
     chain = SSL_get_peer_cert_chain(ssl);
     n = chain != NULL ? sk_X509_num(chain) : 0;
     if (n <= 0 || (size_t)n > max || (size_t)n > OS_MAX_SENT)
@@ -586,6 +619,51 @@ static uint64_t os_trust_id(void *ssl)
     return ctx != NULL ? os_store_id(SSL_CTX_get_cert_store(ctx)) : 0;
 }
 
+static int os_handshake_done(void *ssl)
+{
+    return ssl != NULL && SSL_is_init_finished((SSL *)ssl) ? 1 : 0;
+}
+
+static size_t os_build_path(void *ssl_ptr, pc_anchor_registry *registry,
+                            const pincurl_cert_ref *served, size_t served_len,
+                            unsigned char **path_der, size_t *path_len)
+{
+    SSL_CTX *ctx = ssl_ptr != NULL ? SSL_get_SSL_CTX((SSL *)ssl_ptr) : NULL;
+    X509_STORE *xs = ctx != NULL ? SSL_CTX_get_cert_store(ctx) : NULL;
+    X509_STORE_CTX *sc = xs != NULL ? X509_STORE_CTX_new() : NULL;
+    os_trust_ctx tctx;
+    pincurl_trust trust;
+    pincurl_cert_ref path[PINCURL_MAX_PATH];
+    size_t n = 0, copied = 0;
+
+    (void)registry; /* OpenSSL looks the anchors up in the store itself */
+    memset(&tctx, 0, sizeof(tctx));
+    if (sc != NULL && X509_STORE_CTX_init(sc, xs, NULL, NULL) == 1 && served_len > 0 &&
+        served_len <= PINCURL_MAX_SERVED) {
+        tctx.store = sc;
+        trust.anchors_by_subject = os_anchors_by_subject;
+        trust.verify_signature = os_verify_signature;
+        trust.ctx = &tctx;
+        if (pincurl_path_build(served, served_len, &trust, (int64_t)time(NULL), path,
+                               PINCURL_MAX_PATH, &n) == PINCURL_OK) {
+            for (copied = 0; copied < n; copied++) {
+                path_der[copied] = malloc(path[copied].len);
+                if (path_der[copied] == NULL)
+                    break;
+                memcpy(path_der[copied], path[copied].der, path[copied].len);
+                path_len[copied] = path[copied].len;
+            }
+            if (copied < n) {
+                while (copied > 0)
+                    free(path_der[--copied]);
+            }
+        }
+    }
+    os_trust_ctx_free(&tctx);
+    X509_STORE_CTX_free(sc);
+    return copied;
+}
+
 const pc_tls_backend pc_tls_openssl = {
     "openssl",
     PC_TLS_CAP_PATH | PC_TLS_CAP_SERVED,
@@ -597,4 +675,6 @@ const pc_tls_backend pc_tls_openssl = {
     os_peer_chain,
     os_set_allow_record,
     os_trust_id,
+    os_handshake_done,
+    os_build_path,
 };

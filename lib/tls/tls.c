@@ -32,6 +32,7 @@
 #endif
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -312,6 +313,7 @@ static void conn_free_scratch(pc_tls_conn *conn)
     conn->sent_count = 0;
     conn->sent_cap = 0;
     conn->scratch_failed = 0;
+    conn->seen_count = 0;
 }
 
 pincurl_status pc_tls_conn_begin(pc_tls_conn *conn, const char *host, size_t host_len,
@@ -319,6 +321,7 @@ pincurl_status pc_tls_conn_begin(pc_tls_conn *conn, const char *host, size_t hos
 {
     conn_free_scratch(conn);
     conn->refusal = PINCURL_OK;
+    conn->role = PC_TLS_ROLE_UNKNOWN;
     conn->cert_error = 0;
     conn->evaluated = 0;
     memset(&conn->verdict, 0, sizeof(conn->verdict));
@@ -329,6 +332,124 @@ pincurl_status pc_tls_conn_begin(pc_tls_conn *conn, const char *host, size_t hos
     if (host == NULL)
         return PINCURL_HOST_INVALID;
     return pincurl_host_normalize(host, host_len, conn->host, sizeof(conn->host));
+}
+
+/* libcurl's connection filters, as read in its sources (lib/cfilters.h of 7.88.1 and
+ * 8.14.1): a filter begins with a pointer to its type, a type with its name. */
+struct pc_curl_cftype_head {
+    const char *name;
+};
+struct pc_curl_cfilter_head {
+    const struct pc_curl_cftype_head *cft;
+};
+
+static pthread_once_t layout_once = PTHREAD_ONCE_INIT;
+static int layout_known;
+
+static void layout_init(void)
+{
+    const curl_version_info_data *vi = curl_version_info(CURLVERSION_NOW);
+    /* filters came with 7.87.0; the layout above holds through 8.14 */
+    layout_known = vi != NULL && vi->version_num >= 0x075700 && vi->version_num < 0x080f00;
+}
+
+pc_tls_role pc_tls_curl_role(const void *curl_filter)
+{
+    const struct pc_curl_cfilter_head *cf = curl_filter;
+    const char *name;
+
+    pthread_once(&layout_once, layout_init);
+    if (!layout_known || cf == NULL || cf->cft == NULL || (name = cf->cft->name) == NULL)
+        return PC_TLS_ROLE_UNKNOWN;
+    if (strcmp(name, "SSL") == 0)
+        return PC_TLS_ROLE_ORIGIN;
+    if (strcmp(name, "SSL-PROXY") == 0)
+        return PC_TLS_ROLE_PROXY;
+    return PC_TLS_ROLE_UNKNOWN;
+}
+
+int pc_tls_conn_identify(pc_tls_conn *conn, const void *curl_filter)
+{
+    const pc_tls_peer *peer;
+    pc_tls_role role;
+
+    if (conn->role != PC_TLS_ROLE_UNKNOWN)
+        return 0;
+    if (conn->refusal != PINCURL_OK)
+        return -1;
+    role = pc_tls_curl_role(curl_filter);
+    peer = role == PC_TLS_ROLE_ORIGIN ? &conn->origin
+           : role == PC_TLS_ROLE_PROXY ? &conn->proxy
+                                       : NULL;
+    if (peer == NULL || (role == PC_TLS_ROLE_ORIGIN && !peer->known)) {
+        conn->refusal = PINCURL_PIN_CHECK_FAILED;
+        return -1;
+    }
+    conn->role = role;
+    if (peer->known) {
+        memcpy(conn->host, peer->host, sizeof(conn->host));
+        conn->port = peer->port;
+        conn->mode = peer->mode;
+    } else {
+        /* a proxy pincurl was not told about: ordinary validation only */
+        conn->host[0] = '\0';
+        conn->port = 0;
+        conn->mode = PC_TLS_MODE_OBSERVE;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Hooks                                                                                 */
+
+static atomic_ulong hooks_live, hooks_attached;
+
+pc_tls_hook *pc_tls_hook_new(pc_tls_conn *conn)
+{
+    pc_tls_hook *h = malloc(sizeof(*h));
+    if (h == NULL)
+        return NULL;
+    atomic_init(&h->refs, 1);
+    atomic_init(&h->conn, conn);
+    atomic_fetch_add(&hooks_live, 1);
+    if (conn != NULL)
+        atomic_fetch_add(&hooks_attached, 1);
+    return h;
+}
+
+pc_tls_hook *pc_tls_hook_ref(pc_tls_hook *hook)
+{
+    if (hook != NULL)
+        atomic_fetch_add(&hook->refs, 1);
+    return hook;
+}
+
+void pc_tls_hook_detach(pc_tls_hook *hook)
+{
+    if (hook != NULL && atomic_exchange(&hook->conn, NULL) != NULL)
+        atomic_fetch_sub(&hooks_attached, 1);
+}
+
+void pc_tls_hook_unref(pc_tls_hook *hook)
+{
+    if (hook == NULL || atomic_fetch_sub(&hook->refs, 1) != 1)
+        return;
+    pc_tls_hook_detach(hook);
+    atomic_fetch_sub(&hooks_live, 1);
+    free(hook);
+}
+
+pc_tls_conn *pc_tls_hook_conn(pc_tls_hook *hook)
+{
+    return hook != NULL ? atomic_load(&hook->conn) : NULL;
+}
+
+void pc_tls_hook_counts(unsigned long *live, unsigned long *attached)
+{
+    if (live != NULL)
+        *live = atomic_load(&hooks_live);
+    if (attached != NULL)
+        *attached = atomic_load(&hooks_attached);
 }
 
 void pc_tls_conn_release(pc_tls_conn *conn)

@@ -110,6 +110,21 @@ typedef enum pc_tls_mode {
     PC_TLS_MODE_EVALUATE = 1 /* host named by the policy (pinned or excluded): evaluate */
 } pc_tls_mode;
 
+/* Which peer a handshake is with, as libcurl is connecting it. */
+typedef enum pc_tls_role {
+    PC_TLS_ROLE_UNKNOWN = 0,
+    PC_TLS_ROLE_ORIGIN = 1, /* the request's host (this hop's) */
+    PC_TLS_ROLE_PROXY = 2   /* an https:// proxy, before any tunnel through it */
+} pc_tls_role;
+
+/* One peer a handshake may be with. */
+typedef struct pc_tls_peer {
+    int known;                       /* 0: nothing is known of this peer */
+    char host[PINCURL_HOST_MAX + 1]; /* normalised */
+    unsigned port;
+    pc_tls_mode mode; /* EVALUATE when the policy names host */
+} pc_tls_peer;
+
 struct pc_tls_conn {
     /* Input, set by the caller for each connection. */
     const pincurl_policy *policy; /* borrowed; must outlive the connection's handshake */
@@ -117,6 +132,14 @@ struct pc_tls_conn {
     uint64_t generation;          /* policy generation, bound into records */
     pc_path_cache *cache;         /* may be NULL */
     pc_anchor_registry *registry; /* the client's anchor sets; may be NULL */
+    /* The two peers a new connection's handshake may be with. Which one it is, the backend
+     * reads from the connection object in the handshake (pc_tls_conn_identify); never
+     * from the order of handshakes or a string's spelling. */
+    pc_tls_peer origin;
+    pc_tls_peer proxy;
+    int app_verify; /* 1 when the handle itself asks for the peer to be verified */
+    /* The identified peer (pc_tls_conn_identify), or the one the caller decides for */
+    pc_tls_role role;
     pc_tls_mode mode;
     char host[PINCURL_HOST_MAX + 1]; /* normalised host of this connection */
     unsigned port;
@@ -136,6 +159,7 @@ struct pc_tls_conn {
     size_t sent_count;
     size_t sent_cap;
     int scratch_failed; /* OOM or a limit while recording: refuse (fail closed) */
+    size_t seen_count;  /* verify callbacks of this handshake so far */
     pc_anchor_set *anchors; /* the trust anchors (a reference), when the backend keeps them */
 };
 
@@ -143,6 +167,39 @@ struct pc_tls_conn {
  * Statuses: HOST_INVALID, HOST_NOT_ASCII (host is not usable). */
 pincurl_status pc_tls_conn_begin(pc_tls_conn *conn, const char *host, size_t host_len,
                                  unsigned port, pc_tls_mode mode);
+
+/* The role of a TLS connection object's libcurl filter: libcurl sets the connection
+ * filter doing a handshake as the application data of its TLS object (SSL_set_app_data,
+ * wolfSSL_set_app_data) before the handshake starts, and that filter's type is libcurl's
+ * "SSL" (the origin) or "SSL-PROXY" (an https:// proxy). UNKNOWN for anything else, and on
+ * a libcurl whose filter layout pincurl has not read (libcurl 7.87 to 8.14: struct
+ * Curl_cfilter begins with its type, struct Curl_cftype with its name). */
+pc_tls_role pc_tls_curl_role(const void *curl_filter);
+
+/* Picks the peer of this handshake from the connection object's filter and sets host,
+ * port, mode and role from it; the first call decides, later calls return its result.
+ * 0 on success; -1 when the peer cannot be identified (refusal set: PIN_CHECK_FAILED).
+ * A proxy pincurl was not told about (an attached handle's own proxy) is observed only. */
+int pc_tls_conn_identify(pc_tls_conn *conn, const void *curl_filter);
+
+/* The record of a handshake's hook: what a TLS context's verify callback reaches. The TLS
+ * context (and with it the hook) may outlive the transfer that made it (a pooled
+ * connection); the transfer detaches the hook when it ends, and a detached hook refuses.
+ * Reference-counted; the context holds one reference, the transfer another. */
+typedef struct pc_tls_hook {
+    _Atomic unsigned long refs;
+    pc_tls_conn *_Atomic conn; /* NULL once detached */
+} pc_tls_hook;
+
+/* A hook for conn with one reference; NULL on OOM. */
+pc_tls_hook *pc_tls_hook_new(pc_tls_conn *conn);
+pc_tls_hook *pc_tls_hook_ref(pc_tls_hook *hook);
+void pc_tls_hook_unref(pc_tls_hook *hook);
+/* The connection state the hook reaches, or NULL when detached. */
+pc_tls_conn *pc_tls_hook_conn(pc_tls_hook *hook);
+void pc_tls_hook_detach(pc_tls_hook *hook);
+/* Hooks created and not yet freed, and of those the attached ones (for tests). */
+void pc_tls_hook_counts(unsigned long *live, unsigned long *attached);
 /* Frees the scratch (the outcome stays). */
 void pc_tls_conn_release(pc_tls_conn *conn);
 
@@ -153,9 +210,11 @@ typedef struct pc_tls_backend {
     /* Process-wide setup; idempotent and thread-safe. 0 on success. */
     int (*global_init)(void);
     /* Installs the verify hook on the library context curl passes to
-     * CURLOPT_SSL_CTX_FUNCTION. conn must stay valid until the handshake ends.
-     * Statuses: OK, INTERNAL. */
-    pincurl_status (*install)(void *ssl_ctx, pc_tls_conn *conn);
+     * CURLOPT_SSL_CTX_FUNCTION: the context takes a reference to hook (released when the
+     * context is freed), and the verify callback reaches the connection state through it
+     * only while it is attached. conn (the hook's) has both candidate peers set; mode is
+     * EVALUATE when either is named by the policy. Statuses: OK, INTERNAL. */
+    pincurl_status (*install)(void *ssl_ctx, pc_tls_hook *hook);
     /* 1 if the connection object (CURLINFO_TLS_SSL_PTR's internals) carries an ALLOW
      * record made by owner under generation for host:port, else 0. Thread-safe. */
     int (*has_allow_record)(void *ssl, uint64_t owner, uint64_t generation, const char *host,
@@ -164,14 +223,27 @@ typedef struct pc_tls_backend {
     const char *(*error_text)(int err);
     /* The chain the server sent, as the connection object remembers it (from its session
      * when the session was resumed), leaf first, into out[max]: borrowed DER, valid while
-     * ssl lives. Returns the count; 0 when unknown or longer than max. NULL: not supported
-     * (re-verification then refuses). */
-    size_t (*peer_chain)(void *ssl, pincurl_cert_ref *out, size_t max);
+     * ssl lives. Returns the count; 0 when unknown or longer than max. *own (may be NULL)
+     * is 1 when the chain is known to be exactly what this connection's own full
+     * handshake received (so a path may be built for it now), 0 when it comes from a
+     * session or is not known to be exact (only a path this client cached for exactly
+     * these bytes may decide then). NULL: not supported (re-verification then refuses). */
+    size_t (*peer_chain)(void *ssl, pincurl_cert_ref *out, size_t max, int *own);
     /* Records an ALLOW token on the connection object. 0 on success. */
     int (*set_allow_record)(void *ssl, uint64_t token);
     /* The identity of the trust store the connection object verified against (as
      * pc_trust_id), 0 when not known (a path cache lookup then finds nothing). */
     uint64_t (*trust_id)(void *ssl);
+    /* 1 when the connection object's handshake completed (a session the TLS library has
+     * established, full or resumed), else 0. */
+    int (*handshake_done)(void *ssl);
+    /* The validated path of served (the connection object's remembered chain) against the
+     * trust store of the connection object's context, built now (pincurl_path_build), as
+     * DER copies into path[] (caller frees each with free()). Returns the count, 0 when
+     * there is none. NULL: not supported. */
+    size_t (*build_path)(void *ssl, pc_anchor_registry *registry,
+                         const pincurl_cert_ref *served, size_t served_len,
+                         unsigned char **path_der, size_t *path_len);
 } pc_tls_backend;
 
 extern const pc_tls_backend pc_tls_wolfssl;

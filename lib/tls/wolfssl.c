@@ -59,6 +59,8 @@ static pthread_once_t ws_once = PTHREAD_ONCE_INIT;
 static int ws_record_index = -1; /* WOLFSSL: the ALLOW token */
 static int ws_trust_index = -1;  /* WOLFSSL_CTX: the trust store's identity */
 static int ws_store_index = -1;  /* WOLFSSL_X509_STORE: its anchor set's registry key */
+static int ws_hook_index = -1;   /* WOLFSSL_CTX: a reference to its handshake's hook */
+static int ws_chain_index = -1;  /* WOLFSSL: how many certificates its handshake received */
 
 static void ws_init_once(void)
 {
@@ -68,6 +70,10 @@ static void ws_init_once(void)
         ws_record_index = wolfSSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
     for (int i = 0; i < 3 && ws_trust_index <= 0; i++)
         ws_trust_index = wolfSSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+    for (int i = 0; i < 3 && ws_hook_index <= 0; i++)
+        ws_hook_index = wolfSSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+    for (int i = 0; i < 3 && ws_chain_index <= 0; i++)
+        ws_chain_index = wolfSSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
     /* wolfSSL allocates no ex data indexes for stores (wolfssl_get_ex_new_index: "not
      * supported") and libcurl uses none there: pincurl takes the last slot */
     ws_store_index = MAX_EX_DATA - 1;
@@ -76,7 +82,11 @@ static void ws_init_once(void)
 static int ws_global_init(void)
 {
     pthread_once(&ws_once, ws_init_once);
-    return ws_record_index > 0 && ws_trust_index > 0 && ws_store_index >= 0 ? 0 : -1;
+    return ws_record_index > 0 && ws_trust_index > 0 && ws_hook_index > 0 &&
+                   ws_chain_index > 0 &&
+                   ws_store_index >= 0
+               ? 0
+               : -1;
 }
 
 /* The store reports OpenSSL-style X509_V_ERR_* codes (positive) for most certificate
@@ -414,18 +424,32 @@ static int ws_decide(pc_tls_conn *conn, WOLFSSL_X509_STORE_CTX *store)
 static int ws_verify(int preverify, WOLFSSL_X509_STORE_CTX *store)
 {
     pc_tls_conn *conn;
+    WOLFSSL *ssl;
     WOLFSSL_X509 *cert;
     int depth;
 
     if (store == NULL)
         return 0;
-    conn = store->userCtx;
+    /* No state (a hook its transfer detached: the context outlived it), no decision */
+    conn = pc_tls_hook_conn(store->userCtx);
     if (conn == NULL)
-        return 0; /* no state: nothing can be decided, refuse */
+        return 0;
+    /* Which peer this handshake is with, from libcurl's filter on the connection object */
+    ssl = wolfSSL_X509_STORE_CTX_get_ex_data(store, wolfSSL_get_ex_data_X509_STORE_CTX_idx());
+    if (ssl == NULL || pc_tls_conn_identify(conn, wolfSSL_get_app_data(ssl)) != 0)
+        return 0;
 
     cert = wolfSSL_X509_STORE_CTX_get_current_cert(store);
     depth = wolfSSL_X509_STORE_CTX_get_error_depth(store);
+    /* how many certificates this handshake received (once per certificate, top first):
+     * the count that tells this connection's own chain from a session's (ws_peer_chain) */
+    conn->seen_count++;
+    (void)wolfSSL_set_ex_data(ssl, ws_chain_index, (void *)(uintptr_t)conn->seen_count);
     if (conn->mode == PC_TLS_MODE_OBSERVE) {
+        /* The peer the policy does not name, on a handle that turned verification off
+         * (pincurl turned it on for the other peer, the named one): as the handle asked */
+        if (!conn->app_verify)
+            return 1;
         /* The served chain is only needed for an address host's stand-in. */
         if (conn->anchors != NULL && !conn->scratch_failed && ws_record_sent(conn, cert) != 0)
             conn->scratch_failed = 1;
@@ -460,18 +484,32 @@ static int ws_verify(int preverify, WOLFSSL_X509_STORE_CTX *store)
     return ws_decide(conn, store);
 }
 
-static pincurl_status ws_install(void *ssl_ctx, pc_tls_conn *conn)
+static void ws_hook_cleanup(void *hook)
+{
+    pc_tls_hook_unref(hook);
+}
+
+static int ws_is_ip_peer(const pc_tls_peer *p)
+{
+    return p->known && pincurl_host_is_ip(p->host);
+}
+
+static pincurl_status ws_install(void *ssl_ctx, pc_tls_hook *hook)
 {
     WOLFSSL_CTX *ctx = ssl_ctx;
+    pc_tls_conn *conn = pc_tls_hook_conn(hook);
     int mode;
 
     if (ctx == NULL || conn == NULL || ws_global_init() != 0)
         return PINCURL_INTERNAL;
     mode = wolfSSL_CTX_get_verify_mode(ctx);
-    /* The trust store as loaded, before a handshake adds intermediates to it. */
+    conn->app_verify = (mode & WOLFSSL_VERIFY_PEER) != 0;
     (void)wolfSSL_CTX_set_ex_data(ctx, ws_trust_index, NULL);
+    /* conn->mode is EVALUATE when either peer this handshake may be with is named */
+    if (conn->mode == PC_TLS_MODE_OBSERVE && !conn->app_verify)
+        return PINCURL_OK; /* ordinary (no) validation as configured */
     if (conn->mode == PC_TLS_MODE_EVALUATE ||
-        ((mode & WOLFSSL_VERIFY_PEER) && pincurl_host_is_ip(conn->host))) {
+        ws_is_ip_peer(&conn->origin) || ws_is_ip_peer(&conn->proxy)) {
         pc_anchor_set_unref(conn->anchors);
         conn->anchors = ws_anchors(ctx, conn->registry);
         if (conn->anchors == NULL) {
@@ -486,16 +524,16 @@ static pincurl_status ws_install(void *ssl_ctx, pc_tls_conn *conn)
                 return PINCURL_INTERNAL;
         }
     }
-    if (conn->mode == PC_TLS_MODE_OBSERVE) {
-        /* Ordinary validation as configured; only watch for errors when it is on. */
-        if (!(mode & WOLFSSL_VERIFY_PEER))
-            return PINCURL_OK;
-        wolfSSL_CTX_set_verify(ctx, mode, ws_verify);
-    } else {
-        /* A named host is always validated: pins need a validated path. */
-        wolfSSL_CTX_set_verify(ctx, WOLFSSL_VERIFY_PEER, ws_verify);
+    /* The context holds its own reference to the hook, dropped when it is freed. */
+    if (wolfSSL_CTX_set_ex_data_with_cleanup(ctx, ws_hook_index, pc_tls_hook_ref(hook),
+                                             ws_hook_cleanup) != WOLFSSL_SUCCESS) {
+        pc_tls_hook_unref(hook);
+        return PINCURL_INTERNAL;
     }
-    wolfSSL_CTX_SetCertCbCtx(ctx, conn);
+    /* A named peer is always validated: pins need a validated path. */
+    wolfSSL_CTX_set_verify(ctx, conn->mode == PC_TLS_MODE_EVALUATE ? WOLFSSL_VERIFY_PEER : mode,
+                           ws_verify);
+    wolfSSL_CTX_SetCertCbCtx(ctx, hook);
     return PINCURL_OK;
 }
 
@@ -514,30 +552,44 @@ static int ws_has_allow_record(void *ssl, uint64_t owner, uint64_t generation,
     return token != 0 && (uintptr_t)rec == (uintptr_t)token;
 }
 
-/* With SESSION_CERTS (Debian's build has it) the WOLFSSL object keeps the sent chain,
- * also on a resumed session, where it comes from the session. */
-static size_t ws_peer_chain(void *ssl, pincurl_cert_ref *out, size_t max)
+/* With SESSION_CERTS the WOLFSSL object keeps the sent chain, also on a resumed session,
+ * where it comes from the session. wolfSSL 5.7.2 appends what a TLS 1.3 full handshake
+ * receives to the chain of a session it failed to resume (DoTls13Certificate does not reset
+ * it, DoCertificate of TLS 1.2 does): the chain is this connection's own only as its last
+ * `recorded` certificates, the count the verify callback saw (ws_verify). */
+static size_t ws_peer_chain(void *ssl, pincurl_cert_ref *out, size_t max, int *own)
 {
     WOLFSSL_X509_CHAIN *chain;
-    int count;
+    int count, start = 0;
+    size_t recorded;
 
-    if (ssl == NULL || out == NULL)
+    if (own != NULL)
+        *own = 0;
+    if (ssl == NULL || out == NULL || ws_global_init() != 0)
         return 0;
     chain = wolfSSL_get_peer_chain((WOLFSSL *)ssl);
     if (chain == NULL)
         return 0;
     count = wolfSSL_get_chain_count(chain);
-    if (count <= 0 || (size_t)count > max)
+    if (count <= 0)
         return 0;
-    for (int i = 0; i < count; i++) {
+    recorded = (size_t)(uintptr_t)wolfSSL_get_ex_data((WOLFSSL *)ssl, ws_chain_index);
+    if (recorded > 0 && recorded <= (size_t)count && !wolfSSL_session_reused((WOLFSSL *)ssl)) {
+        start = count - (int)recorded;
+        if (own != NULL)
+            *own = 1;
+    }
+    if ((size_t)(count - start) > max)
+        return 0;
+    for (int i = start; i < count; i++) {
         const unsigned char *der = wolfSSL_get_chain_cert(chain, i);
         int len = wolfSSL_get_chain_length(chain, i);
         if (der == NULL || len <= 0)
             return 0;
-        out[i].der = der;
-        out[i].len = (size_t)len;
+        out[i - start].der = der;
+        out[i - start].len = (size_t)len;
     }
-    return (size_t)count;
+    return (size_t)(count - start);
 }
 
 static int ws_set_allow_record(void *ssl, uint64_t token)
@@ -559,6 +611,40 @@ static uint64_t ws_trust_id(void *ssl)
     return ctx != NULL ? (uint64_t)(uintptr_t)wolfSSL_CTX_get_ex_data(ctx, ws_trust_index) : 0;
 }
 
+static int ws_handshake_done(void *ssl)
+{
+    return ssl != NULL && wolfSSL_is_init_finished((WOLFSSL *)ssl) ? 1 : 0;
+}
+
+static size_t ws_build_path(void *ssl, pc_anchor_registry *registry,
+                            const pincurl_cert_ref *served, size_t served_len,
+                            unsigned char **path_der, size_t *path_len)
+{
+    WOLFSSL_CTX *ctx = ssl != NULL ? wolfSSL_get_SSL_CTX((WOLFSSL *)ssl) : NULL;
+    pc_anchor_set *anchors = ctx != NULL ? ws_anchors(ctx, registry) : NULL;
+    pincurl_trust trust = {pc_anchor_set_by_subject, ws_verify_signature, anchors};
+    pincurl_cert_ref path[PINCURL_MAX_PATH];
+    size_t n = 0, copied = 0;
+
+    if (anchors != NULL && served_len > 0 && served_len <= PINCURL_MAX_SERVED &&
+        pincurl_path_build(served, served_len, &trust, (int64_t)time(NULL), path,
+                           PINCURL_MAX_PATH, &n) == PINCURL_OK) {
+        for (copied = 0; copied < n; copied++) {
+            path_der[copied] = malloc(path[copied].len);
+            if (path_der[copied] == NULL)
+                break;
+            memcpy(path_der[copied], path[copied].der, path[copied].len);
+            path_len[copied] = path[copied].len;
+        }
+        if (copied < n) {
+            while (copied > 0)
+                free(path_der[--copied]);
+        }
+    }
+    pc_anchor_set_unref(anchors);
+    return copied;
+}
+
 const pc_tls_backend pc_tls_wolfssl = {
     .name = "wolfssl",
     .caps = PC_TLS_CAP_PATH | PC_TLS_CAP_SERVED,
@@ -570,4 +656,6 @@ const pc_tls_backend pc_tls_wolfssl = {
     .peer_chain = ws_peer_chain,
     .set_allow_record = ws_set_allow_record,
     .trust_id = ws_trust_id,
+    .handshake_done = ws_handshake_done,
+    .build_path = ws_build_path,
 };

@@ -305,6 +305,42 @@ Test(alloc, cert_list_load_every_allocation_fails_in_turn)
     }
 }
 
+/* The lenient load keeps its skipped blocks in the list too: every allocation failure is
+ * still OUT_OF_MEMORY and leaks nothing. */
+Test(alloc, cert_list_load_skip_bad_every_allocation_fails_in_turn)
+{
+    size_t len;
+    unsigned char *chain = pt_read_file(pt_pki("leaf-ec-fullchain.pem"), &len);
+    size_t n = len + 200;
+    char *data = malloc(n);
+    cr_assert_not_null(data);
+    /* a bad block first, then three good ones, then one more bad block */
+    int w = snprintf(data, n, "-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n"
+                              "%.*s-----BEGIN CERTIFICATE-----\nMIIB\n",
+                     (int)len, (const char *)chain);
+    cr_assert(w > 0 && (size_t)w < n);
+    for (long k = 1;; k++) {
+        pincurl_cert_list *list = (pincurl_cert_list *)&ac;
+        ac_reset(k);
+        pincurl_status st = pincurl_cert_list_load_ex((unsigned char *)data, (size_t)w,
+                                                      PINCURL_CERT_LIST_SKIP_BAD, &counting,
+                                                      &list);
+        if (!ac.hit) {
+            cr_assert_eq(st, PINCURL_OK);
+            cr_assert_eq(pincurl_cert_list_count(list), 3);
+            cr_assert_eq(pincurl_cert_list_skipped_count(list), 2);
+            pincurl_cert_list_free(list);
+            cr_assert_eq(ac.live_lib, 0);
+            break;
+        }
+        cr_assert_eq(st, PINCURL_OUT_OF_MEMORY, "allocation %ld: %s", k, pincurl_status_name(st));
+        cr_assert_null(list);
+        cr_assert_eq(ac.live_lib, 0, "allocation %ld: leak", k);
+    }
+    free(data);
+    free(chain);
+}
+
 /* ---- evaluation ---------------------------------------------------------------------- */
 
 typedef struct chain {

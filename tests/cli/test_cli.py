@@ -6,6 +6,8 @@ usage: test_cli.py PINCURL_BINARY   (env: PINCURL_TEST_PKI, PINCURL_BINARY_DIR)
 Every pin is computed with openssl while the test runs. Servers listen on loopback only
 and are stopped by PID. The last line printed is "N passed, N failed".
 """
+import base64
+import hashlib
 import json
 import os
 import shutil
@@ -17,6 +19,9 @@ import tempfile
 import time
 import unittest
 from datetime import datetime, timezone
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import odd_certs as oc  # noqa: E402
 
 PINCURL = None
 PKI = os.environ.get("PINCURL_TEST_PKI", "")
@@ -91,6 +96,72 @@ class Server:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+
+
+SILENT_SERVER = r"""
+import socket, ssl, sys, time, threading
+cert, key, port_file, tls = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "tls"
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(cert, key)
+srv = socket.socket()
+srv.bind(("127.0.0.1", 0))
+srv.listen(8)
+open(port_file + ".tmp", "w").write(str(srv.getsockname()[1]))
+import os; os.rename(port_file + ".tmp", port_file)
+def hold(c):
+    try:
+        if tls:
+            c = ctx.wrap_socket(c, server_side=True)
+        c.settimeout(120)
+        while c.recv(4096):
+            pass  # reads the request, never answers
+    except Exception:
+        pass
+deadline = time.monotonic() + 120
+srv.settimeout(1)
+while time.monotonic() < deadline:
+    try:
+        c, _ = srv.accept()
+    except socket.timeout:
+        continue
+    threading.Thread(target=hold, args=(c,), daemon=True).start()
+"""
+
+
+class SilentServer:
+    """Accepts on loopback and never answers: after the TLS handshake (tls=True) or before
+    it. Exits by itself after 120 s; stopped by PID."""
+
+    def __init__(self, tmp, name, tls):
+        self.port_file = os.path.join(tmp, name + ".port")
+        if os.path.exists(self.port_file):
+            os.unlink(self.port_file)
+        self.proc = subprocess.Popen([sys.executable, "-c", SILENT_SERVER,
+                                      pki("leaf-ec-chain.pem"), pki("leaf-ec.key"),
+                                      self.port_file, "tls" if tls else "tcp"])
+        deadline = time.monotonic() + 20
+        while not os.path.exists(self.port_file):
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                raise RuntimeError("silent server did not start")
+            time.sleep(0.05)
+        with open(self.port_file) as f:
+            self.port = int(f.read().strip())
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait()
+
+
+def raw_pin(der):
+    """sha256/ of exactly these bytes: the pin of an SPKI as the certificate carries it."""
+    return "sha256/" + base64.b64encode(hashlib.sha256(der).digest()).decode()
+
+
+def openssl_cert_pin_der(cert_der):
+    """The pin the openssl pipeline prints: it decodes the key and encodes it again."""
+    pub = openssl("x509", "-inform", "DER", "-pubkey", "-noout", data=cert_der)
+    der = openssl("pkey", "-pubin", "-outform", "der", data=pub)
+    return raw_pin(der)
 
 
 def run(*args, timeout=60, stdin=None, env=None):
@@ -725,7 +796,8 @@ class Interception(Base):
              str(cls.proxy_port), "--set", "confdir=" + cls.confdir, "--set",
              "ssl_insecure=true"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         ca = os.path.join(cls.confdir, "mitmproxy-ca-cert.pem")
-        deadline = time.monotonic() + 30
+        # its first start generates a CA; on a loaded two-core machine that can take long
+        deadline = time.monotonic() + 90
         while True:
             try:
                 socket.create_connection(("127.0.0.1", cls.proxy_port), 1).close()
@@ -811,6 +883,159 @@ class PinCommand(Base):
         self.assertEqual(rc, 4)
         self.assertIn("no public key", err)
 
+    def odd_cert(self, not_before, not_after, subject=None, spki=None):
+        """A leaf for localhost under the test intermediate, in the given forms."""
+        inter = oc.pem_to_der(pki("inter.pem"))
+        return oc.certificate(oc.subject_of(inter),
+                              subject or oc.name([(oc.CN, oc.utf8("localhost"))]),
+                              not_before, not_after, spki or oc.spki_of_key(pki("leaf-ec.key")),
+                              pki("inter.key"))
+
+    def test_times_and_names_x509_allows(self):
+        spki = oc.spki_of_key(pki("leaf-ec.key"))
+        pin = raw_pin(spki)
+        nb = oc.utc("260101000000Z")
+        cases = [  # not after, what it reads as
+            (oc.utc("3512312359Z"), "2035-12-31T23:59:00Z"),            # UTCTime, no seconds
+            (oc.utc("351231235959+0130"), "2035-12-31T22:29:59Z"),      # UTCTime, offset
+            (oc.utc("3601010000-0200"), "2036-01-01T02:00:00Z"),        # both
+            (oc.gen("20351231235959.75Z"), "2035-12-31T23:59:59Z"),     # fraction, cut
+            (oc.gen("20351231235959,5+0100"), "2035-12-31T22:59:59Z"),  # comma, offset
+            (oc.gen("203512312359Z"), "2035-12-31T23:59:00Z"),          # no seconds
+            (oc.gen("2035123123.5Z"), "2035-12-31T23:30:00Z"),          # fraction of an hour
+            (oc.utc("351231235960Z"), "2036-01-01T00:00:00Z"),          # leap second
+            (oc.gen("00010101000000Z"), "0001-01-01T00:00:00Z"),        # year 1, not 1970
+        ]
+        for i, (na, want) in enumerate(cases):
+            path = os.path.join(self.tmp, "odd-time-%d.der" % i)
+            with open(path, "wb") as f:
+                f.write(self.odd_cert(nb, na))
+            rc, out, err = run("pin", "--cert", path)
+            self.assertEqual(rc, 0, "%s: %s" % (want, out + err))
+            self.assertIn("not after: " + want, out)
+            self.assertIn("pin:       " + pin, out)
+
+        # local time (no Z, no offset) names no instant: said so, the pin still printed
+        path = os.path.join(self.tmp, "odd-local.der")
+        with open(path, "wb") as f:
+            f.write(self.odd_cert(oc.gen("20260101000000"), oc.gen("20351231235959")))
+        rc, out, err = run("pin", "--cert", path)
+        self.assertEqual(rc, 1, out + err)
+        self.assertIn("not after: (could not be read", out)
+        self.assertIn("pin:       " + pin, out)
+        self.assertNotIn("1970", out)
+        self.assertIn("could not read not before, not after; the pin is printed", err)
+
+        # an empty RDN, and 150 RDNs: read; a name over 1023 characters: its beginning
+        empty = oc.name([(oc.O, oc.utf8("pincurl test"))], [], [(oc.CN, oc.utf8("localhost"))])
+        letters = [chr(97 + k % 26) for k in range(150)]
+        many = oc.name(*([[(oc.CN, oc.utf8(c))] for c in letters]))
+        long_name = oc.name([(oc.O, oc.utf8("x" * 1500))])
+        for tag, subject, shown, rc_want in (
+                ("empty", empty, "CN=localhost,,O=pincurl test", 0),
+                ("many", many, ",".join("CN=" + c for c in reversed(letters)), 0),
+                ("long", long_name, "O=" + "x" * 1021 + "... (cut: longer than 1023 characters)",
+                 1)):
+            path = os.path.join(self.tmp, "odd-name-%s.der" % tag)
+            with open(path, "wb") as f:
+                f.write(self.odd_cert(nb, oc.utc("351231235959Z"), subject=subject))
+            rc, out, err = run("pin", "--cert", path)
+            self.assertEqual(rc, rc_want, tag + ": " + out + err)
+            self.assertIn("subject:   " + shown + "\n", out, tag)
+            self.assertIn("pin:       " + pin, out)
+
+    def test_pem_labels_and_a_bad_block(self):
+        leaf = oc.pem_to_der(pki("leaf-ec.pem"))
+        inter = oc.pem_to_der(pki("inter.pem"))
+        trusted = openssl("x509", "-in", pki("root.pem"), "-trustout", "-addtrust", "serverAuth",
+                          "-addreject", "clientAuth", "-setalias", "test root").decode()
+        self.assertIn("BEGIN TRUSTED CERTIFICATE", trusted)
+        bad_base64 = oc.pem(inter).replace("\n-----END", "!\n-----END")
+        not_a_cert = oc.pem(oc.seq(oc.integer(1), oc.integer(2)))
+        unterminated = "-----BEGIN CERTIFICATE-----\nMIIB\n"
+        bundle = ("# a bundle\n" + oc.pem(leaf) + bad_base64 + oc.pem(inter, "X509 CERTIFICATE")
+                  + not_a_cert + trusted + unterminated)
+        path = self.write("bundle.pem", bundle)
+        rc, out, err = run("pin", "--cert", path)
+        self.assertEqual(rc, 4, out + err)
+        self.assertIn("3 certificates (3 more could not be read)", out)
+        for pem_file in ("leaf-ec.pem", "inter.pem", "root.pem"):
+            self.assertIn("pin:       " + cert_pin(pki(pem_file)), out)
+        lines = bundle.split("\n")
+        begins = [i + 1 for i, l in enumerate(lines) if l.startswith("-----BEGIN")]
+        self.assertEqual(len(begins), 6)
+        for k, line in enumerate(begins):
+            self.assertIn("certificate %d (line %d)\n" % (k, line), out)
+        for k in (1, 3, 5):  # named on stderr, with the reason
+            self.assertRegex(err, r"certificate %d \(line %d\): could not be read \(.+\): no pin"
+                             % (k, begins[k]))
+        # the trust settings after a TRUSTED CERTIFICATE are not part of it
+        rc, out, err = run("pin", "--cert", self.write("trusted.pem", trusted))
+        self.assertEqual(rc, 0, out + err)
+        self.assertIn("subject:   CN=pincurl test root,O=pincurl test", out)
+        self.assertIn("pin:       " + cert_pin(pki("root.pem")), out)
+
+    def test_keys_other_tools_re_encode(self):
+        """The pin is of the SPKI bytes the certificate carries; where openssl pkey re-encodes
+        them, its pin differs and pincurl says why. openssl is the oracle."""
+        n, e = oc.rsa_parts(oc.spki_of_key(pki("rsa2048.key")))
+        content = n[2 + (n[1] & 0x7F if n[1] >= 0x80 else 0):]
+        self.assertEqual(content[0], 0)  # a 2048-bit modulus needs its leading zero octet
+        n_body = content[1:]  # without it, the INTEGER is negative
+        rsa_null = oc.seq(oc.oid(oc.RSA_OID), oc.tlv(0x05, b""))
+        sha256_no_null = oc.seq(oc.oid("2.16.840.1.101.3.4.2.1"))
+        pss_params = oc.seq(oc.explicit(0, sha256_no_null),
+                            oc.explicit(1, oc.seq(oc.oid("1.2.840.113549.1.1.8"), sha256_no_null)),
+                            oc.explicit(2, oc.integer(32)))
+        cases = {
+            "canonical": (oc.rsa_spki(n, e, rsa_null), False),
+            "no NULL parameter": (oc.rsa_spki(n, e, oc.seq(oc.oid(oc.RSA_OID))), True),
+            "non-minimal exponent": (oc.rsa_spki(n, oc.tlv(0x02, b"\x00\x01\x00\x01"), rsa_null), True),
+            "negative modulus": (oc.rsa_spki(oc.tlv(0x02, n_body), e, rsa_null), True),
+            "PSS without NULL": (oc.rsa_spki(n, e, oc.seq(oc.oid(oc.PSS_OID), pss_params)), True),
+        }
+        for what, (spki, reencoded) in cases.items():
+            cert = self.odd_cert(oc.utc("260101000000Z"), oc.utc("351231235959Z"), spki=spki)
+            path = os.path.join(self.tmp, "key-%s.der" % what.replace(" ", "-"))
+            with open(path, "wb") as f:
+                f.write(cert)
+            ours, theirs = raw_pin(spki), openssl_cert_pin_der(cert)
+            rc, out, err = run("pin", "--cert", path)
+            self.assertEqual(rc, 0, out + err)
+            self.assertIn("pin:       " + ours, out, what)
+            self.assertEqual(theirs != ours, reencoded,
+                             "%s: raw %s, openssl %s" % (what, ours, theirs))
+            self.assertEqual("openssl pkey" in out, reencoded,
+                             "%s: raw %s, openssl %s:\n%s" % (what, ours, theirs, out))
+            # the public key given on its own: the same pin and note
+            key = self.write("key-%s.pem" % what.replace(" ", "-"), oc.pem(spki, "PUBLIC KEY"))
+            rc, out, err = run("pin", "--key", key)
+            self.assertEqual(rc, 0, out + err)
+            self.assertIn("pin:       " + ours, out)
+            self.assertEqual("openssl pkey" in out, reencoded, what)
+
+    def test_default_timeout(self):
+        """A server that completes the handshake and never answers: the default total
+        timeout ends the probe (exit 28), and -m sets another."""
+        silent = SilentServer(self.tmp, "silent-tls", tls=True)
+        mute = SilentServer(self.tmp, "silent-tcp", tls=False)
+        try:
+            for srv in (silent, mute):
+                start = time.monotonic()
+                rc, out, err = run("pin", "localhost:%d" % srv.port, *self.ca, "-m", "1",
+                                   timeout=30)
+                self.assertEqual(rc, 28, out + err)
+                self.assertLess(time.monotonic() - start, 10)
+            start = time.monotonic()
+            rc, out, err = run("pin", "localhost:%d" % silent.port, *self.ca, timeout=60)
+            took = time.monotonic() - start
+            self.assertEqual(rc, 28, out + err)
+            self.assertGreater(took, 14)  # the documented 15 s
+            self.assertLess(took, 30)
+        finally:
+            silent.stop()
+            mute.stop()
+
     def test_errors(self):
         rc, _, err = run("pin", "--cert", os.path.join(self.tmp, "missing.pem"))
         self.assertEqual(rc, 26)
@@ -867,6 +1092,82 @@ class PolicyCheck(Base):
         self.assertNotIn('domains["api.service.example.net"]: include_subdomains', out)
         self.assertIn('domains["ro.example.org"]: only one pin', out)
         self.assertIn("0 errors, 3 warnings", out)
+
+    def live_odd(self, tag, chain_pem, key, cafile, pins):
+        """policy check --live against a server sending chain_pem, trusting cafile."""
+        srv = Server(self.tmp, chain_pem, key, tag)
+        try:
+            p = self.policy(tag + ".json", {"localhost": {"pins": pins}})
+            return run("policy", "check", p, "--live", "--cacert", cafile, "--port",
+                       str(srv.port), "--resolve", "localhost:%d:127.0.0.1" % srv.port,
+                       "--connect-timeout", "5")
+        finally:
+            srv.stop()
+
+    def test_live_uses_only_what_was_read(self):
+        inter = oc.pem_to_der(pki("inter.pem"))
+        leaf_spki = oc.spki_of_key(pki("leaf-ec.key"))
+        leaf_pin = raw_pin(leaf_spki)
+
+        # a leaf whose subject is longer than 1023 characters: its real expiry, its name cut
+        long_leaf = oc.certificate(oc.subject_of(inter),
+                                   oc.name([(oc.O, oc.utf8("x" * 1100))],
+                                           [(oc.CN, oc.utf8("localhost"))]),
+                                   oc.utc("260101000000Z"), oc.utc("351231235959Z"), leaf_spki,
+                                   pki("inter.key"))
+        chain = self.write("long-leaf-chain.pem", oc.pem(long_leaf) + open(pki("inter.pem")).read())
+        rc, out, err = self.live_odd("longleaf", chain, pki("leaf-ec.key"), pki("root.pem"),
+                                     [leaf_pin, self.backup])
+        self.assertIn("%s: matches depth 0, CN=localhost,O=%s..., not after 2035-12-31T23:59:59Z"
+                      % (leaf_pin, "x" * (1023 - len("CN=localhost,O="))), out)
+        self.assertNotIn("1970", out)
+        self.assertIn("0 errors, 0 warnings", out)
+        self.assertEqual(rc, 0, out + err)
+
+        # an anchor whose notAfter names no day (February 30). TLS libraries that do not
+        # check an anchor's dates when it is used validate the path; the core's own path
+        # builder refuses it, and then no path carries an unreadable date
+        rootkey = pki("p256.key")
+        rootname = oc.name([(oc.O, oc.utf8("pincurl test"))], [(oc.CN, oc.utf8("odd root"))])
+        ca = oc.seq(oc.oid("2.5.29.19"), oc.tlv(0x01, b"\xff"),
+                    oc.tlv(0x04, oc.seq(oc.tlv(0x01, b"\xff"))))
+        root = oc.certificate(rootname, rootname, oc.utc("260101000000Z"),
+                              oc.gen("20350230000000Z"), oc.spki_of_key(rootkey), rootkey,
+                              serial=7, extensions=(ca,))
+        leaf = oc.certificate(rootname, oc.name([(oc.CN, oc.utf8("localhost"))]),
+                              oc.utc("260101000000Z"), oc.utc("351231235959Z"), leaf_spki, rootkey)
+        root_file = self.write("odd-root.pem", oc.pem(root))
+        chain = self.write("odd-root-chain.pem", oc.pem(leaf))
+        root_pin = raw_pin(oc.spki_of_key(rootkey))
+        rc, out, err = self.live_odd("oddroot", chain, pki("leaf-ec.key"), root_file,
+                                     [root_pin, self.backup])
+        if "live check failed" in out:
+            print("note: this stack validates no path through an anchor dated February 30",
+                  file=sys.stderr)
+        else:
+            self.assertIn("%s: matches depth 1, CN=odd root,O=pincurl test, not after: could "
+                          "not be read" % root_pin, out)
+            self.assertNotIn("1970", out)
+            self.assertNotIn("expires within 30 days", out)
+            self.assertIn("the expiry of 1 matching certificate(s) could not be read", out)
+            self.assertEqual(rc, 1, out + err)
+
+        # a leaf whose notAfter is a UTCTime with an offset: dated correctly where a path is
+        # built with it (the core's path builder keeps to RFC 5280's time forms)
+        odd_leaf = oc.certificate(oc.subject_of(inter), oc.name([(oc.CN, oc.utf8("localhost"))]),
+                                  oc.utc("260101000000Z"), oc.utc("351231235959+0100"),
+                                  leaf_spki, pki("inter.key"))
+        chain = self.write("odd-leaf-chain.pem",
+                           oc.pem(odd_leaf) + open(pki("inter.pem")).read())
+        rc, out, err = self.live_odd("oddleaf", chain, pki("leaf-ec.key"), pki("root.pem"),
+                                     [leaf_pin, self.backup])
+        if "live check failed" in out:
+            print("note: this stack validates no path through a UTCTime with an offset",
+                  file=sys.stderr)
+        else:
+            self.assertIn("matches depth 0, CN=localhost, not after 2035-12-31T22:59:59Z", out)
+            self.assertEqual(rc, 0, out + err)
+            self.assertIn("0 errors, 0 warnings", out)
 
     def test_refused_documents(self):
         rc, _, err = run("policy", "check", os.path.join(self.tmp, "absent.json"))

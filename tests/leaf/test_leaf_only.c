@@ -189,3 +189,53 @@ Test(leaf, attach_is_not_available)
     pincurl_client_free(c);
     pincurl_policy_unref(p);
 }
+
+Test(leaf, an_https_proxys_leaf_is_pinned_too, .timeout = 120)
+{
+    /* the proxy (127.0.0.1) is pinned to the genuine leaf's keys; an interceptor with a
+     * certificate for it from a root the device trusts answers there instead */
+    pt_server origin = start();
+    pt_server icpt;
+    pt_proxy px;
+    pt_server_opts o;
+    pincurl_policy *p = pt_policy_exact("127.0.0.1", "leaf-ec", "leaf-backup");
+    pincurl_options *opts;
+    pincurl_client *c = NULL;
+    char url[128], proxy[128], detail[2048];
+
+    memset(&o, 0, sizeof o);
+    o.chain = "rogue-leaf.pem";
+    o.key = "rogue-leaf.key";
+    o.name = "interceptor";
+    pt_server_start(&icpt, &o);
+    snprintf(url, sizeof url, "https://localhost:%d/", origin.port);
+
+    snprintf(proxy, sizeof proxy, "HTTPS://user:secret@127.0.0.1:%d", icpt.port);
+    opts = pincurl_options_new();
+    cr_assert_eq(pincurl_options_set_ca_file(opts, pt_pki("cas.pem")), PINCURL_OK);
+    cr_assert_eq(pincurl_options_set_proxy(opts, proxy), PINCURL_OK);
+    cr_assert_eq(pincurl_client_new(p, opts, &c), PINCURL_OK);
+    pincurl_options_free(opts);
+    cr_assert_eq(get(c, url, detail, sizeof detail), PINCURL_PIN_MISMATCH, "%s", detail);
+    pincurl_client_free(c);
+    cr_assert(pt_server_wait_closed(&icpt, 3000));
+    cr_assert_gt(pt_server_connections(&icpt), 0);
+    cr_assert_eq(pt_server_request_bytes(&icpt), 0, "the interceptor received the CONNECT line");
+
+    /* the genuine proxy is let through */
+    pt_proxy_start(&px, "leaf-ec-chain.pem", "leaf-ec.key");
+    snprintf(proxy, sizeof proxy, "https://127.0.0.1:%d", px.port);
+    opts = pincurl_options_new();
+    cr_assert_eq(pincurl_options_set_ca_file(opts, pt_pki("root.pem")), PINCURL_OK);
+    cr_assert_eq(pincurl_options_set_proxy(opts, proxy), PINCURL_OK);
+    cr_assert_eq(pincurl_client_new(p, opts, &c), PINCURL_OK);
+    pincurl_options_free(opts);
+    cr_assert_eq(get(c, url, detail, sizeof detail), PINCURL_OK, "%s", detail);
+    cr_assert_eq(pt_proxy_tunnels(&px), 1);
+    pincurl_client_free(c);
+
+    pt_proxy_stop(&px);
+    pincurl_policy_unref(p);
+    pt_server_stop(&icpt);
+    pt_server_stop(&origin);
+}

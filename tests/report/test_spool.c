@@ -3,6 +3,7 @@
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
 #include <curl/curl.h>
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -799,4 +800,229 @@ Test(spool, full_tmpfs)
     cr_assert_eq(rt_collector_received(&c), written, "received %zu, written %zu",
                  rt_collector_received(&c), written);
     rt_collector_stop(&c);
+}
+
+/* ---- what the spool touches ----------------------------------------------------------- */
+
+/* One directory entry as lstat and readlink / the content describe it. */
+typedef struct entry_snapshot {
+    char name[256];
+    mode_t type;
+    char data[256]; /* file content (first bytes) or link target */
+} entry_snapshot;
+
+static size_t snapshot(const char *dir, entry_snapshot *out, size_t cap)
+{
+    size_t n = 0;
+    DIR *d = opendir(dir);
+    cr_assert_not_null(d, "%s", dir);
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        cr_assert_lt(n, cap);
+        entry_snapshot *e = &out[n++];
+        memset(e, 0, sizeof *e);
+        snprintf(e->name, sizeof e->name, "%s", de->d_name);
+        char path[1400];
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        struct stat st;
+        cr_assert_eq(lstat(path, &st), 0);
+        e->type = st.st_mode & S_IFMT;
+        if (S_ISLNK(st.st_mode)) {
+            cr_assert(readlink(path, e->data, sizeof e->data - 1) > 0);
+        } else if (S_ISREG(st.st_mode)) {
+            FILE *f = fopen(path, "rb");
+            cr_assert_not_null(f);
+            size_t got = fread(e->data, 1, sizeof e->data - 1, f);
+            (void)got;
+            fclose(f);
+        }
+    }
+    closedir(d);
+    return n;
+}
+
+static const entry_snapshot *find_snapshot(const entry_snapshot *v, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(v[i].name, name) == 0)
+            return &v[i];
+    return NULL;
+}
+
+/* Every entry of before is in after, of the same type and content. */
+static void assert_unchanged(const entry_snapshot *before, size_t nb, const entry_snapshot *after,
+                             size_t na, const char *when)
+{
+    for (size_t i = 0; i < nb; i++) {
+        const entry_snapshot *a = find_snapshot(after, na, before[i].name);
+        cr_assert_not_null(a, "%s: %s is gone", when, before[i].name);
+        cr_assert_eq(a->type, before[i].type, "%s: %s changed type", when, before[i].name);
+        cr_assert_str_eq(a->data, before[i].data, "%s: %s changed", when, before[i].name);
+    }
+}
+
+/* A directory that looks like a used spool: a crash's temporary file, a damaged report,
+ * damaged files set aside beyond the bound, a damaged deduplication window. */
+static void fill_spool_lookalike(const char *dir)
+{
+    char path[1400];
+    cr_assert_eq(mkdir(dir, 0700), 0);
+    snprintf(path, sizeof path, "%s/.tmp-00000000000000000001.report", dir);
+    pt_write_file(path, "half written", 12);
+    snprintf(path, sizeof path, "%s/00000000000000000002.report", dir);
+    pt_write_file(path, "not json", 8);
+    for (int i = 0; i < PC_SPOOL_MAX_SET_ASIDE + 4; i++) {
+        snprintf(path, sizeof path, "%s/%020d.report.bad", dir, 10 + i);
+        pt_write_file(path, "kept", 4);
+    }
+    snprintf(path, sizeof path, "%s/dedup.json", dir);
+    pt_write_file(path, "[1,2", 4);
+}
+
+Test(spool, symlinked_directory_is_refused)
+{
+    setup_dirs("spool-symlink");
+    char target[1200], link_path[1200], dangling[1200];
+    snprintf(target, sizeof target, "%s/elsewhere", dirs[3]);
+    snprintf(link_path, sizeof link_path, "%s/spool-link", dirs[3]);
+    snprintf(dangling, sizeof dangling, "%s/dangling", dirs[3]);
+    fill_spool_lookalike(target);
+    cr_assert_eq(symlink(target, link_path), 0);
+    static entry_snapshot before[64], after[64];
+    size_t nb = snapshot(target, before, 64);
+
+    rt_ctx x;
+    rt_ctx_init(&x);
+    pc_spool_config cfg = rt_config(link_path, &x);
+    pc_spool *s = (pc_spool *)&x;
+    cr_assert_eq(pc_spool_open(&cfg, &s), PINCURL_SPOOL_SYMLINK);
+    cr_assert_null(s);
+    cr_assert_eq(x.n, 0, "no event: nothing was looked at");
+    size_t na = snapshot(target, after, 64);
+    cr_assert_eq(na, nb, "entries added or removed in the target");
+    assert_unchanged(before, nb, after, na, "after open through the link");
+
+    /* a link to nowhere: refused, and nothing is created at its target */
+    snprintf(target, sizeof target, "%s/not-there", dirs[3]);
+    cr_assert_eq(symlink(target, dangling), 0);
+    cfg.dir = dangling;
+    cr_assert_eq(pc_spool_open(&cfg, &s), PINCURL_SPOOL_SYMLINK);
+    cr_assert_neq(access(target, F_OK), 0);
+
+    /* the client reports the same status */
+    pincurl_options *o = pincurl_options_new();
+    cr_assert_not_null(o);
+    cr_assert_eq(pincurl_options_set_spool_dir(o, link_path), PINCURL_OK);
+    pincurl_policy *p = pt_policy_exact("localhost", "leaf-ec", "leaf-backup");
+    pincurl_client *c = NULL;
+    cr_assert_eq(pincurl_client_new(p, o, &c), PINCURL_SPOOL_SYMLINK);
+    cr_assert_null(c);
+    cr_assert_str_eq(pincurl_status_name(PINCURL_SPOOL_SYMLINK), "SPOOL_SYMLINK");
+    na = snapshot(dirs[3], after, 64);
+    pincurl_policy_unref(p);
+    pincurl_options_free(o);
+    snprintf(target, sizeof target, "%s/elsewhere", dirs[3]);
+    na = snapshot(target, after, 64);
+    cr_assert_eq(na, nb);
+    assert_unchanged(before, nb, after, na, "after the client");
+}
+
+Test(spool, lookalike_names_are_never_touched)
+{
+    const char *dir = setup_dirs("spool-lookalike");
+    rt_collector down;
+    rt_collector_start(&down, dirs[1], "down", 0);
+    rt_ctx x;
+    rt_ctx_init(&x);
+    pc_spool_config cfg = rt_config(dir, &x);
+    cfg.max_reports = 3;
+    cfg.first_retry_ms = 60000;
+    pc_spool *s = open_spool(&cfg);
+    pc_spool_close(s);
+
+    /* Files pincurl never writes, named like the ones it does. */
+    static const char *const foreign_files[] = {
+        "foo.report", "1.report", "0000000000000000001.report", "000000000000000000001.report",
+        "0000000000000000000a.report", "+0000000000000000001.report",
+        "00000000000000000005.report.bak", "00000000000000000005.REPORT", "00000000000000000005.",
+        ".tmp-", ".tmp-foo", ".tmp-00000000000000000005.report.x", ".tmp-dedup.json.old",
+        ".tmp-.tmp-00000000000000000005.report", "notes.bad", ".bad", "00000000000000000005.bad",
+        "00000000000000000005.report.bad.bad", "x.report.bad", "dedup.json.bak", "dedup.json.tmp",
+        "dedup.json.bad.bad", "DEDUP.json", "report", ".report", "bad",
+    };
+    char path[1400], outside[1400];
+    for (size_t i = 0; i < sizeof foreign_files / sizeof foreign_files[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, foreign_files[i]);
+        pt_write_file(path, foreign_files[i], strlen(foreign_files[i]));
+    }
+    /* Names of the spool's grammar that are not regular files: pincurl writes only regular
+     * files, so these are not its own either. The lowest numbers, so that they would be the
+     * first dropped or pruned. */
+    snprintf(outside, sizeof outside, "%s/outside.txt", dirs[3]);
+    pt_write_file(outside, "outside", 7);
+    snprintf(path, sizeof path, "%s/00000000000000000000.report", dir);
+    cr_assert_eq(mkdir(path, 0700), 0);
+    snprintf(path, sizeof path, "%s/00000000000000000001.report", dir);
+    cr_assert_eq(symlink(outside, path), 0);
+    snprintf(path, sizeof path, "%s/00000000000000000002.report", dir);
+    cr_assert_eq(mkfifo(path, 0600), 0);
+    snprintf(path, sizeof path, "%s/.tmp-00000000000000000003.report", dir);
+    cr_assert_eq(symlink(outside, path), 0);
+    snprintf(path, sizeof path, "%s/00000000000000000004.report.bad", dir);
+    cr_assert_eq(symlink(outside, path), 0);
+    snprintf(path, sizeof path, "%s/00000000000000000005.report.bad", dir);
+    cr_assert_eq(mkdir(path, 0700), 0);
+    snprintf(path, sizeof path, "%s/.tmp-dedup.json", dir);
+    cr_assert_eq(mkdir(path, 0700), 0);
+    static entry_snapshot before[128], after[128];
+    size_t nb = snapshot(dir, before, 128);
+
+    /* Genuine damaged files of the spool's own names, more than the set-aside bound, so
+     * that every sweep runs: set aside, prune, temporary files, bounds, delivery. */
+    for (int i = 0; i < PC_SPOOL_MAX_SET_ASIDE + 4; i++) {
+        snprintf(path, sizeof path, "%s/%020d.report", dir, 100 + i);
+        pt_write_file(path, "nope", 4);
+    }
+    snprintf(path, sizeof path, "%s/.tmp-00000000000000000200.report", dir);
+    pt_write_file(path, "crash", 5);
+
+    s = open_spool(&cfg);
+    size_t na = snapshot(dir, after, 128);
+    assert_unchanged(before, nb, after, na, "open");
+    snprintf(path, sizeof path, "%s/.tmp-00000000000000000200.report", dir);
+    cr_assert_neq(access(path, F_OK), 0, "the spool's own temporary file is removed");
+    snprintf(path, sizeof path, "%s/%020d.report.bad", dir, 100 + PC_SPOOL_MAX_SET_ASIDE + 3);
+    cr_assert_eq(access(path, F_OK), 0, "the spool's own damaged file is set aside");
+
+    rt_input r;
+    rt_input_make(&r, 7000, down.uri);
+    for (unsigned i = 0; i < 6; i++) { /* beyond max_reports: the oldest are dropped */
+        r.in.port = 7000 + i;
+        cr_assert_eq(pc_spool_submit(s, &r.in, NULL), PINCURL_OK);
+    }
+    cr_assert_eq(pc_spool_dropped(s), 3);
+    na = snapshot(dir, after, 128);
+    assert_unchanged(before, nb, after, na, "submits beyond the bounds");
+    pc_spool_close(s);
+
+    rt_collector c;
+    rt_collector_start(&c, dirs[1], "accept", down.port);
+    s = open_spool(&cfg);
+    cr_assert_eq(pc_spool_flush(s, 10000), PINCURL_OK);
+    cr_assert_eq(rt_collector_received(&c), 3);
+    pc_spool_close(s);
+    na = snapshot(dir, after, 128);
+    assert_unchanged(before, nb, after, na, "delivery");
+    s = open_spool(&cfg);
+    pc_spool_close(s);
+    na = snapshot(dir, after, 128);
+    assert_unchanged(before, nb, after, na, "reopen");
+    size_t olen;
+    unsigned char *o = pt_read_file(outside, &olen);
+    cr_assert(olen == 7 && memcmp(o, "outside", 7) == 0);
+    free(o);
+    rt_collector_stop(&c);
+    rt_input_free(&r);
 }

@@ -582,3 +582,49 @@ long pt_count_files(const char *dir, const char *suffix)
     closedir(d);
     return n;
 }
+
+void pt_sniffer_start(pt_sniffer *sn, const char *host)
+{
+    char script[1024], port_file[1100], out_file[1100], ppid[24];
+
+    memset(sn, 0, sizeof *sn);
+    unique_dir("sniffer", sn->dir, sizeof sn->dir);
+    join_path(port_file, sizeof port_file, sn->dir, "port");
+    join_path(out_file, sizeof out_file, sn->dir, "sniffer.out");
+    join_path(sn->log_path, sizeof sn->log_path, sn->dir, "connections.log");
+    snprintf(script, sizeof script, "%s/tests/servers/sniffer.py", PINCURL_SOURCE_DIR);
+    snprintf(ppid, sizeof ppid, "%d", (int)getpid());
+    char *argv[] = {(char *)python_path(), script, "--host", (char *)(host ? host : "127.0.0.1"),
+                    "--port-file", port_file, "--log", sn->log_path, "--lifetime", "300",
+                    "--parent-pid", ppid, NULL};
+    sn->pid = spawn(argv, out_file, 1);
+    sn->port = wait_port_file(&sn->pid, port_file, out_file, "the sniffer");
+}
+
+long pt_sniffer_connections(const pt_sniffer *sn, char kinds[][16], long max)
+{
+    FILE *f = fopen(sn->log_path, "r");
+    char line[512];
+    long n = 0;
+    if (f == NULL)
+        return 0;
+    while (fgets(line, sizeof line, f) != NULL) {
+        char kind[16];
+        long idx;
+        if (sscanf(line, "%ld %15s", &idx, kind) == 2) {
+            if (kinds != NULL && n < max)
+                snprintf(kinds[n], 16, "%s", kind);
+            n++;
+        }
+    }
+    fclose(f);
+    return n;
+}
+
+void pt_sniffer_stop(pt_sniffer *sn)
+{
+    if (sn->pid > 0) {
+        stop_child(sn->pid);
+        sn->pid = 0;
+    }
+}

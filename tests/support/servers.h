@@ -92,6 +92,19 @@ long pt_collector_count(const pt_collector *c);
 char *pt_collector_report(const pt_collector *c, long i);
 void pt_collector_stop(pt_collector *c);
 
+/* tests/servers/sniffer.py: records how each connection to it begins ("tls", "connect",
+ * "http", "socks4", "socks5", "empty", "other"), answers nothing. */
+typedef struct pt_sniffer {
+    pid_t pid;
+    int port;
+    char dir[1024];
+    char log_path[1100];
+} pt_sniffer;
+void pt_sniffer_start(pt_sniffer *sn, const char *host); /* host: NULL (127.0.0.1) or "::1" */
+/* Connections so far; kinds[i] receives the kind of connection i (up to max). */
+long pt_sniffer_connections(const pt_sniffer *sn, char kinds[][16], long max);
+void pt_sniffer_stop(pt_sniffer *sn);
+
 /* Files in dir whose names end with suffix. */
 long pt_count_files(const char *dir, const char *suffix);
 

@@ -24,6 +24,7 @@ import signal
 import ssl
 import sys
 import threading
+import urllib.parse
 import time
 
 
@@ -49,6 +50,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         path = self.server.bundle_path
+        if self.path.startswith("/redirect?to="):  # a 302 to anywhere (the hop tests)
+            target = urllib.parse.unquote(self.path[len("/redirect?to="):])
+            self.answer(302, b"", {"Location": target})
+            return
         if self.path != "/bundle":
             self.answer(404, b"not found\n")
             return

@@ -265,6 +265,45 @@ Test(fetcher, fetch_is_pinned_by_the_policy_in_force)
     fetch_teardown(&f);
 }
 
+Test(fetcher, every_hop_of_a_fetch_is_https)
+{
+    /* the application's client follows redirects; the update server answers 302 to an
+     * http:// copy of the bundle (a listener that records what reaches it) */
+    fetch_fixture f;
+    pt_sniffer sn;
+    pincurl_options *o = pincurl_options_new();
+    pincurl_client *c = NULL;
+    pincurl_updater *u = NULL;
+    char url[256];
+
+    fetch_setup(&f, "inter", "leaf-backup");
+    serve(&f, 1);
+    pt_sniffer_start(&sn, NULL);
+    cr_assert_eq(pincurl_options_set_ca_file(o, pt_pki("root.pem")), PINCURL_OK);
+    cr_assert_eq(pincurl_options_set_max_redirects(o, 5), PINCURL_OK);
+    cr_assert_eq(pincurl_options_set_timeout_ms(o, 10000), PINCURL_OK);
+    cr_assert_eq(pincurl_client_new(f.base, o, &c), PINCURL_OK);
+    pincurl_options_free(o);
+    pincurl_update_key pk = ut_key_public(&f.key);
+    cr_assert_eq(pincurl_updater_new(c, &pk, 1, pt_tmpdir("hop-state"), &u), PINCURL_OK);
+
+    snprintf(url, sizeof url, "https://localhost:%d/redirect?to=http://127.0.0.1:%d/bundle",
+             f.srv.port, sn.port);
+    cr_assert_neq(pincurl_updater_fetch(u, url), PINCURL_OK);
+    cr_assert_eq(pincurl_updater_sequence(u), 0, "a bundle fetched over http was applied");
+    cr_assert_eq(pt_sniffer_connections(&sn, NULL, 0), 0, "the http:// hop connected");
+    /* an https:// hop is followed */
+    snprintf(url, sizeof url, "https://localhost:%d/redirect?to=https://localhost:%d/bundle",
+             f.srv.port, f.srv.port);
+    cr_assert_eq(pincurl_updater_fetch(u, url), PINCURL_OK);
+    cr_assert_eq(pincurl_updater_sequence(u), 1);
+
+    pincurl_updater_free(u);
+    pincurl_client_free(c);
+    pt_sniffer_stop(&sn);
+    fetch_teardown(&f);
+}
+
 Test(fetcher, refused_and_oversized_bundles)
 {
     fetch_fixture f;

@@ -69,6 +69,14 @@ long cli_seconds_to_ms(const char *text);
 
 /* Time as RFC 3339 UTC ("2027-06-30T00:00:00Z") into buf (>= 21 bytes). */
 void cli_format_time(int64_t t, char *buf, size_t size);
+
+/* Prints the facts of one certificate, two-space indented, on stdout (fields that could
+ * not be read say so, with the reason; the pin is always printed) and a note for a key
+ * whose encoding other tools re-encode. */
+void cli_print_cert_info(const pincurl_cert_info *c);
+
+/* The names of the fields in unread ("subject, not after"), into buf. */
+void cli_unread_fields(unsigned unread, char *buf, size_t size);
 void cli_format_pin(const pincurl_pin *pin, char *buf); /* buf: PINCURL_PIN_TEXT_SIZE */
 
 /* Connection options shared by the request, pin and policy check subcommands. */
@@ -96,16 +104,23 @@ typedef struct cli_path {
     int matched_depth;        /* -1: none */
     pincurl_pin matched_pin;
     size_t count;
-    pincurl_cert_info certs[PINCURL_MAX_PATH];
-    int info_ok[PINCURL_MAX_PATH]; /* 0: the certificate could not be read (pin still set) */
+    pincurl_cert_info certs[PINCURL_MAX_PATH]; /* pincurl_cert_info_read: unread fields
+                                                   are flagged in each certs[i].unread */
+    int info_ok[PINCURL_MAX_PATH]; /* 0: not even the key was located (the pin is the one
+                                      the validation reported) */
 } cli_path;
 
 /* An event callback that records the last VALIDATION into a cli_path (user). */
 void cli_path_event_cb(const pincurl_event *ev, void *user);
 
+/* The total and connect timeouts of cli_probe when -m / --connect-timeout are not given:
+ * a server that accepts and never answers ends the probe (exit 28). */
+#define CLI_PROBE_TIMEOUT_MS 15000L
+#define CLI_PROBE_CONNECT_TIMEOUT_MS 10000L
+
 /* Connects to https://host:port/ (HEAD) with a throwaway report-only policy for host, and
- * fills *path with the validated path. Returns the perform status; the failure detail is
- * copied into detail (may be NULL). */
+ * fills *path with the validated path. Without timeouts in conn, the defaults above apply.
+ * Returns the perform status; the failure detail is copied into detail (may be NULL). */
 pincurl_status cli_probe(const char *host, unsigned port, const cli_conn_opts *conn,
                          cli_path *path, char *detail, size_t detail_size);
 

@@ -72,7 +72,7 @@ static void check_live(const pincurl_domain *d, unsigned port, const cli_conn_op
         return;
     }
     printf("live %s:%u: validated path of %zu certificates\n", host, port, path->count);
-    size_t matching = 0, outside = 0, matching_soon = 0;
+    size_t matching = 0, outside = 0, matching_soon = 0, matching_undated = 0;
     int64_t latest = 0;
     for (size_t k = 0; k < pincurl_domain_pin_count(d); k++) {
         const pincurl_pin *p = pincurl_domain_pin(d, k);
@@ -87,13 +87,29 @@ static void check_live(const pincurl_domain *d, unsigned port, const cli_conn_op
             continue;
         }
         const pincurl_cert_info *c = &path->certs[depth];
-        cli_format_time(c->not_after, when, sizeof when);
-        printf("  %s: matches depth %zu, %s, not after %s\n", pin, depth, c->subject, when);
+        /* Only what was read: an unreadable field is said to be so, never guessed. */
+        int named = path->info_ok[depth] && !(c->unread & PINCURL_CERT_SUBJECT);
+        int cut = path->info_ok[depth] && (c->unread & PINCURL_CERT_SUBJECT) &&
+                  c->subject_status == PINCURL_BUFFER_TOO_SMALL;
+        int dated = path->info_ok[depth] && !(c->unread & PINCURL_CERT_NOT_AFTER);
+        char subject[PINCURL_CERT_NAME_MAX + 8];
+        snprintf(subject, sizeof subject, "%s%s",
+                 named || cut ? c->subject : "(subject could not be read)", cut ? "..." : "");
         matching++;
-        if (c->not_after > latest)
-            latest = c->not_after;
-        if (c->not_after - now < SOON)
-            matching_soon++;
+        if (dated) {
+            cli_format_time(c->not_after, when, sizeof when);
+            printf("  %s: matches depth %zu, %s, not after %s\n", pin, depth, subject, when);
+            if (c->not_after > latest)
+                latest = c->not_after;
+            if (c->not_after - now < SOON)
+                matching_soon++;
+        } else {
+            printf("  %s: matches depth %zu, %s, not after: could not be read (%s)\n", pin,
+                   depth, subject,
+                   path->info_ok[depth] ? pincurl_strerror(c->not_after_status)
+                                        : "the certificate could not be read");
+            matching_undated++;
+        }
     }
     if (matching == 0)
         finding(l, enforce, host, "no pin matches today's path: %s",
@@ -102,12 +118,18 @@ static void check_live(const pincurl_domain *d, unsigned port, const cli_conn_op
         finding(l, 0, host,
                 "every pin is on today's path: no backup key outside it, so replacing "
                 "these keys locks clients out");
-    if (matching > 0 && matching_soon == matching) {
+    if (matching > 0 && matching_undated == 0 && matching_soon == matching) {
         cli_format_time(latest, when, sizeof when);
         finding(l, 0, host,
                 "every matching pin is on a certificate that expires within 30 days (%s); "
                 "make sure the renewal keeps a pinned key",
                 when);
+    } else if (matching_undated > 0 && matching_soon + matching_undated == matching) {
+        finding(l, 0, host,
+                "the expiry of %zu matching certificate(s) could not be read%s; check when "
+                "they expire",
+                matching_undated,
+                matching_soon > 0 ? ", and the others expire within 30 days" : "");
     }
     free(path);
 }

@@ -361,7 +361,11 @@ static void event_cb(const pincurl_event *ev, void *user)
         for (size_t i = 0; i < ctx->path.count; i++) {
             char p[PINCURL_PIN_TEXT_SIZE];
             cli_format_pin(&ctx->path.certs[i].pin, p);
-            fprintf(stderr, "*   %zu %s %s\n", i, p, ctx->path.certs[i].subject);
+            const pincurl_cert_info *c = &ctx->path.certs[i];
+            fprintf(stderr, "*   %zu %s %s\n", i, p,
+                    ctx->path.info_ok[i] && !(c->unread & PINCURL_CERT_SUBJECT)
+                        ? c->subject
+                        : "(subject could not be read)");
         }
     } else {
         fprintf(stderr, "* event %s: %s\n", pincurl_event_kind_name(kind),
@@ -618,10 +622,21 @@ static void print_result_json(const req_args *a, const req_ctx *ctx,
         if (e == NULL)
             break;
         cJSON_AddNumberToObject(e, "depth", (double)i);
-        cJSON_AddStringToObject(e, "subject", c->subject);
-        cJSON_AddStringToObject(e, "issuer", c->issuer);
+        /* a field that could not be read is null, never a guess */
+        int ok = ctx->path.info_ok[i];
+        if (ok && !(c->unread & PINCURL_CERT_SUBJECT))
+            cJSON_AddStringToObject(e, "subject", c->subject);
+        else
+            cJSON_AddNullToObject(e, "subject");
+        if (ok && !(c->unread & PINCURL_CERT_ISSUER))
+            cJSON_AddStringToObject(e, "issuer", c->issuer);
+        else
+            cJSON_AddNullToObject(e, "issuer");
         cli_format_time(c->not_after, when, sizeof when);
-        cJSON_AddStringToObject(e, "not_after", ctx->path.info_ok[i] ? when : "");
+        if (ok && !(c->unread & PINCURL_CERT_NOT_AFTER))
+            cJSON_AddStringToObject(e, "not_after", when);
+        else
+            cJSON_AddNullToObject(e, "not_after");
         cli_format_pin(&c->pin, buf);
         cJSON_AddStringToObject(e, "pin", buf);
         cJSON_AddItemToArray(path, e);

@@ -143,8 +143,75 @@ void cli_format_time(int64_t t, char *buf, size_t size)
 {
     time_t tt = (time_t)t;
     struct tm tm;
-    if (gmtime_r(&tt, &tm) == NULL || strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+    /* four digits for every year a certificate can name (0000-9999) */
+    if (gmtime_r(&tt, &tm) == NULL ||
+        snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec) >= (int)size)
         snprintf(buf, size, "%lld", (long long)t);
+}
+
+void cli_unread_fields(unsigned unread, char *buf, size_t size)
+{
+    static const struct {
+        unsigned bit;
+        const char *name;
+    } fields[] = {{PINCURL_CERT_SUBJECT, "subject"},       {PINCURL_CERT_ISSUER, "issuer"},
+                  {PINCURL_CERT_NOT_BEFORE, "not before"}, {PINCURL_CERT_NOT_AFTER, "not after"},
+                  {PINCURL_CERT_KEY_TYPE, "key type"}};
+    size_t n = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        if (!(unread & fields[i].bit))
+            continue;
+        int w = snprintf(buf + n, size - n, "%s%s", n > 0 ? ", " : "", fields[i].name);
+        if (w < 0 || (size_t)w >= size - n)
+            return;
+        n += (size_t)w;
+    }
+}
+
+static void print_name(const char *label, const char *name, unsigned unread, unsigned bit,
+                       pincurl_status st)
+{
+    if (!(unread & bit))
+        printf("  %-10s %s\n", label, name);
+    else if (st == PINCURL_BUFFER_TOO_SMALL)
+        printf("  %-10s %s... (cut: longer than %d characters)\n", label, name,
+               PINCURL_CERT_NAME_MAX - 1);
+    else
+        printf("  %-10s (could not be read: %s)\n", label, pincurl_strerror(st));
+}
+
+void cli_print_cert_info(const pincurl_cert_info *c)
+{
+    char pin[PINCURL_PIN_TEXT_SIZE], when[32];
+    print_name("subject:", c->subject, c->unread, PINCURL_CERT_SUBJECT, c->subject_status);
+    print_name("issuer:", c->issuer, c->unread, PINCURL_CERT_ISSUER, c->issuer_status);
+    if (!(c->unread & PINCURL_CERT_NOT_AFTER)) {
+        cli_format_time(c->not_after, when, sizeof when);
+        printf("  not after: %s\n", when);
+    } else {
+        printf("  not after: (could not be read: %s)\n", pincurl_strerror(c->not_after_status));
+    }
+    if (!(c->unread & PINCURL_CERT_KEY_TYPE))
+        printf("  key:       %s %u bits\n", c->key_type, c->key_bits);
+    else
+        printf("  key:       (could not be read: %s)\n", pincurl_strerror(c->key_type_status));
+    cli_format_pin(&c->pin, pin);
+    printf("  pin:       %s\n", pin);
+    if (c->key_notes & PINCURL_SPKI_NOTE_RSA_PARAMETERS)
+        printf("  note:      the key's algorithm identifier lacks the NULL parameter RSA keys "
+               "carry (or has another one)\n");
+    if (c->key_notes & PINCURL_SPKI_NOTE_RSA_INTEGERS)
+        printf("  note:      the key's modulus or exponent is not a minimal positive DER "
+               "INTEGER\n");
+    if (c->key_notes & PINCURL_SPKI_NOTE_PSS_PARAMETERS)
+        printf("  note:      the key's RSASSA-PSS parameters are not in the form re-encoders "
+               "write\n");
+    if (c->key_notes != 0)
+        printf("  note:      tools that re-encode the key (openssl pkey) print another pin; "
+               "the pin above is of the bytes the certificate carries, the one pincurl "
+               "matches\n");
 }
 
 void cli_format_pin(const pincurl_pin *pin, char *buf)
@@ -231,7 +298,7 @@ void cli_path_event_cb(const pincurl_event *ev, void *user)
     for (size_t i = 0; i < n; i++) {
         size_t len;
         const unsigned char *der = pincurl_event_path_cert(ev, i, &len);
-        p->info_ok[i] = pincurl_cert_info_get(der, len, &p->certs[i]) == PINCURL_OK;
+        p->info_ok[i] = pincurl_cert_info_read(der, len, &p->certs[i]) == PINCURL_OK;
         const pincurl_pin *pin = pincurl_event_path_pin(ev, i);
         if (pin != NULL)
             p->certs[i].pin = *pin;
@@ -304,6 +371,11 @@ pincurl_status cli_probe(const char *host, unsigned port, const cli_conn_opts *c
         st = PINCURL_OUT_OF_MEMORY;
     if (st == PINCURL_OK)
         st = cli_conn_apply(conn, o);
+    /* never wait forever on a server that accepts and does not answer */
+    if (st == PINCURL_OK && conn->timeout_ms <= 0)
+        st = pincurl_options_set_timeout_ms(o, CLI_PROBE_TIMEOUT_MS);
+    if (st == PINCURL_OK && conn->connect_timeout_ms <= 0)
+        st = pincurl_options_set_connect_timeout_ms(o, CLI_PROBE_CONNECT_TIMEOUT_MS);
     if (st == PINCURL_OK)
         st = pincurl_options_set_event_callback(o, cli_path_event_cb, path);
     if (st == PINCURL_OK)

@@ -134,6 +134,10 @@ extension PincurlError {
         case updateKeyInvalid = 171
         /// 172 UPDATE_FETCH_FAILED: update server did not answer with a bundle
         case updateFetchFailed = 172
+        /// 173 UPDATE_STATE_NOT_PRIVATE: update state directory is not private (another user owns it, or group or others can write)
+        case updateStateNotPrivate = 173
+        /// 174 UPDATE_STATE_SYMLINK: update state directory is a symbolic link; it is not followed
+        case updateStateSymlink = 174
         /// 180 SPOOL_UNAVAILABLE: report spool directory cannot be created or opened
         case spoolUnavailable = 180
         /// 181 SPOOL_READ_ONLY: report spool directory is read-only or not writable
@@ -148,6 +152,8 @@ extension PincurlError {
         case spoolDamaged = 185
         /// 186 REPORT_NO_COLLECTOR: the policy names no report URI; no report is written or sent
         case reportNoCollector = 186
+        /// 187 SPOOL_SYMLINK: report spool directory is a symbolic link; it is not followed
+        case spoolSymlink = 187
     }
 
     /// Every status of the C list, OK included: number, name and sentence.
@@ -217,6 +223,8 @@ extension PincurlError {
         (170, "UPDATE_ROLLBACK", "stored update bundle is older than the recorded sequence"),
         (171, "UPDATE_KEY_INVALID", "update signing or verification key is malformed"),
         (172, "UPDATE_FETCH_FAILED", "update server did not answer with a bundle"),
+        (173, "UPDATE_STATE_NOT_PRIVATE", "update state directory is not private (another user owns it, or group or others can write)"),
+        (174, "UPDATE_STATE_SYMLINK", "update state directory is a symbolic link; it is not followed"),
         (180, "SPOOL_UNAVAILABLE", "report spool directory cannot be created or opened"),
         (181, "SPOOL_READ_ONLY", "report spool directory is read-only or not writable"),
         (182, "SPOOL_NO_SPACE", "no space left for the report spool (disk full, quota or file size limit)"),
@@ -224,5 +232,6 @@ extension PincurlError {
         (184, "SPOOL_BUSY", "report spool directory is in use by another spool"),
         (185, "SPOOL_DAMAGED", "a report spool file is damaged or unreadable; it was set aside"),
         (186, "REPORT_NO_COLLECTOR", "the policy names no report URI; no report is written or sent"),
+        (187, "SPOOL_SYMLINK", "report spool directory is a symbolic link; it is not followed"),
     ]
 }

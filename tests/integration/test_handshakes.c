@@ -1,0 +1,580 @@
+/*
+ * Every handshake decided for the peer it is with, as an adversary would test it: proxy
+ * strings in every spelling libcurl accepts (pincurl's reading against libcurl's own, seen
+ * by a loopback listener), routes from the environment, an interceptor posing as the proxy
+ * with a certificate the device trusts, handshakes of one request through a proxy, copied
+ * and attached handles, other schemes, and what a TLS context keeps after its transfer.
+ * Real peers on loopback: tests/servers/tls_server.py, sniffer.py, tinyproxy and stunnel.
+ */
+#include "servers.h"
+#include "support.h"
+
+#include "http/http.h"
+
+#include <criterion/criterion.h>
+#include <curl/curl.h>
+#include <pincurl/pincurl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+TestSuite(handshakes, .timeout = 240);
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static pt_server start_tls(const char *chain, const char *key, const char *name)
+{
+    pt_server s;
+    pt_server_opts o;
+    memset(&o, 0, sizeof(o));
+    o.chain = chain;
+    o.key = key;
+    o.name = name;
+    pt_server_start(&s, &o);
+    return s;
+}
+
+/* One exact enforcing entry per (host, pin, pin) triple; a NULL host ends the list. */
+static pincurl_policy *policy_of(const char *h1, const char *a1, const char *b1,
+                                 const char *h2, const char *a2, const char *b2)
+{
+    pincurl_policy_builder *b = pincurl_policy_builder_new_custom(NULL, NULL, NULL);
+    pincurl_policy *p = NULL;
+    const char *hosts[2] = {h1, h2};
+    const char *pins[2][2] = {{a1, b1}, {a2, b2}};
+    cr_assert_not_null(b);
+    for (int h = 0; h < 2 && hosts[h] != NULL; h++) {
+        size_t idx = 0;
+        cr_assert_eq(pincurl_policy_builder_add_domain(b, hosts[h], PINCURL_DOMAIN_ENFORCE,
+                                                       &idx),
+                     PINCURL_OK);
+        for (int i = 0; i < 2; i++) {
+            pincurl_pin pin;
+            pt_pki_pin(pins[h][i], &pin);
+            cr_assert_eq(pincurl_policy_builder_add_pin(b, idx, &pin), PINCURL_OK);
+        }
+    }
+    cr_assert_eq(pincurl_policy_builder_finish(b, &p, NULL), PINCURL_OK);
+    pincurl_policy_builder_free(b);
+    return p;
+}
+
+typedef struct seen {
+    int count;
+    char host[16][PINCURL_HOST_MAX + 1];
+    unsigned port[16];
+    pincurl_pin leaf[16];
+    pincurl_decision decision[16];
+} seen;
+
+static void on_event(const pincurl_event *ev, void *user)
+{
+    seen *s = user;
+    if (pincurl_event_get_kind(ev) != PINCURL_EVENT_VALIDATION || s->count >= 16)
+        return;
+    snprintf(s->host[s->count], sizeof s->host[0], "%s", pincurl_event_host(ev));
+    s->port[s->count] = pincurl_event_port(ev);
+    const pincurl_verdict *v = pincurl_event_verdict(ev);
+    s->decision[s->count] = v != NULL ? v->decision : PINCURL_DECISION_BLOCK;
+    if (v != NULL && v->path_len > 0)
+        s->leaf[s->count] = v->path_pins[0];
+    s->count++;
+}
+
+static pincurl_client *client_with(pincurl_policy *p, const char *ca, const char *proxy,
+                                   long redirects, seen *ev)
+{
+    pincurl_options *o = pincurl_options_new();
+    pincurl_client *c = NULL;
+    cr_assert_not_null(o);
+    cr_assert_eq(pincurl_options_set_ca_file(o, pt_pki(ca)), PINCURL_OK);
+    if (proxy != NULL)
+        cr_assert_eq(pincurl_options_set_proxy(o, proxy), PINCURL_OK, "%s", proxy);
+    if (redirects > 0)
+        cr_assert_eq(pincurl_options_set_max_redirects(o, redirects), PINCURL_OK);
+    if (ev != NULL)
+        cr_assert_eq(pincurl_options_set_event_callback(o, on_event, ev), PINCURL_OK);
+    cr_assert_eq(pincurl_options_set_connect_timeout_ms(o, 3000), PINCURL_OK);
+    cr_assert_eq(pincurl_options_set_timeout_ms(o, 10000), PINCURL_OK);
+    cr_assert_eq(pincurl_client_new(p, o, &c), PINCURL_OK);
+    pincurl_options_free(o);
+    return c;
+}
+
+static pincurl_status get(pincurl_client *c, const char *url, pincurl_response **resp)
+{
+    pincurl_request *r = pincurl_request_new("GET", url);
+    cr_assert_not_null(r);
+    pincurl_status st = pincurl_client_perform(c, r, resp);
+    pincurl_request_free(r);
+    return st;
+}
+
+/* The kind of the sniffer's connection made after `before` connections ("none" if none). */
+static void observed_since(const pt_sniffer *sn, long before, char out[16])
+{
+    char kinds[64][16];
+    long n = 0;
+    for (int i = 0; i < 100; i++) {
+        n = pt_sniffer_connections(sn, kinds, 64);
+        if (n > before)
+            break;
+        sleep_ms(20);
+    }
+    if (n > before && before < 64)
+        snprintf(out, 16, "%s", kinds[before]);
+    else
+        snprintf(out, 16, "none");
+}
+
+/* What libcurl itself does with a proxy string: a plain handle, no pincurl. */
+static void libcurl_through(const char *proxy, const char *url)
+{
+    CURL *e = curl_easy_init();
+    cr_assert_not_null(e);
+    curl_easy_setopt(e, CURLOPT_URL, url);
+    curl_easy_setopt(e, CURLOPT_PROXY, proxy);
+    curl_easy_setopt(e, CURLOPT_NOPROXY, "");
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 5000L);
+    (void)curl_easy_perform(e);
+    curl_easy_cleanup(e);
+}
+
+static const char *expected_kind(pincurl_status st, const pc_route *r)
+{
+    if (st != PINCURL_OK)
+        return "none";
+    switch (r->kind) {
+    case PC_PROXY_HTTP: return "connect";
+    case PC_PROXY_HTTPS: return "tls";
+    case PC_PROXY_SOCKS4:
+    case PC_PROXY_SOCKS4A: return "socks4";
+    case PC_PROXY_SOCKS5:
+    case PC_PROXY_SOCKS5H: return "socks5";
+    default: return "?";
+    }
+}
+
+/* ---- the route: pincurl's reading of a proxy string is libcurl's ---------------------- */
+
+/* fmt with "PORT" standing for the listener's port */
+static void with_port(char *out, size_t size, const char *fmt, int port)
+{
+    const char *at = strstr(fmt, "PORT");
+    cr_assert_not_null(at);
+    snprintf(out, size, "%.*s%d%s", (int)(at - fmt), fmt, port, at + 4);
+}
+
+static void compare_spelling(pt_sniffer *sn, const char *fmt)
+{
+    char proxy[160], why[256], seen_libcurl[16], seen_pincurl[16];
+    pc_route r;
+    with_port(proxy, sizeof proxy, fmt, sn->port);
+    pincurl_status st = pc_route_parse(proxy, &r, why, sizeof why);
+    const char *want = expected_kind(st, &r);
+    if (st == PINCURL_OK)
+        cr_assert_eq(r.port, (unsigned)sn->port, "%s: port %u", proxy, r.port);
+
+    long before = pt_sniffer_connections(sn, NULL, 0);
+    libcurl_through(proxy, "https://localhost:9/");
+    observed_since(sn, before, seen_libcurl);
+    cr_expect_str_eq(seen_libcurl, want, "%s: libcurl spoke %s, pincurl reads it as %s (%s)",
+                     proxy, seen_libcurl, want, st == PINCURL_OK ? "" : why);
+
+    /* and a client with that proxy takes the same route, or is refused when made */
+    pincurl_options *o = pincurl_options_new();
+    pincurl_status set = pincurl_options_set_proxy(o, proxy);
+    cr_expect_eq(set, st, "%s: set_proxy %s", proxy, pincurl_status_name(set));
+    if (set == PINCURL_OK) {
+        pincurl_policy *p = policy_of("other.example", "p256", "p384", NULL, NULL, NULL);
+        pincurl_client *c = NULL;
+        pincurl_response *resp = NULL;
+        cr_assert_eq(pincurl_options_set_connect_timeout_ms(o, 3000), PINCURL_OK);
+        cr_assert_eq(pincurl_options_set_timeout_ms(o, 5000), PINCURL_OK);
+        cr_assert_eq(pincurl_client_new(p, o, &c), PINCURL_OK);
+        before = pt_sniffer_connections(sn, NULL, 0);
+        (void)get(c, "https://localhost:9/", &resp);
+        observed_since(sn, before, seen_pincurl);
+        cr_expect_str_eq(seen_pincurl, want, "%s: through pincurl %s", proxy, seen_pincurl);
+        pincurl_response_free(resp);
+        pincurl_client_free(c);
+        pincurl_policy_unref(p);
+    }
+    pincurl_options_free(o);
+    pc_route_clear(&r);
+}
+
+Test(handshakes, every_proxy_spelling_is_read_as_libcurl_reads_it)
+{
+    pt_sniffer sn, sn6;
+    static const char *const v4[] = {
+        "http://127.0.0.1:PORT",        "HTTP://127.0.0.1:PORT",         "127.0.0.1:PORT",
+        "https://127.0.0.1:PORT",       "HTTPS://127.0.0.1:PORT",        "Https://127.0.0.1:PORT",
+        "https:/127.0.0.1:PORT",        "https:127.0.0.1:PORT",          "https:///127.0.0.1:PORT",
+        "https://u:pw@127.0.0.1:PORT",  "HTTPS://u%40x:p%3Aw@127.0.0.1:PORT",
+        "u:pw@127.0.0.1:PORT",          "socks4://127.0.0.1:PORT",       "socks://127.0.0.1:PORT",
+        "SOCKS4A://127.0.0.1:PORT",     "socks5://127.0.0.1:PORT",       "Socks5h://127.0.0.1:PORT",
+        "ftp://127.0.0.1:PORT",         "httpx://127.0.0.1:PORT",        "https://127.0.0.1:PORT/path",
+    };
+    static const char *const v6[] = {"[::1]:PORT", "https://[::1]:PORT", "HTTPS://[0:0::1]:PORT",
+                                     "socks5h://[::1]:PORT"};
+
+    pt_sniffer_start(&sn, NULL);
+    for (size_t i = 0; i < sizeof v4 / sizeof v4[0]; i++)
+        compare_spelling(&sn, v4[i]);
+    pt_sniffer_start(&sn6, "::1");
+    for (size_t i = 0; i < sizeof v6 / sizeof v6[0]; i++)
+        compare_spelling(&sn6, v6[i]);
+    pt_sniffer_stop(&sn6);
+    pt_sniffer_stop(&sn);
+}
+
+/* ---- the route: the environment cannot change it ------------------------------------- */
+
+static const char *const proxy_vars[] = {"https_proxy", "HTTPS_PROXY", "http_proxy",
+                                         "ALL_PROXY",   "all_proxy",   NULL};
+
+Test(handshakes, proxy_variables_of_the_environment_are_ignored)
+{
+    pt_sniffer sn;
+    pt_server s = start_tls("leaf-ec-chain.pem", "leaf-ec.key", "direct");
+    pincurl_policy *p = policy_of("localhost", "inter", "leaf-backup", NULL, NULL, NULL);
+    char proxy[64], url[64], kind[16];
+    pincurl_response *resp = NULL;
+
+    pt_sniffer_start(&sn, NULL);
+    snprintf(proxy, sizeof proxy, "http://127.0.0.1:%d", sn.port);
+    snprintf(url, sizeof url, "https://localhost:%d/", s.port);
+    for (int i = 0; proxy_vars[i] != NULL; i++)
+        setenv(proxy_vars[i], proxy, 1);
+
+    /* control: libcurl on its own follows the variable in this process */
+    {
+        CURL *e = curl_easy_init();
+        curl_easy_setopt(e, CURLOPT_URL, url);
+        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 5000L);
+        (void)curl_easy_perform(e);
+        curl_easy_cleanup(e);
+        observed_since(&sn, 0, kind);
+        cr_assert_str_eq(kind, "connect", "the variable did not reach libcurl (control)");
+    }
+    /* a client without a proxy goes straight to the origin */
+    long before = pt_sniffer_connections(&sn, NULL, 0);
+    pincurl_client *c = client_with(p, "root.pem", NULL, 0, NULL);
+    cr_assert_eq(get(c, url, &resp), PINCURL_OK, "%s", pincurl_response_detail(resp));
+    pincurl_response_free(resp);
+    sleep_ms(200);
+    cr_assert_eq(pt_sniffer_connections(&sn, NULL, 0), before);
+    pincurl_client_free(c);
+    for (int i = 0; proxy_vars[i] != NULL; i++)
+        unsetenv(proxy_vars[i]);
+
+    pincurl_policy_unref(p);
+    pt_sniffer_stop(&sn);
+    pt_server_stop(&s);
+}
+
+Test(handshakes, no_proxy_variables_cannot_take_a_request_around_the_proxy)
+{
+    pt_server s = start_tls("leaf-ec-chain.pem", "leaf-ec.key", "origin");
+    pt_proxy px;
+    pincurl_policy *p = policy_of("localhost", "inter", "leaf-backup", "127.0.0.1", "inter",
+                                  "leaf-backup");
+    char proxy[64], url[64];
+    pincurl_response *resp = NULL;
+    seen ev;
+
+    memset(&ev, 0, sizeof ev);
+    pt_proxy_start(&px, "leaf-ec-chain.pem", "leaf-ec.key");
+    snprintf(proxy, sizeof proxy, "https://127.0.0.1:%d", px.port);
+    snprintf(url, sizeof url, "https://localhost:%d/", s.port);
+    setenv("NO_PROXY", "localhost,127.0.0.1", 1);
+    setenv("no_proxy", "*", 1);
+    pincurl_client *c = client_with(p, "root.pem", proxy, 0, &ev);
+    cr_assert_eq(get(c, url, &resp), PINCURL_OK, "%s", pincurl_response_detail(resp));
+    pincurl_response_free(resp);
+    unsetenv("NO_PROXY");
+    unsetenv("no_proxy");
+    cr_assert_eq(pt_proxy_tunnels(&px), 1, "the request went around the proxy");
+    /* the proxy's handshake was decided for the proxy, the origin's for the origin */
+    cr_assert_eq(ev.count, 2);
+    cr_assert_str_eq(ev.host[0], "127.0.0.1");
+    cr_assert_eq(ev.port[0], (unsigned)px.port);
+    cr_assert_str_eq(ev.host[1], "localhost");
+    cr_assert_eq(ev.port[1], (unsigned)s.port);
+
+    pincurl_client_free(c);
+    pincurl_policy_unref(p);
+    pt_proxy_stop(&px);
+    pt_server_stop(&s);
+}
+
+/* ---- an interceptor posing as the proxy ------------------------------------------------ */
+
+Test(handshakes, an_interceptor_posing_as_the_proxy_gets_nothing_in_any_spelling)
+{
+    /* the interceptor: a certificate for the proxy's address from a root the device trusts
+     * (cas.pem holds the genuine and the rogue root), not matching the proxy's pins */
+    pt_server icpt = start_tls("rogue-leaf.pem", "rogue-leaf.key", "interceptor");
+    pt_server s = start_tls("leaf-ec-chain.pem", "leaf-ec.key", "origin");
+    /* the proxy (127.0.0.1) is pinned; the origin (localhost) is not named */
+    pincurl_policy *p = policy_of("127.0.0.1", "inter", "leaf-backup", NULL, NULL, NULL);
+    static const char *const spellings[] = {
+        "https://user:secret@127.0.0.1:PORT", "HTTPS://user:secret@127.0.0.1:PORT",
+        "Https://user:secret@127.0.0.1:PORT", "hTtPs://127.0.0.1:PORT", "https:/127.0.0.1:PORT",
+    };
+    char url[64];
+
+    snprintf(url, sizeof url, "https://localhost:%d/", s.port);
+    for (size_t i = 0; i < sizeof spellings / sizeof spellings[0]; i++) {
+        char proxy[128];
+        pc_route r;
+        seen ev;
+        pincurl_response *resp = NULL;
+        with_port(proxy, sizeof proxy, spellings[i], icpt.port);
+        if (pc_route_parse(proxy, &r, NULL, 0) != PINCURL_OK)
+            continue; /* refused when set (the previous test compares that with libcurl) */
+        pc_route_clear(&r);
+        memset(&ev, 0, sizeof ev);
+        pincurl_client *c = client_with(p, "cas.pem", proxy, 0, &ev);
+        pincurl_status st = get(c, url, &resp);
+        cr_assert_eq(st, PINCURL_PIN_MISMATCH, "%s: %s %s", proxy, pincurl_status_name(st),
+                     pincurl_response_detail(resp));
+        cr_assert_str_eq(pincurl_response_verdict(resp)->noted_host, "127.0.0.1", "%s", proxy);
+        cr_assert(strstr(pincurl_response_detail(resp), "127.0.0.1") != NULL, "%s", proxy);
+        cr_assert_eq(ev.count, 1);
+        cr_assert_str_eq(ev.host[0], "127.0.0.1");
+        cr_assert_eq(ev.port[0], (unsigned)icpt.port);
+        pincurl_response_free(resp);
+        pincurl_client_free(c);
+        cr_assert(pt_server_wait_closed(&icpt, 5000));
+        cr_assert_gt(pt_server_connections(&icpt), (long)0, "%s: never reached", proxy);
+        cr_assert_eq(pt_server_request_bytes(&icpt), 0,
+                     "%s: the interceptor received the CONNECT line", proxy);
+    }
+    cr_assert_eq(pt_server_request_bytes(&s), 0);
+    pincurl_policy_unref(p);
+    pt_server_stop(&s);
+    pt_server_stop(&icpt);
+}
+
+/* ---- every handshake of one request through a proxy --------------------------------- */
+
+Test(handshakes, a_cleartext_hop_through_the_proxy_leaves_the_next_handshakes_their_peers)
+{
+    /* the proxy (127.0.0.1) serves leaf-ec, the https origin (localhost) leaf-rsa, both
+     * named: each decision shows whose certificate it looked at. The first hop is http://
+     * to an unnamed host (::1): a proxy handshake without an origin handshake. */
+    pt_proxy px;
+    pt_server plain, s = start_tls("leaf-rsa-chain.pem", "leaf-rsa.key", "origin");
+    pt_server_opts po;
+    pincurl_policy *p = policy_of("127.0.0.1", "inter", "leaf-backup", "localhost", "inter",
+                                  "leaf-backup");
+    pincurl_pin proxy_leaf, origin_leaf;
+    char proxy[64], url[160];
+    pincurl_response *resp = NULL;
+    int proxy_decisions = 0, origin_decisions = 0;
+    seen ev;
+
+    memset(&po, 0, sizeof po);
+    po.plain = 1;
+    po.name = "plain";
+    po.host = "::1";
+    pt_server_start(&plain, &po);
+    pt_proxy_start(&px, "leaf-ec-chain.pem", "leaf-ec.key");
+    pt_pki_pin("leaf-ec", &proxy_leaf);
+    pt_pki_pin("leaf-rsa", &origin_leaf);
+    memset(&ev, 0, sizeof ev);
+    snprintf(proxy, sizeof proxy, "https://127.0.0.1:%d", px.port);
+    snprintf(url, sizeof url, "http://[::1]:%d/redirect?to=https://localhost:%d/", plain.port,
+             s.port);
+    pincurl_client *c = client_with(p, "root.pem", proxy, 3, &ev);
+    cr_assert_eq(get(c, url, &resp), PINCURL_OK, "%s", pincurl_response_detail(resp));
+    cr_assert_str_eq(pincurl_response_verdict(resp)->noted_host, "localhost");
+    pincurl_response_free(resp);
+    for (int i = 0; i < ev.count; i++) {
+        cr_assert_eq(ev.decision[i], PINCURL_DECISION_ALLOW);
+        if (strcmp(ev.host[i], "127.0.0.1") == 0) {
+            proxy_decisions++;
+            cr_assert_eq(ev.port[i], (unsigned)px.port);
+            cr_assert(pincurl_pin_equal(&ev.leaf[i], &proxy_leaf),
+                      "decision %d, for the proxy, looked at the origin's certificate", i);
+        } else {
+            origin_decisions++;
+            cr_assert_str_eq(ev.host[i], "localhost");
+            cr_assert_eq(ev.port[i], (unsigned)s.port);
+            cr_assert(pincurl_pin_equal(&ev.leaf[i], &origin_leaf),
+                      "decision %d, for the origin, looked at the proxy's certificate", i);
+        }
+    }
+    cr_assert_geq(proxy_decisions, 1);
+    cr_assert_eq(origin_decisions, 1);
+    cr_assert_eq(pt_proxy_tunnels(&px), 1);
+    pincurl_client_free(c);
+    pincurl_policy_unref(p);
+    pt_proxy_stop(&px);
+    pt_server_stop(&plain);
+    pt_server_stop(&s);
+}
+
+/* ---- attached and copied handles ------------------------------------------------------ */
+
+static size_t discard(char *data, size_t size, size_t nmemb, void *user)
+{
+    (void)data;
+    (void)user;
+    return size * nmemb;
+}
+
+static CURL *raw_handle(const char *url, const char *ca)
+{
+    CURL *e = curl_easy_init();
+    cr_assert_not_null(e);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
+    curl_easy_setopt(e, CURLOPT_URL, url);
+    curl_easy_setopt(e, CURLOPT_CAINFO, pt_pki(ca));
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 10000L);
+    return e;
+}
+
+static pincurl_client *plain_client(pincurl_policy *p)
+{
+    return client_with(p, "root.pem", NULL, 0, NULL);
+}
+
+Test(handshakes, a_copied_attached_handle_is_refused)
+{
+    pt_server s = start_tls("leaf-ec-chain.pem", "leaf-ec.key", "copy");
+    pincurl_policy *p = policy_of("localhost", "inter", "leaf-backup", NULL, NULL, NULL);
+    pincurl_client *c = plain_client(p);
+    pincurl_attachment *a = NULL;
+    char url[64];
+
+    snprintf(url, sizeof url, "https://localhost:%d/", s.port);
+    CURL *e = raw_handle(url, "root.pem");
+    cr_assert_eq(pincurl_attach(c, e, &a), PINCURL_OK);
+    cr_assert_eq(curl_easy_perform(e), CURLE_OK);
+    cr_assert_eq(pincurl_attachment_status(a, CURLE_OK), PINCURL_OK);
+    long before = pt_server_request_bytes(&s);
+
+    /* the copy inherits the hooks and their data, not the handle */
+    CURL *copy = curl_easy_duphandle(e);
+    cr_assert_not_null(copy);
+    CURLcode rc = curl_easy_perform(copy);
+    cr_assert_neq(rc, CURLE_OK);
+    cr_assert_eq(pincurl_attachment_status(a, (int)rc), PINCURL_PIN_CHECK_FAILED);
+    cr_assert(strstr(pincurl_attachment_detail(a), "curl_easy_duphandle") != NULL, "%s",
+              pincurl_attachment_detail(a));
+    cr_assert(pt_server_wait_closed(&s, 5000) || 1);
+    cr_assert_eq(pt_server_request_bytes(&s), before, "the copy's request was sent");
+
+    /* the attached handle itself goes on working */
+    cr_assert_eq(curl_easy_perform(e), CURLE_OK);
+    curl_easy_cleanup(copy);
+    pincurl_detach(a);
+    curl_easy_cleanup(e);
+    pincurl_client_free(c);
+    pincurl_policy_unref(p);
+    pt_server_stop(&s);
+}
+
+Test(handshakes, an_attached_handle_speaks_http_and_https_only)
+{
+    pt_sniffer sn;
+    pincurl_policy *p = policy_of("localhost", "inter", "leaf-backup", NULL, NULL, NULL);
+    pincurl_client *c = plain_client(p);
+    pincurl_attachment *a = NULL;
+    char url[96];
+
+    pt_sniffer_start(&sn, NULL);
+    /* ftp sends USER and PASS while connecting, before any request check could run */
+    snprintf(url, sizeof url, "ftp://user:secret@localhost:%d/file", sn.port);
+    CURL *e = raw_handle(url, "root.pem");
+    cr_assert_eq(pincurl_attach(c, e, &a), PINCURL_OK);
+    CURLcode rc = curl_easy_perform(e);
+    cr_assert(rc == CURLE_UNSUPPORTED_PROTOCOL, "%d", (int)rc);
+    sleep_ms(200);
+    cr_assert_eq(pt_sniffer_connections(&sn, NULL, 0), 0, "the ftp:// URL connected");
+    pincurl_detach(a);
+    curl_easy_cleanup(e);
+    pincurl_client_free(c);
+    pincurl_policy_unref(p);
+    pt_sniffer_stop(&sn);
+}
+
+Test(handshakes, a_connection_kept_from_before_a_host_was_pinned_is_decided_on_its_pins)
+{
+    pt_server s = start_tls("leaf-ec-chain.pem", "leaf-ec.key", "kept");
+    pincurl_policy *none = policy_of("other.example", "p256", "p384", NULL, NULL, NULL);
+    pincurl_policy *good = policy_of("localhost", "inter", "leaf-backup", NULL, NULL, NULL);
+    pincurl_policy *bad = policy_of("localhost", "leaf-backup", "rogue-root", NULL, NULL, NULL);
+    pincurl_client *c = plain_client(none);
+    pincurl_attachment *a = NULL;
+    char url[64];
+    long connects = -1;
+
+    snprintf(url, sizeof url, "https://localhost:%d/", s.port);
+    CURL *e = raw_handle(url, "root.pem");
+    cr_assert_eq(pincurl_attach(c, e, &a), PINCURL_OK);
+    cr_assert_eq(curl_easy_perform(e), CURLE_OK); /* localhost not named: observed only */
+
+    /* pinned now, with pins that match: the kept connection is decided and used */
+    cr_assert_eq(pincurl_client_set_policy(c, good), PINCURL_OK);
+    CURLcode rc = curl_easy_perform(e);
+    cr_assert_eq(rc, CURLE_OK, "%s", pincurl_attachment_detail(a));
+    cr_assert_eq(pincurl_attachment_status(a, (int)rc), PINCURL_OK);
+    cr_assert_eq(curl_easy_getinfo(e, CURLINFO_NUM_CONNECTS, &connects), CURLE_OK);
+    cr_assert_eq(connects, 0, "the kept connection was not used");
+
+    /* pins that do not match: PIN_MISMATCH, nothing sent */
+    long before = pt_server_request_bytes(&s);
+    cr_assert_eq(pincurl_client_set_policy(c, bad), PINCURL_OK);
+    rc = curl_easy_perform(e);
+    cr_assert_neq(rc, CURLE_OK);
+    cr_assert_eq(pincurl_attachment_status(a, (int)rc), PINCURL_PIN_MISMATCH, "%s",
+                 pincurl_attachment_detail(a));
+    cr_assert_eq(pt_server_request_bytes(&s), before);
+
+    pincurl_detach(a);
+    curl_easy_cleanup(e);
+    pincurl_client_free(c);
+    pincurl_policy_unref(none);
+    pincurl_policy_unref(good);
+    pincurl_policy_unref(bad);
+    pt_server_stop(&s);
+}
+
+/* ---- what a TLS context keeps after its transfer ------------------------------------- */
+
+Test(handshakes, no_pooled_connection_reaches_a_finished_transfer)
+{
+    pt_server s = start_tls("leaf-ec-chain.pem", "leaf-ec.key", "pool");
+    pincurl_policy *p = policy_of("localhost", "inter", "leaf-backup", NULL, NULL, NULL);
+    pincurl_client *c = plain_client(p);
+    pincurl_response *resp = NULL;
+    unsigned long live = 0, attached = 0;
+    char url[64];
+
+    snprintf(url, sizeof url, "https://localhost:%d/", s.port);
+    cr_assert_eq(get(c, url, &resp), PINCURL_OK);
+    pincurl_response_free(resp);
+    /* the connection is pooled with its TLS context, which still holds its hook; the
+     * transfer that made it has returned and detached it */
+    pc_tls_hook_counts(&live, &attached);
+    cr_assert_geq(live, 1UL, "the pooled connection's context holds no hook");
+    cr_assert_eq(attached, 0UL, "a pooled connection's context still reaches its transfer");
+    /* the next request on the kept connection is decided all the same */
+    cr_assert_eq(get(c, url, &resp), PINCURL_OK);
+    pincurl_response_free(resp);
+    pincurl_client_free(c);
+    pc_tls_hook_counts(&live, &attached);
+    cr_assert_eq(live, 0UL, "freeing the client left a hook behind");
+    pincurl_policy_unref(p);
+    pt_server_stop(&s);
+}
