@@ -12,8 +12,10 @@
  *  - "pincurl_pin *out" is a one-element String[] receiving the pin text, and a returned
  *    "const pincurl_pin *" is the pin text or null;
  *  - allocator parameters are hidden (the C library's malloc is used);
- *  - callbacks (events, request bodies, streamed responses) go through the hand-written
- *    glue below, never as raw function pointers.
+ *  - callbacks (events, the clock, request bodies, streamed responses) go through the
+ *    hand-written glue below, never as raw function pointers;
+ *  - every request is performed through jni_client_perform, which marks the calling thread
+ *    so that pincurl_thread_cleanup() runs when that thread ends.
  */
 %module PincurlNative
 
@@ -59,29 +61,48 @@
 %ignore pincurl_cert_list_der;          /* replaced by jni_cert_list_der */
 %ignore pincurl_cert_list_origin;       /* places in a file: for the command-line tool */
 %ignore pincurl_cert_list_skipped;
+%ignore pincurl_cert_list_skipped_count;
+%ignore pincurl_cert_list_load_ex;
+%ignore pincurl_cert_info_read;              /* a damaged certificate, for the CLI */
+%ignore pincurl_spki_encoding_notes;         /* a diagnosis the CLI prints */
 %ignore pincurl_host_normalize;
 %ignore pincurl_parse_date;             /* the loader parses the document's dates */
 %ignore pincurl_public_suffix_fn;
-%ignore pincurl_policy_builder_new;     /* documents are the binding's way to a policy */
-%ignore pincurl_policy_builder_new_custom;
-%ignore pincurl_policy_builder_free;
-%ignore pincurl_policy_builder_set_expiry;
-%ignore pincurl_policy_builder_add_report_uri;
-%ignore pincurl_policy_builder_add_domain;
-%ignore pincurl_policy_builder_add_pin;
-%ignore pincurl_policy_builder_finish;
-%ignore pincurl_policy_builder_set_domain_expiry;
-%ignore pincurl_policy_builder_set_domain_on_expiry;
+%ignore pincurl_policy_builder_new_custom;  /* libpsl's list decides public suffixes */
+%ignore pincurl_policy_builder_add_domain;  /* jni_policy_builder_add_domain */
+%ignore pincurl_policy_builder_add_pin;     /* jni_policy_builder_add_pin */
+%ignore pincurl_policy_builder_finish;      /* jni_policy_builder_finish */
 %ignore pincurl_cert_ref;
 %ignore pincurl_evaluate;
 %ignore pincurl_event_cb;
 %ignore pincurl_read_cb;
 %ignore pincurl_write_cb;
+%ignore pincurl_clock_fn;
 %ignore pincurl_options_set_event_callback;  /* jni_options_set_listener */
+%ignore pincurl_options_set_clock;           /* jni_options_set_clock */
+%ignore pincurl_options_set_allocator;       /* the JVM's process uses the C library's */
 %ignore pincurl_request_set_body_callback;   /* jni_request_set_source */
 %ignore pincurl_request_set_write_callback;  /* jni_request_set_sink */
 %ignore pincurl_request_set_header_callback; /* raw header lines: not bridged */
-%ignore pincurl_request_set_upload;          /* a read callback: not bridged */
+%ignore pincurl_request_set_upload;          /* jni_request_set_source (upload 1) */
+%ignore pincurl_cert_info;                   /* jni_cert_info */
+%ignore pincurl_cert_info_get;
+%ignore pincurl_spki_from_key;               /* jni_spki_from_key */
+%ignore pincurl_spki_from_csr;
+%ignore pincurl_spki_key_type;               /* CertificateInfo.keyType */
+%ignore PINCURL_CERT_NAME_MAX;
+%ignore PINCURL_CERT_SUBJECT;                /* bits of pincurl_cert_info_read's mask */
+%ignore PINCURL_CERT_ISSUER;
+%ignore PINCURL_CERT_NOT_BEFORE;
+%ignore PINCURL_CERT_NOT_AFTER;
+%ignore PINCURL_CERT_KEY_TYPE;
+%ignore PINCURL_SPKI_NOTE_RSA_PARAMETERS;
+%ignore PINCURL_SPKI_NOTE_RSA_INTEGERS;
+%ignore PINCURL_SPKI_NOTE_PSS_PARAMETERS;
+%ignore PINCURL_KEY_TYPE_MAX;
+%ignore PINCURL_SPKI_MAX;
+%ignore pincurl_transfer_info::remote_ip;    /* jni_info_remote_ip */
+%ignore pincurl_transfer_info::local_ip;
 %ignore pincurl_event_path_cert;             /* jni_event_path_cert */
 %ignore pincurl_event_served_cert;           /* jni_event_served_cert */
 %ignore pincurl_response_body;               /* jni_response_body */
@@ -131,6 +152,10 @@
 %immutable;
 %nodefaultctor pincurl_verdict;
 %nodefaultdtor pincurl_verdict;
+%nodefaultctor pincurl_transfer_info;
+%nodefaultdtor pincurl_transfer_info;
+%nodefaultctor pincurl_runtime_info;
+%nodefaultdtor pincurl_runtime_info;
 %ignore pincurl_verdict::domain;
 %ignore pincurl_verdict::matched_pin;
 %ignore pincurl_verdict::path_pins;
@@ -281,6 +306,13 @@ PINCURL_HANDLE_OUT(pincurl_updater)
 PINCURL_HANDLE_OUT(pincurl_call)
 PINCURL_HANDLE_OUT(pincurl_multi)
 
+/* Arrays the glue fills. */
+%typemap(jni) jlongArray "jlongArray"
+%typemap(jtype) jlongArray "long[]"
+%typemap(jstype) jlongArray "long[]"
+%typemap(javain) jlongArray "$javainput"
+%typemap(in) jlongArray "$1 = $input;"
+
 /* The JNI environment of the current call, for the glue. */
 %typemap(in, numinputs=0) JNIEnv *jenv "$1 = jenv;"
 
@@ -289,9 +321,11 @@ PINCURL_HANDLE_OUT(pincurl_multi)
 #include "pincurl/pincurl.h"
 #include "pincurl/update.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* A Java byte[] holding len bytes of p (present 0: null). NULL with an exception pending
  * when the JVM is out of memory. */
@@ -323,14 +357,16 @@ static jstring jni_pin_string(JNIEnv *jenv, const pincurl_pin *pin)
 }
 
 /*
- * A Java object a C callback calls: the listener of a client (EventDispatcher.dispatch),
- * the body source of a request (BodySource.fill) or its sink (BodySink.write). Holds a
- * global reference to the object until jni_callback_free().
+ * A Java object a C callback calls: the dispatcher of a client (EventDispatcher.dispatch
+ * for events, EventDispatcher.now for the clock), the body source of a request
+ * (BodySource.fill) or its sink (BodySink.write). Holds a global reference to the object
+ * until jni_callback_free().
  */
 typedef struct jni_callback {
     JavaVM *vm;
     jobject obj;      /* global reference */
     jmethodID method;
+    jmethodID method2; /* a second method of the same object, or NULL */
     jbyteArray buf;   /* global reference to a transfer buffer (sources), or NULL */
     jint buf_len;
 } jni_callback;
@@ -338,7 +374,7 @@ typedef struct jni_callback {
 #define JNI_SOURCE_BUFFER 65536
 
 static jlong jni_callback_new(JNIEnv *jenv, jobject obj, const char *name, const char *sig,
-                              jint buf_len)
+                              const char *name2, const char *sig2, jint buf_len)
 {
     if (obj == NULL) {
         SWIG_JavaThrowException(jenv, SWIG_JavaNullPointerException, "null callback object");
@@ -356,10 +392,12 @@ static jlong jni_callback_new(JNIEnv *jenv, jobject obj, const char *name, const
     }
     jclass cls = (*jenv)->GetObjectClass(jenv, obj);
     cb->method = cls != NULL ? (*jenv)->GetMethodID(jenv, cls, name, sig) : NULL;
+    if (cb->method != NULL && name2 != NULL)
+        cb->method2 = (*jenv)->GetMethodID(jenv, cls, name2, sig2);
     if (cls != NULL)
         (*jenv)->DeleteLocalRef(jenv, cls);
-    if (cb->method == NULL) { /* NoSuchMethodError pending */
-        free(cb);
+    if (cb->method == NULL || (name2 != NULL && cb->method2 == NULL)) {
+        free(cb); /* NoSuchMethodError pending */
         return 0;
     }
     if (buf_len > 0) {
@@ -385,7 +423,8 @@ static jlong jni_callback_new(JNIEnv *jenv, jobject obj, const char *name, const
     return (jlong)(intptr_t)cb;
 }
 
-/* Releases what jni_callback_new made. 0 is a no-op. */
+/* Releases what jni_callback_new made. 0 is a no-op. Only once the C object that calls it
+ * is freed: no callback runs afterwards. */
 static void jni_callback_free(JNIEnv *jenv, jlong handle)
 {
     jni_callback *cb = (jni_callback *)(intptr_t)handle;
@@ -397,19 +436,19 @@ static void jni_callback_free(JNIEnv *jenv, jlong handle)
     free(cb);
 }
 
-static jlong jni_listener_new(JNIEnv *jenv, jobject dispatcher)
+static jlong jni_dispatcher_new(JNIEnv *jenv, jobject dispatcher)
 {
-    return jni_callback_new(jenv, dispatcher, "dispatch", "(J)V", 0);
+    return jni_callback_new(jenv, dispatcher, "dispatch", "(J)V", "now", "()J", 0);
 }
 
 static jlong jni_source_new(JNIEnv *jenv, jobject source)
 {
-    return jni_callback_new(jenv, source, "fill", "([BI)I", JNI_SOURCE_BUFFER);
+    return jni_callback_new(jenv, source, "fill", "([BI)I", NULL, NULL, JNI_SOURCE_BUFFER);
 }
 
 static jlong jni_sink_new(JNIEnv *jenv, jobject sink)
 {
-    return jni_callback_new(jenv, sink, "write", "([B)Z", 0);
+    return jni_callback_new(jenv, sink, "write", "([B)Z", NULL, NULL, 0);
 }
 
 /*
@@ -449,20 +488,47 @@ static void jni_leave(JavaVM *vm, int attached)
 }
 
 /* The event callback: EventDispatcher.dispatch(eventPointer) copies what it needs from the
- * borrowed event and calls the application's listener, catching what it throws. */
+ * borrowed event and calls the application's listener, catching everything it throws.
+ * What the record holds is read before the call: nothing of it is touched afterwards. */
 static void jni_event_trampoline(const pincurl_event *ev, void *user)
 {
-    jni_callback *cb = user;
+    const jni_callback *cb = user;
+    JavaVM *vm = cb->vm;
+    jobject obj = cb->obj;
+    jmethodID method = cb->method;
     int attached;
-    JNIEnv *env = jni_enter(cb->vm, &attached);
+    JNIEnv *env = jni_enter(vm, &attached);
     if (env == NULL)
         return;
     if (!(*env)->ExceptionCheck(env)) {
-        (*env)->CallVoidMethod(env, cb->obj, cb->method, (jlong)(intptr_t)ev);
-        if ((*env)->ExceptionCheck(env)) /* only an Error the dispatcher could not catch */
+        (*env)->CallVoidMethod(env, obj, method, (jlong)(intptr_t)ev);
+        if ((*env)->ExceptionCheck(env)) /* only what the dispatcher could not catch */
             (*env)->ExceptionClear(env);
     }
-    jni_leave(cb->vm, attached);
+    jni_leave(vm, attached);
+}
+
+/* The clock: EventDispatcher.now(); the system's time when it cannot be called. */
+static int64_t jni_clock_trampoline(void *user)
+{
+    const jni_callback *cb = user;
+    JavaVM *vm = cb->vm;
+    jobject obj = cb->obj;
+    jmethodID method = cb->method2;
+    int attached;
+    int64_t now = (int64_t)time(NULL);
+    JNIEnv *env = jni_enter(vm, &attached);
+    if (env == NULL)
+        return now;
+    if (!(*env)->ExceptionCheck(env)) {
+        jlong t = (*env)->CallLongMethod(env, obj, method);
+        if ((*env)->ExceptionCheck(env))
+            (*env)->ExceptionClear(env);
+        else
+            now = (int64_t)t;
+    }
+    jni_leave(vm, attached);
+    return now;
 }
 
 /* A request body from BodySource.fill(buffer, max): the count, 0 at the end, -1 to abort. */
@@ -519,17 +585,28 @@ static size_t jni_write_trampoline(const void *data, size_t len, void *user)
     return ret;
 }
 
-static pincurl_status jni_options_set_listener(pincurl_options *o, jlong listener)
+static pincurl_status jni_options_set_listener(pincurl_options *o, jlong dispatcher)
 {
-    void *user = (void *)(intptr_t)listener;
+    void *user = (void *)(intptr_t)dispatcher;
     return pincurl_options_set_event_callback(o, user != NULL ? jni_event_trampoline : NULL,
                                               user);
 }
 
-static pincurl_status jni_request_set_source(pincurl_request *r, jlong source, int64_t length)
+static pincurl_status jni_options_set_clock(pincurl_options *o, jlong dispatcher)
+{
+    void *user = (void *)(intptr_t)dispatcher;
+    return pincurl_options_set_clock(o, user != NULL ? jni_clock_trampoline : NULL, user);
+}
+
+/* A body from BodySource; upload 1: as curl's -T (pincurl_request_set_upload). */
+static pincurl_status jni_request_set_source(pincurl_request *r, jlong source, int64_t length,
+                                             int upload)
 {
     if (source == 0)
         return PINCURL_INVALID_ARGUMENT;
+    if (upload)
+        return pincurl_request_set_upload(r, jni_read_trampoline, (void *)(intptr_t)source,
+                                          length);
     return pincurl_request_set_body_callback(r, jni_read_trampoline,
                                              (void *)(intptr_t)source, length);
 }
@@ -540,6 +617,66 @@ static pincurl_status jni_request_set_sink(pincurl_request *r, jlong sink)
         return PINCURL_INVALID_ARGUMENT;
     return pincurl_request_set_write_callback(r, jni_write_trampoline,
                                               (void *)(intptr_t)sink);
+}
+
+/*
+ * Threads that made requests. The first request on a thread stores a value under a
+ * thread-specific key whose destructor runs pincurl_thread_cleanup() when the thread ends,
+ * so what the TLS library keeps per thread is freed for every Java thread (a pool's or a
+ * short-lived one) without the application's help. The destructor makes no JNI call.
+ */
+static pthread_key_t jni_thread_key;
+static pthread_once_t jni_thread_once = PTHREAD_ONCE_INIT;
+static int jni_thread_key_ok;
+static long jni_thread_cleanup_count;
+
+static void jni_thread_exit(void *value)
+{
+    (void)value;
+    pincurl_thread_cleanup();
+    __atomic_add_fetch(&jni_thread_cleanup_count, 1, __ATOMIC_RELAXED);
+}
+
+static void jni_thread_key_make(void)
+{
+    jni_thread_key_ok = pthread_key_create(&jni_thread_key, jni_thread_exit) == 0;
+}
+
+static void jni_thread_mark(void)
+{
+    if (pthread_once(&jni_thread_once, jni_thread_key_make) != 0 || !jni_thread_key_ok)
+        return;
+    if (pthread_getspecific(jni_thread_key) == NULL)
+        (void)pthread_setspecific(jni_thread_key, (void *)1);
+}
+
+/* Threads whose exit hook ran so far (for the tests). */
+static long long jni_thread_cleanups(void)
+{
+    return __atomic_load_n(&jni_thread_cleanup_count, __ATOMIC_RELAXED);
+}
+
+JNIEXPORT void JNICALL JNI_OnUnload(JavaVM *vm, void *reserved);
+JNIEXPORT void JNICALL JNI_OnUnload(JavaVM *vm, void *reserved)
+{
+    (void)vm;
+    (void)reserved;
+    if (jni_thread_key_ok) /* the destructor's code is about to go away */
+        (void)pthread_key_delete(jni_thread_key);
+}
+
+/* pincurl_client_perform on the calling thread, marked for its exit hook. */
+static pincurl_status jni_client_perform(pincurl_client *c, const pincurl_request *r,
+                                         pincurl_response **out)
+{
+    jni_thread_mark();
+    return pincurl_client_perform(c, r, out);
+}
+
+static pincurl_status jni_updater_fetch(pincurl_updater *u, const char *url)
+{
+    jni_thread_mark();
+    return pincurl_updater_fetch(u, url);
 }
 
 static jbyteArray jni_response_body(JNIEnv *jenv, const pincurl_response *resp)
@@ -684,6 +821,137 @@ static jbyteArray jni_updater_last_message(JNIEnv *jenv, const pincurl_updater *
     return jni_bytes(jenv, (const unsigned char *)msg, strlen(msg), 1);
 }
 
+/* pincurl_policy_builder_add_domain: the index (>= 0), or minus the status. */
+static long long jni_policy_builder_add_domain(pincurl_policy_builder *b, const char *host,
+                                               unsigned flags)
+{
+    size_t index = 0;
+    pincurl_status st = pincurl_policy_builder_add_domain(b, host, flags, &index);
+    if (st != PINCURL_OK)
+        return -(long long)st;
+    return (long long)index;
+}
+
+/* Parses pin_text ("sha256/BASE64") and adds it to domain index. */
+static pincurl_status jni_policy_builder_add_pin(pincurl_policy_builder *b, long long index,
+                                                 const char *pin_text)
+{
+    pincurl_pin pin;
+    if (pin_text == NULL || index < 0)
+        return PINCURL_INVALID_ARGUMENT;
+    pincurl_status st = pincurl_pin_parse(pin_text, strlen(pin_text), &pin);
+    if (st != PINCURL_OK)
+        return st;
+    return pincurl_policy_builder_add_pin(b, (size_t)index, &pin);
+}
+
+/* pincurl_policy_builder_finish; bad[0] receives the offending domain's index or -1. */
+static pincurl_status jni_policy_builder_finish(JNIEnv *jenv, pincurl_policy_builder *b,
+                                               pincurl_policy **out, jlongArray bad)
+{
+    size_t bad_domain = SIZE_MAX;
+    pincurl_status st = pincurl_policy_builder_finish(b, out, &bad_domain);
+    if (bad != NULL && (*jenv)->GetArrayLength(jenv, bad) >= 1) {
+        jlong v = bad_domain == SIZE_MAX ? -1 : (jlong)bad_domain;
+        (*jenv)->SetLongArrayRegion(jenv, bad, 0, 1, &v);
+    }
+    return st;
+}
+
+/* Stores a C string as a byte[] in a[i]; 0 when the JVM is out of memory. */
+static int jni_set_text(JNIEnv *jenv, jobjectArray a, jsize i, const char *text)
+{
+    jbyteArray b = jni_bytes(jenv, (const unsigned char *)text, strlen(text), 1);
+    if (b == NULL)
+        return 0;
+    (*jenv)->SetObjectArrayElement(jenv, a, i, b);
+    (*jenv)->DeleteLocalRef(jenv, b);
+    return 1;
+}
+
+/* pincurl_cert_info_get: text[0..3] = subject, issuer, key type, pin (UTF-8 byte[]);
+ * numbers[0..2] = not before, not after, key bits. */
+static pincurl_status jni_cert_info(JNIEnv *jenv, const unsigned char *der, size_t len,
+                                    jobjectArray text, jlongArray numbers)
+{
+    pincurl_cert_info *info;
+    char pin[PINCURL_PIN_TEXT_SIZE];
+    if (text == NULL || numbers == NULL || (*jenv)->GetArrayLength(jenv, text) < 4 ||
+        (*jenv)->GetArrayLength(jenv, numbers) < 3)
+        return PINCURL_INVALID_ARGUMENT;
+    info = malloc(sizeof *info); /* two 1 KiB names: not on a JNI thread's stack */
+    if (info == NULL)
+        return PINCURL_OUT_OF_MEMORY;
+    pincurl_status st = pincurl_cert_info_get(der, len, info);
+    if (st == PINCURL_OK)
+        st = pincurl_pin_format(&info->pin, pin, sizeof pin);
+    if (st == PINCURL_OK) {
+        jlong v[3] = { (jlong)info->not_before, (jlong)info->not_after, (jlong)info->key_bits };
+        if (!jni_set_text(jenv, text, 0, info->subject) ||
+            !jni_set_text(jenv, text, 1, info->issuer) ||
+            !jni_set_text(jenv, text, 2, info->key_type) || !jni_set_text(jenv, text, 3, pin))
+            st = PINCURL_OUT_OF_MEMORY;
+        else
+            (*jenv)->SetLongArrayRegion(jenv, numbers, 0, 3, v);
+    }
+    free(info);
+    return st;
+}
+
+/* pincurl_spki_from_key (csr 0) or pincurl_spki_from_csr (csr 1): out[0] = the SPKI. */
+static pincurl_status jni_spki_from_key(JNIEnv *jenv, const unsigned char *data, size_t len,
+                                        jobjectArray out, int csr)
+{
+    unsigned char *spki;
+    size_t spki_len = 0;
+    if (out == NULL || (*jenv)->GetArrayLength(jenv, out) < 1)
+        return PINCURL_INVALID_ARGUMENT;
+    spki = malloc(PINCURL_SPKI_MAX);
+    if (spki == NULL)
+        return PINCURL_OUT_OF_MEMORY;
+    pincurl_status st = csr ? pincurl_spki_from_csr(data, len, spki, PINCURL_SPKI_MAX, &spki_len)
+                            : pincurl_spki_from_key(data, len, spki, PINCURL_SPKI_MAX, &spki_len);
+    if (st == PINCURL_OK) {
+        jbyteArray a = jni_bytes(jenv, spki, spki_len, 1);
+        if (a == NULL) {
+            st = PINCURL_OUT_OF_MEMORY;
+        } else {
+            (*jenv)->SetObjectArrayElement(jenv, out, 0, a);
+            (*jenv)->DeleteLocalRef(jenv, a);
+        }
+    }
+    free(spki);
+    return st;
+}
+
+static const char *jni_info_remote_ip(const pincurl_transfer_info *t)
+{
+    return t != NULL ? t->remote_ip : "";
+}
+
+static const char *jni_info_local_ip(const pincurl_transfer_info *t)
+{
+    return t != NULL ? t->local_ip : "";
+}
+
+/* pincurl_updater_fetch_stats into v[0..6]: polls, applied, not modified, failures,
+ * consecutive failures, next delay (ms), last status. */
+static pincurl_status jni_updater_fetch_stats(JNIEnv *jenv, const pincurl_updater *u,
+                                              jlongArray v)
+{
+    pincurl_update_fetch_stats s;
+    if (v == NULL || (*jenv)->GetArrayLength(jenv, v) < 7)
+        return PINCURL_INVALID_ARGUMENT;
+    pincurl_status st = pincurl_updater_fetch_stats(u, &s);
+    if (st == PINCURL_OK) {
+        jlong a[7] = { (jlong)s.polls, (jlong)s.applied, (jlong)s.not_modified,
+                       (jlong)s.failures, (jlong)s.consecutive_failures,
+                       (jlong)s.next_delay_ms, (jlong)s.last_status };
+        (*jenv)->SetLongArrayRegion(jenv, v, 0, 7, a);
+    }
+    return st;
+}
+
 static const char *jni_diag_path(const pincurl_diag *d)
 {
     return d->path;
@@ -702,15 +970,35 @@ static const char *jni_diag_message(const pincurl_diag *d)
 %include "pincurl/events.h"
 %include "pincurl/client.h"
 %include "pincurl/update.h"
+%include "pincurl/cert.h"
 
 /* The glue as the bridge declares it. */
-jlong jni_listener_new(JNIEnv *jenv, jobject dispatcher);
+jlong jni_dispatcher_new(JNIEnv *jenv, jobject dispatcher);
 jlong jni_source_new(JNIEnv *jenv, jobject source);
 jlong jni_sink_new(JNIEnv *jenv, jobject sink);
 void jni_callback_free(JNIEnv *jenv, jlong handle);
-pincurl_status jni_options_set_listener(pincurl_options *o, jlong listener);
-pincurl_status jni_request_set_source(pincurl_request *r, jlong source, int64_t length);
+pincurl_status jni_options_set_listener(pincurl_options *o, jlong dispatcher);
+pincurl_status jni_options_set_clock(pincurl_options *o, jlong dispatcher);
+pincurl_status jni_request_set_source(pincurl_request *r, jlong source, int64_t length,
+                                      int upload);
 pincurl_status jni_request_set_sink(pincurl_request *r, jlong sink);
+pincurl_status jni_client_perform(pincurl_client *c, const pincurl_request *r,
+                                  pincurl_response **out);
+pincurl_status jni_updater_fetch(pincurl_updater *u, const char *url);
+long long jni_thread_cleanups(void);
+long long jni_policy_builder_add_domain(pincurl_policy_builder *b, const char *host,
+                                        unsigned flags);
+pincurl_status jni_policy_builder_add_pin(pincurl_policy_builder *b, long long index,
+                                          const char *pin_text);
+pincurl_status jni_policy_builder_finish(JNIEnv *jenv, pincurl_policy_builder *b,
+                                         pincurl_policy **out, jlongArray bad);
+pincurl_status jni_cert_info(JNIEnv *jenv, const unsigned char *der, size_t len,
+                             jobjectArray text, jlongArray numbers);
+pincurl_status jni_spki_from_key(JNIEnv *jenv, const unsigned char *data, size_t len,
+                                 jobjectArray out, int csr);
+const char *jni_info_remote_ip(const pincurl_transfer_info *t);
+const char *jni_info_local_ip(const pincurl_transfer_info *t);
+pincurl_status jni_updater_fetch_stats(JNIEnv *jenv, const pincurl_updater *u, jlongArray v);
 jbyteArray jni_response_body(JNIEnv *jenv, const pincurl_response *resp);
 jbyteArray jni_event_path_cert(JNIEnv *jenv, const pincurl_event *ev, size_t i);
 jbyteArray jni_event_served_cert(JNIEnv *jenv, const pincurl_event *ev, size_t i);

@@ -2,9 +2,10 @@
 # Runs samples/java/PinnedGet against a loopback server of the test PKI: once with a policy
 # pinning the genuine intermediate (must print the matched pin), once with foreign pins
 # (must be refused with PIN_MISMATCH and print the detail).
-#   run-sample.sh JAVA CLASSPATH JNI_LIBRARY     (env: PINCURL_TEST_PKI, PINCURL_SOURCE_DIR)
+#   run-sample.sh JAVA CLASSPATH     (env: PINCURL_TEST_PKI, PINCURL_SOURCE_DIR)
+# The JNI library is found next to pincurl.jar on the class path.
 set -euo pipefail
-java=${1:?java} cp=${2:?classpath} jni=${3:?jni library}
+java=${1:?java} cp=${2:?classpath}
 pki=${PINCURL_TEST_PKI:?} src=${PINCURL_SOURCE_DIR:?} py=${PINCURL_PYTHON:-python3}
 work=$(mktemp -d)
 server=
@@ -30,7 +31,7 @@ policy "$inter" "$(pin "$pki/root.pem")" > "$work/good.json"
 policy "$(pin "$pki/p256.pem")" "$(pin "$pki/p384.pem")" > "$work/foreign.json"
 
 run() {
-  "$java" -Dpincurl.jni.library="$jni" -cp "$cp" PinnedGet "$1" "https://localhost:$port/" \
+  "$java" -Xcheck:jni -cp "$cp" PinnedGet "$1" "https://localhost:$port/" \
     --ca "$pki/root.pem" --resolve "localhost:$port:127.0.0.1"
 }
 out=$(run "$work/good.json")

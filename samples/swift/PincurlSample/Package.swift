@@ -3,21 +3,21 @@
 //
 //   swift run pincurl-swift-sample URL POLICY.json [CA.pem]
 //
-// Built like an app would use the binding: a path dependency on bindings/swift (whose
-// package identity is "swift", the name of its directory). The C headers and library
-// come from the build (samples/swift/run-sample.sh shows the flags).
+// Built like an app would use the binding: a path dependency on the package
+// bindings/swift/Pincurl (identity "pincurl"). The C headers and library are found through
+// pkg-config (pincurl.pc; samples/swift/run-sample.sh points PKG_CONFIG_PATH at the build).
 import PackageDescription
 
 let package = Package(
     name: "PincurlSample",
     platforms: [.macOS(.v12), .iOS(.v15)],
     dependencies: [
-        .package(path: "../../../bindings/swift"),
+        .package(path: "../../../bindings/swift/Pincurl"),
     ],
     targets: [
         .executableTarget(
             name: "pincurl-swift-sample",
-            dependencies: [.product(name: "Pincurl", package: "swift")],
+            dependencies: [.product(name: "Pincurl", package: "Pincurl")],
             path: "Sources/pincurl-swift-sample"),
     ]
 )

@@ -27,7 +27,7 @@ do {
         print("host not pinned by the policy")
     }
 } catch let error as PincurlError {
-    FileHandle.standardError.write(Data("refused (\(error.code)): \(error.detail)\n".utf8))
+    FileHandle.standardError.write(Data("refused (\(error.status)): \(error.detail)\n".utf8))
     exit(1)
 } catch {
     FileHandle.standardError.write(Data("error: \(error)\n".utf8))

@@ -1,12 +1,13 @@
 package org.pincurl;
 
-import java.lang.ref.Reference;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Set;
 import java.util.WeakHashMap;
+import java.util.concurrent.TimeUnit;
+
+import javax.annotation.Nullable;
 
 /**
  * A pinning HTTPS client: a policy, options and a connection pool. Thread-safe: any
@@ -14,37 +15,50 @@ import java.util.WeakHashMap;
  * runs. The pin decision is made inside the TLS handshake: a refused connection is aborted
  * before a single request byte is sent.
  *
+ * <p>Threads: a request runs on the thread that calls {@link #send}; the binding starts no
+ * thread per request. What the TLS library keeps for a thread that made requests is freed
+ * when that thread ends (the JNI library calls pincurl_thread_cleanup() from a thread-exit
+ * hook), so applications may use short-lived threads or their own pools.
+ *
  * <p>Close it when done: {@link #close()} waits for the requests running on it, then frees
- * the native client and releases the listener. A client that is never closed is freed by a
- * {@link java.lang.ref.Cleaner} once unreachable, but a listener that refers to its own
- * client keeps the client reachable: close such clients explicitly.
+ * the native client and releases the listener. A client that is never closed is freed once
+ * unreachable (a phantom reference, see {@link Handle}), but a listener that refers to its
+ * own client keeps the client reachable: close such clients explicitly.
+ *
+ * <p>From inside the client's own callbacks (its listener, its clock, a request body
+ * stream) the calls that re-enter the client are refused with IllegalStateException:
+ * {@link #close()}, {@link #send}, {@link #setPolicy} and {@link #flushReports}.
  */
 public final class Client implements AutoCloseable {
     private final Handle<SWIGTYPE_p_pincurl_client> handle;
+    /** The token of the client's callback dispatcher (EventDispatcher), or null. */
+    @Nullable private final Object callbackToken;
     /** Open updaters of this client (weakly: an unreachable updater is freed by its own
-     * Cleaner, which keeps this client alive until then). Guarded by itself. */
-    private final Set<Updater> updaters = Collections.newSetFromMap(new WeakHashMap<>());
+     * phantom reference, which keeps this client alive until then). Guarded by itself. */
+    private final Set<Updater> updaters = Collections.newSetFromMap(new WeakHashMap<Updater, Boolean>());
     private boolean closing;
 
-    private Client(SWIGTYPE_p_pincurl_client pointer, long listener) {
-        this.handle = new Handle<>(this, pointer, new Free(pointer, listener));
+    private Client(SWIGTYPE_p_pincurl_client pointer, @Nullable EventDispatcher dispatcher,
+                   long callbacks) {
+        this.callbackToken = dispatcher != null ? dispatcher.token : null;
+        this.handle = new Handle<SWIGTYPE_p_pincurl_client>(this, pointer, new Free(pointer, callbacks));
     }
 
-    /** Frees the native client, then the listener's global reference (no callback can
+    /** Frees the native client, then the callbacks' global reference (no callback can
      * run after the client is freed). Must not capture the Client. */
     private static final class Free implements Runnable {
         private final SWIGTYPE_p_pincurl_client pointer;
-        private final long listener;
+        private final long callbacks;
 
-        Free(SWIGTYPE_p_pincurl_client pointer, long listener) {
+        Free(SWIGTYPE_p_pincurl_client pointer, long callbacks) {
             this.pointer = pointer;
-            this.listener = listener;
+            this.callbacks = callbacks;
         }
 
         @Override
         public void run() {
             PincurlNative.pincurl_client_free(pointer);
-            PincurlNative.jni_callback_free(listener);
+            PincurlNative.jni_callback_free(callbacks);
         }
     }
 
@@ -66,14 +80,21 @@ public final class Client implements AutoCloseable {
         if (o == null) {
             throw PincurlException.of(Status.OUT_OF_MEMORY.number(), "options");
         }
-        long listener = 0;
+        long callbacks = 0;
         boolean handedOver = false;
         try {
             options.apply(o);
-            if (options.listener() != null) {
-                listener = PincurlNative.jni_listener_new(new EventDispatcher(options.listener()));
-                PincurlException.check(PincurlNative.jni_options_set_listener(o, listener),
-                                       "listener");
+            EventDispatcher dispatcher = options.dispatcher();
+            if (dispatcher != null) {
+                callbacks = PincurlNative.jni_dispatcher_new(dispatcher);
+                if (options.hasListener()) {
+                    PincurlException.check(PincurlNative.jni_options_set_listener(o, callbacks),
+                                           "listener");
+                }
+                if (options.hasClock()) {
+                    PincurlException.check(PincurlNative.jni_options_set_clock(o, callbacks),
+                                           "clock");
+                }
             }
             SWIGTYPE_p_pincurl_client[] out = new SWIGTYPE_p_pincurl_client[1];
             int st;
@@ -90,27 +111,38 @@ public final class Client implements AutoCloseable {
                 throw PincurlException.of(st != Status.OK.number() ? st
                                           : Status.INTERNAL.number(), "client");
             }
-            Client client = new Client(out[0], listener);
+            Client client = new Client(out[0], dispatcher, callbacks);
             handedOver = true;
             return client;
         } finally {
             PincurlNative.pincurl_options_free(o);
             if (!handedOver) {
-                PincurlNative.jni_callback_free(listener);
+                PincurlNative.jni_callback_free(callbacks);
             }
         }
     }
 
     /**
-     * Performs request, blocking. Returns the response when an HTTP answer arrived (whatever
-     * its code); throws {@link PincurlException} otherwise, carrying the status, the
-     * failure detail and the response with its verdict. Thread-safe.
+     * Performs request on the calling thread, blocking. Returns the response when an HTTP
+     * answer arrived (whatever its code); throws {@link PincurlException} otherwise,
+     * carrying the status, the failure detail and the response with its verdict.
+     * Thread-safe. Not from this client's own callbacks (IllegalStateException).
      */
     public Response send(Request request) throws PincurlException {
         if (request == null) {
             throw new NullPointerException("request");
         }
-        SWIGTYPE_p_pincurl_client c = handle.acquire();
+        SWIGTYPE_p_pincurl_client c = enter("send");
+        try {
+            return perform(c, request);
+        } finally {
+            handle.release();
+        }
+    }
+
+    /** One request on the native client c (held by the caller). */
+    private static Response perform(SWIGTYPE_p_pincurl_client c, Request request)
+        throws PincurlException {
         SWIGTYPE_p_pincurl_request r = null;
         long source = 0;
         long sink = 0;
@@ -121,18 +153,12 @@ public final class Client implements AutoCloseable {
             if (r == null) {
                 throw PincurlException.of(Status.OUT_OF_MEMORY.number(), "request");
             }
-            for (String line : request.headers()) {
-                PincurlException.check(PincurlNative.pincurl_request_add_header(r, line),
-                                       "header " + line);
-            }
-            if (request.body() != null) {
-                PincurlException.check(PincurlNative.pincurl_request_set_body(r, request.body()),
-                                       "body");
-            } else if (request.bodyStream() != null) {
+            request.apply(r);
+            if (request.bodyStream() != null) {
                 bodySource = new BodySource(request.bodyStream());
                 source = PincurlNative.jni_source_new(bodySource);
-                PincurlException.check(
-                    PincurlNative.jni_request_set_source(r, source, request.bodyLength()), "body");
+                PincurlException.check(PincurlNative.jni_request_set_source(
+                    r, source, request.bodyLength(), request.upload() ? 1 : 0), "body");
             }
             if (request.sink() != null) {
                 bodySink = new BodySink(request.sink());
@@ -140,7 +166,7 @@ public final class Client implements AutoCloseable {
                 PincurlException.check(PincurlNative.jni_request_set_sink(r, sink), "sink");
             }
             SWIGTYPE_p_pincurl_response[] out = new SWIGTYPE_p_pincurl_response[1];
-            int st = PincurlNative.pincurl_client_perform(c, r, out);
+            int st = PincurlNative.jni_client_perform(c, r, out);
             Response response = null;
             if (out[0] != null) {
                 try {
@@ -171,8 +197,6 @@ public final class Client implements AutoCloseable {
             }
             PincurlNative.jni_callback_free(source);
             PincurlNative.jni_callback_free(sink);
-            handle.release();
-            Reference.reachabilityFence(this);
         }
     }
 
@@ -185,7 +209,7 @@ public final class Client implements AutoCloseable {
         if (policy == null) {
             throw new NullPointerException("policy");
         }
-        SWIGTYPE_p_pincurl_client c = handle.acquire();
+        SWIGTYPE_p_pincurl_client c = enter("setPolicy");
         try {
             SWIGTYPE_p_pincurl_policy p = policy.acquire();
             try {
@@ -197,7 +221,6 @@ public final class Client implements AutoCloseable {
             return PincurlNative.pincurl_client_generation(c);
         } finally {
             handle.release();
-            Reference.reachabilityFence(this);
         }
     }
 
@@ -208,7 +231,6 @@ public final class Client implements AutoCloseable {
             return PincurlNative.pincurl_client_generation(c);
         } finally {
             handle.release();
-            Reference.reachabilityFence(this);
         }
     }
 
@@ -223,7 +245,6 @@ public final class Client implements AutoCloseable {
             return Policy.adopt(p);
         } finally {
             handle.release();
-            Reference.reachabilityFence(this);
         }
     }
 
@@ -231,12 +252,9 @@ public final class Client implements AutoCloseable {
      * Waits until the failure report spool is empty or timeout passed. True when it is
      * empty; false when reports remain (they stay in the spool for later). Thread-safe.
      */
-    public boolean flushReports(Duration timeout) throws PincurlException {
-        long ms = timeout.toMillis();
-        if (ms < 0 || ms > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("timeout out of range: " + timeout);
-        }
-        SWIGTYPE_p_pincurl_client c = handle.acquire();
+    public boolean flushReports(long timeout, TimeUnit unit) throws PincurlException {
+        long ms = Options.Builder.millis(timeout, unit);
+        SWIGTYPE_p_pincurl_client c = enter("flushReports");
         try {
             int st = PincurlNative.pincurl_client_flush_reports(c, ms);
             if (st == Status.TIMEOUT.number()) {
@@ -246,7 +264,16 @@ public final class Client implements AutoCloseable {
             return true;
         } finally {
             handle.release();
-            Reference.reachabilityFence(this);
+        }
+    }
+
+    /** Writes the cookie store to the save file of {@link Options.Builder#cookieEngine}. */
+    public void saveCookies() throws PincurlException {
+        SWIGTYPE_p_pincurl_client c = handle.acquire();
+        try {
+            PincurlException.check(PincurlNative.pincurl_client_save_cookies(c), "save cookies");
+        } finally {
+            handle.release();
         }
     }
 
@@ -257,7 +284,6 @@ public final class Client implements AutoCloseable {
             return PincurlNative.pincurl_client_reports_dropped(c);
         } finally {
             handle.release();
-            Reference.reachabilityFence(this);
         }
     }
 
@@ -268,7 +294,6 @@ public final class Client implements AutoCloseable {
             return PincurlNative.pincurl_client_reports_suppressed(c);
         } finally {
             handle.release();
-            Reference.reachabilityFence(this);
         }
     }
 
@@ -279,23 +304,47 @@ public final class Client implements AutoCloseable {
             return PincurlNative.pincurl_client_tls_backend(c);
         } finally {
             handle.release();
-            Reference.reachabilityFence(this);
         }
     }
 
-    /** Waits for running requests, closes the client's updaters, then frees the client.
-     * Idempotent. Must not be called from the client's own listener. */
+    /**
+     * Waits for running requests, closes the client's updaters, then frees the client.
+     * Idempotent. From inside one of this client's callbacks (its listener, on any thread,
+     * or a body stream of one of its requests) it is refused with IllegalStateException:
+     * the native callback that is running belongs to the client.
+     */
     @Override
     public void close() {
+        refuseInCallback("close");
         List<Updater> open;
         synchronized (updaters) {
             closing = true;
-            open = new ArrayList<>(updaters);
+            open = new ArrayList<Updater>(updaters);
         }
         for (Updater u : open) {
             u.close();
         }
         handle.close();
+    }
+
+    /** True once {@link #close()} finished or began freeing the client. */
+    public boolean isClosed() {
+        return handle.isClosed();
+    }
+
+    /** Throws IllegalStateException when the calling thread is inside one of this
+     * client's callbacks (or a call on it), where what is named must not run. */
+    void refuseInCallback(String what) {
+        if ((callbackToken != null && EventDispatcher.activeOnCurrentThread(callbackToken))
+            || handle.heldByCurrentThread()) {
+            throw new IllegalStateException(what + " is not allowed from inside a callback"
+                + " of the same client (its listener, clock or a request body stream)");
+        }
+    }
+
+    private SWIGTYPE_p_pincurl_client enter(String what) {
+        refuseInCallback(what);
+        return handle.acquire();
     }
 
     /** Registers an updater made on this client; false once the client is closing. */
@@ -321,6 +370,5 @@ public final class Client implements AutoCloseable {
 
     void release() {
         handle.release();
-        Reference.reachabilityFence(this);
     }
 }

@@ -1,7 +1,8 @@
 package org.pincurl;
 
 import java.io.IOException;
-import java.util.Optional;
+
+import javax.annotation.Nullable;
 
 /**
  * A pincurl operation failed. Carries the {@link Status} and, for a refused request, the
@@ -15,13 +16,14 @@ public class PincurlException extends IOException {
     private final Status status;
     private final int statusNumber;
     private final String detail;
-    private final transient Response response;
+    @Nullable private final transient Response response;
     private final String jsonPath;
     private final long line;
     private final long column;
 
-    PincurlException(int statusNumber, String message, String detail, Response response,
-                     String jsonPath, long line, long column, Throwable cause) {
+    PincurlException(int statusNumber, String message, @Nullable String detail,
+                     @Nullable Response response, @Nullable String jsonPath, long line,
+                     long column, @Nullable Throwable cause) {
         super(message, cause);
         this.statusNumber = statusNumber;
         this.status = Status.of(statusNumber);
@@ -66,9 +68,17 @@ public class PincurlException extends IOException {
         return detail;
     }
 
-    /** For a failed request: the response (status, detail, verdict; no HTTP answer). */
-    public Optional<Response> response() {
-        return Optional.ofNullable(response);
+    /** For a failed request: the response (status, detail, verdict, transfer info; no
+     * HTTP answer), or null. */
+    @Nullable
+    public Response response() {
+        return response;
+    }
+
+    /** For a failed request: the verdict of its last pinned validation, or null. */
+    @Nullable
+    public Verdict verdict() {
+        return response != null ? response.verdict() : null;
     }
 
     /** For a refused policy document: the JSON path of the offending value, else "". */

@@ -1,26 +1,30 @@
 package org.pincurl;
 
-import java.nio.charset.StandardCharsets;
+import java.nio.charset.Charset;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.Optional;
+
+import javax.annotation.Nullable;
 
 /** The outcome of a request, copied out of the native response: immutable. */
 public final class Response {
+    private static final Charset UTF_8 = Charset.forName("UTF-8");
+
     private final Status status;
     private final long code;
     private final List<Header> headers;
     private final byte[] body;
     private final String effectiveUrl;
     private final String detail;
-    private final Verdict verdict;
+    @Nullable private final Verdict verdict;
+    private final TransferInfo info;
 
     private Response(SWIGTYPE_p_pincurl_response r) {
         this.status = Status.of(PincurlNative.pincurl_response_status(r));
         this.code = PincurlNative.pincurl_response_code(r);
         long n = PincurlNative.pincurl_response_header_count(r);
-        List<Header> hs = new ArrayList<>();
+        List<Header> hs = new ArrayList<Header>();
         for (long i = 0; i < n; i++) {
             hs.add(new Header(PincurlNative.pincurl_response_header_name(r, i),
                               PincurlNative.pincurl_response_header_value(r, i)));
@@ -33,6 +37,7 @@ public final class Response {
         String d = PincurlNative.pincurl_response_detail(r);
         this.detail = d != null ? d : "";
         this.verdict = Verdict.copy(PincurlNative.pincurl_response_verdict(r));
+        this.info = TransferInfo.copy(PincurlNative.pincurl_response_info(r));
     }
 
     static Response copy(SWIGTYPE_p_pincurl_response r) {
@@ -54,14 +59,15 @@ public final class Response {
         return headers;
     }
 
-    /** The first header of that name (case-insensitive). */
-    public Optional<String> header(String name) {
+    /** The first header of that name (case-insensitive), or null. */
+    @Nullable
+    public String header(String name) {
         for (Header h : headers) {
             if (h.name().equalsIgnoreCase(name)) {
-                return Optional.of(h.value());
+                return h.value();
             }
         }
-        return Optional.empty();
+        return null;
     }
 
     /** The body kept in memory (empty when streamed). A copy. */
@@ -71,7 +77,7 @@ public final class Response {
 
     /** The body decoded as UTF-8. */
     public String bodyString() {
-        return new String(body, StandardCharsets.UTF_8);
+        return new String(body, UTF_8);
     }
 
     /** The URL of the last hop. */
@@ -84,10 +90,16 @@ public final class Response {
         return detail;
     }
 
-    /** The verdict of the last pinned validation of the request, or empty if no pinned
+    /** The verdict of the last pinned validation of the request, or null if no pinned
      * host was validated. */
-    public Optional<Verdict> verdict() {
-        return Optional.ofNullable(verdict);
+    @Nullable
+    public Verdict verdict() {
+        return verdict;
+    }
+
+    /** What libcurl measured about the transfer (timing, sizes, addresses). */
+    public TransferInfo info() {
+        return info;
     }
 
     /** One response header. */
@@ -95,7 +107,7 @@ public final class Response {
         private final String name;
         private final String value;
 
-        Header(String name, String value) {
+        Header(@Nullable String name, @Nullable String value) {
             this.name = name != null ? name : "";
             this.value = value != null ? value : "";
         }

@@ -1,7 +1,9 @@
 package org.pincurl;
 
-import java.time.Instant;
 import java.util.Arrays;
+import java.util.Date;
+
+import javax.annotation.Nullable;
 
 /**
  * An Ed25519 signing key for policy update bundles (docs/updates.md): the publisher's side.
@@ -26,8 +28,8 @@ public final class UpdateSigningKey implements AutoCloseable {
         return new UpdateSigningKey(UpdateKey.defaultKeyId(pub), priv, pub);
     }
 
-    /** A key from its 32 private bytes (copied). */
-    public static UpdateSigningKey fromPrivateKey(String keyId, byte[] privateKey)
+    /** A key from its 32 private bytes (copied); keyId null: the default key id. */
+    public static UpdateSigningKey fromPrivateKey(@Nullable String keyId, byte[] privateKey)
         throws PincurlException {
         if (privateKey == null || privateKey.length != 32) {
             throw new IllegalArgumentException("an Ed25519 private key has 32 bytes");
@@ -57,14 +59,14 @@ public final class UpdateSigningKey implements AutoCloseable {
      * {@link Policy#fromJson(byte[])} first to validate it) into a bundle valid from
      * notBefore to expires. sequence must grow with every bundle.
      */
-    public byte[] sign(byte[] policyJson, long sequence, Instant notBefore, Instant expires)
+    public byte[] sign(byte[] policyJson, long sequence, Date notBefore, Date expires)
         throws PincurlException {
         if (policyJson == null || notBefore == null || expires == null) {
             throw new NullPointerException("policy, notBefore and expires are required");
         }
         Object[] out = new Object[1];
         PincurlException.check(PincurlNative.jni_update_sign(policyJson, keyId, sequence,
-            notBefore.getEpochSecond(), expires.getEpochSecond(), privateKey, out), "sign");
+            notBefore.getTime() / 1000L, expires.getTime() / 1000L, privateKey, out), "sign");
         return (byte[]) out[0];
     }
 

@@ -1,9 +1,8 @@
 package org.pincurl;
 
-import java.lang.ref.Reference;
-import java.nio.file.Path;
-import java.time.Duration;
+import java.io.File;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Signed policy updates for a client (docs/updates.md): the client's policy when the
@@ -13,6 +12,9 @@ import java.util.List;
  * listener. Thread-safe.
  *
  * <p>Close it before its client; {@link Client#close()} closes the client's updaters first.
+ * {@link #apply}, {@link #fetch}, {@link #stop} and {@link #close} are refused with
+ * IllegalStateException from inside the client's callbacks (the fetcher thread raises its
+ * events there, and waits for nothing but itself).
  */
 public final class Updater implements AutoCloseable {
     private final Client client;
@@ -20,11 +22,11 @@ public final class Updater implements AutoCloseable {
 
     private Updater(Client client, SWIGTYPE_p_pincurl_updater pointer) {
         this.client = client;
-        this.handle = new Handle<>(this, pointer, new Free(pointer, client));
+        this.handle = new Handle<SWIGTYPE_p_pincurl_updater>(this, pointer, new Free(pointer, client));
     }
 
     /** Frees the updater. Holds the client so that an unreachable client cannot be freed
-     * by its Cleaner before the updater that uses it. */
+     * before the updater that uses it. */
     private static final class Free implements Runnable {
         private final SWIGTYPE_p_pincurl_updater pointer;
         private final Client client;
@@ -37,7 +39,6 @@ public final class Updater implements AutoCloseable {
         @Override
         public void run() {
             PincurlNative.pincurl_updater_free(pointer);
-            Reference.reachabilityFence(client);
         }
     }
 
@@ -46,7 +47,7 @@ public final class Updater implements AutoCloseable {
      * stateDir (created, mode 0700). A stored bundle is verified again and put in force.
      * Statuses: INVALID_ARGUMENT, IO, UPDATE_KEY_INVALID, UPDATE_STATE_DAMAGED, OUT_OF_MEMORY.
      */
-    public static Updater create(Client client, List<UpdateKey> keys, Path stateDir)
+    public static Updater create(Client client, List<UpdateKey> keys, File stateDir)
         throws PincurlException {
         if (client == null || keys == null || stateDir == null) {
             throw new NullPointerException("client, keys and stateDir are required");
@@ -60,7 +61,7 @@ public final class Updater implements AutoCloseable {
         SWIGTYPE_p_pincurl_updater[] out = new SWIGTYPE_p_pincurl_updater[1];
         SWIGTYPE_p_pincurl_client c = client.acquire();
         try {
-            int st = PincurlNative.jni_updater_new(c, ids, pubs, stateDir.toString(), out);
+            int st = PincurlNative.jni_updater_new(c, ids, pubs, stateDir.getPath(), out);
             if (st != Status.OK.number() || out[0] == null) {
                 PincurlNative.pincurl_updater_free(out[0]);
                 throw PincurlException.of(st != Status.OK.number() ? st : Status.INTERNAL.number(),
@@ -87,20 +88,20 @@ public final class Updater implements AutoCloseable {
         if (bundle == null) {
             throw new NullPointerException("bundle");
         }
-        SWIGTYPE_p_pincurl_updater u = handle.acquire();
+        SWIGTYPE_p_pincurl_updater u = enter("apply");
         try {
             int st = PincurlNative.pincurl_updater_apply(u, bundle);
             if (st != Status.OK.number()) {
                 throw refusal(u, st, "update");
             }
         } finally {
-            release();
+            handle.release();
         }
     }
 
     /** Puts the base back in force if the bundle in force expired; true if it just did. */
     public boolean check() throws PincurlException {
-        SWIGTYPE_p_pincurl_updater u = handle.acquire();
+        SWIGTYPE_p_pincurl_updater u = enter("check");
         try {
             int st = PincurlNative.pincurl_updater_check(u);
             if (st == Status.UPDATE_EXPIRED.number()) {
@@ -109,43 +110,45 @@ public final class Updater implements AutoCloseable {
             PincurlException.check(st, "update check");
             return false;
         } finally {
-            release();
+            handle.release();
         }
     }
 
-    /** Fetches an https:// URL once, over the client (pinned), and applies what it serves. */
+    /** Fetches an https:// URL once on the calling thread, over the client (pinned), and
+     * applies what it serves. */
     public void fetch(String url) throws PincurlException {
-        SWIGTYPE_p_pincurl_updater u = handle.acquire();
+        SWIGTYPE_p_pincurl_updater u = enter("fetch");
         try {
-            int st = PincurlNative.pincurl_updater_fetch(u, url);
+            int st = PincurlNative.jni_updater_fetch(u, url);
             if (st != Status.OK.number()) {
                 throw refusal(u, st, "fetch " + url);
             }
         } finally {
-            release();
+            handle.release();
         }
     }
 
-    /** Starts a thread polling url every interval (after a failure: retry, doubling up to
-     * maxBackoff). Events of the polls run on that thread. */
-    public void start(String url, Duration interval, Duration retry, Duration maxBackoff)
+    /** Starts the updater's one thread polling url every interval (after a failure:
+     * retry, doubling up to maxBackoff). Events of the polls run on that thread. */
+    public void start(String url, long interval, long retry, long maxBackoff, TimeUnit unit)
         throws PincurlException {
-        SWIGTYPE_p_pincurl_updater u = handle.acquire();
+        SWIGTYPE_p_pincurl_updater u = enter("start");
         try {
-            PincurlException.check(PincurlNative.pincurl_updater_start(u, url, interval.toMillis(),
-                retry.toMillis(), maxBackoff.toMillis()), "start fetcher");
+            PincurlException.check(PincurlNative.pincurl_updater_start(u, url,
+                unit.toMillis(interval), unit.toMillis(retry), unit.toMillis(maxBackoff)),
+                "start fetcher");
         } finally {
-            release();
+            handle.release();
         }
     }
 
     /** Stops the polling thread and waits for it. No-op if none runs. */
     public void stop() {
-        SWIGTYPE_p_pincurl_updater u = handle.acquire();
+        SWIGTYPE_p_pincurl_updater u = enter("stop");
         try {
             PincurlNative.pincurl_updater_stop(u);
         } finally {
-            release();
+            handle.release();
         }
     }
 
@@ -155,7 +158,7 @@ public final class Updater implements AutoCloseable {
         try {
             return PincurlNative.pincurl_updater_sequence(u);
         } finally {
-            release();
+            handle.release();
         }
     }
 
@@ -165,7 +168,7 @@ public final class Updater implements AutoCloseable {
         try {
             return PincurlNative.pincurl_updater_using_base(u) != 0;
         } finally {
-            release();
+            handle.release();
         }
     }
 
@@ -175,7 +178,7 @@ public final class Updater implements AutoCloseable {
         try {
             return Status.of(PincurlNative.jni_updater_last_status(u));
         } finally {
-            release();
+            handle.release();
         }
     }
 
@@ -185,25 +188,60 @@ public final class Updater implements AutoCloseable {
         try {
             return Jni.str(PincurlNative.jni_updater_last_message(u));
         } finally {
-            release();
+            handle.release();
+        }
+    }
+
+    /** What the fetcher did so far: {polls, applied, notModified, failures,
+     * consecutiveFailures, nextDelayMs, lastStatus}. */
+    public FetchStats fetchStats() {
+        SWIGTYPE_p_pincurl_updater u = handle.acquire();
+        try {
+            long[] v = new long[7];
+            PincurlNative.jni_updater_fetch_stats(u, v);
+            return new FetchStats(v);
+        } finally {
+            handle.release();
+        }
+    }
+
+    /** Counters of the fetcher (pincurl_update_fetch_stats). */
+    public static final class FetchStats {
+        public final long polls;
+        public final long applied;
+        public final long notModified;
+        public final long failures;
+        public final long consecutiveFailures;
+        public final long nextDelayMillis;
+        public final Status lastStatus;
+
+        FetchStats(long[] v) {
+            polls = v[0];
+            applied = v[1];
+            notModified = v[2];
+            failures = v[3];
+            consecutiveFailures = v[4];
+            nextDelayMillis = v[5];
+            lastStatus = Status.of((int) v[6]);
         }
     }
 
     /** Stops the fetcher and frees the updater; the client keeps the policy in force. */
     @Override
     public void close() {
+        client.refuseInCallback("Updater.close");
         handle.close();
         client.forget(this);
+    }
+
+    private SWIGTYPE_p_pincurl_updater enter(String what) {
+        client.refuseInCallback("Updater." + what);
+        return handle.acquire();
     }
 
     private static PincurlException refusal(SWIGTYPE_p_pincurl_updater u, int st, String what) {
         String msg = Jni.str(PincurlNative.jni_updater_last_message(u));
         return new PincurlException(st, what + ": " + PincurlException.describe(st)
             + (msg == null || msg.isEmpty() ? "" : ": " + msg), msg, null, null, 0, 0, null);
-    }
-
-    private void release() {
-        handle.release();
-        Reference.reachabilityFence(this);
     }
 }

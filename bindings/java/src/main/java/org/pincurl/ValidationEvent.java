@@ -1,22 +1,23 @@
 package org.pincurl;
 
-import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Date;
 import java.util.List;
-import java.util.Optional;
+
+import javax.annotation.Nullable;
 
 /** One client event, copied out of the native event: immutable, may be kept. */
 public final class ValidationEvent {
     private final EventKind kind;
+    private final String kindName;
     private final String host;
     private final int port;
-    private final Verdict verdict;
+    @Nullable private final Verdict verdict;
     private final List<String> pathPins;
     private final List<byte[]> pathCertificates;
     private final List<byte[]> servedCertificates;
-    private final String oldPin;
+    @Nullable private final String oldPin;
     private final long expires;
     private final long durationMicros;
     private final long generation;
@@ -24,13 +25,15 @@ public final class ValidationEvent {
     private final String message;
 
     private ValidationEvent(SWIGTYPE_p_pincurl_event ev) {
-        this.kind = EventKind.of(PincurlNative.pincurl_event_get_kind(ev));
+        int k = PincurlNative.pincurl_event_get_kind(ev);
+        this.kind = EventKind.of(k);
+        this.kindName = PincurlNative.pincurl_event_kind_name(k);
         this.host = PincurlNative.pincurl_event_host(ev);
         this.port = (int) PincurlNative.pincurl_event_port(ev);
         this.verdict = Verdict.copy(PincurlNative.pincurl_event_verdict(ev));
         long n = PincurlNative.pincurl_event_path_count(ev);
-        List<String> pins = new ArrayList<>();
-        List<byte[]> path = new ArrayList<>();
+        List<String> pins = new ArrayList<String>();
+        List<byte[]> path = new ArrayList<byte[]>();
         for (long i = 0; i < n; i++) {
             String pin = PincurlNative.pincurl_event_path_pin(ev, i);
             pins.add(pin != null ? pin : "");
@@ -40,7 +43,7 @@ public final class ValidationEvent {
         this.pathPins = Collections.unmodifiableList(pins);
         this.pathCertificates = Collections.unmodifiableList(path);
         long m = PincurlNative.pincurl_event_served_count(ev);
-        List<byte[]> served = new ArrayList<>();
+        List<byte[]> served = new ArrayList<byte[]>();
         for (long i = 0; i < m; i++) {
             byte[] der = PincurlNative.jni_event_served_cert(ev, i);
             served.add(der != null ? der : new byte[0]);
@@ -63,6 +66,11 @@ public final class ValidationEvent {
         return kind;
     }
 
+    /** The C name of the kind ("VALIDATION", ...), also for kinds this binding lacks. */
+    public String kindName() {
+        return kindName;
+    }
+
     /** The host (normalised) the event is about, "" when none. */
     public String host() {
         return host;
@@ -73,9 +81,11 @@ public final class ValidationEvent {
         return port;
     }
 
-    /** The verdict of a validation (also of CERT_CHANGED and the expiry warnings). */
-    public Optional<Verdict> verdict() {
-        return Optional.ofNullable(verdict);
+    /** The verdict of a validation (also of CERT_CHANGED and the expiry warnings), or
+     * null. */
+    @Nullable
+    public Verdict verdict() {
+        return verdict;
     }
 
     /** The validation's result; INVALID_PARAMETERS when the event has no verdict. */
@@ -88,9 +98,10 @@ public final class ValidationEvent {
         return verdict != null ? verdict.decision() : Decision.BLOCK;
     }
 
-    /** The pin that matched, or empty. */
-    public Optional<String> matchedPin() {
-        return verdict != null ? verdict.matchedPin() : Optional.empty();
+    /** The pin that matched, or null. */
+    @Nullable
+    public String matchedPin() {
+        return verdict != null ? verdict.matchedPin() : null;
     }
 
     /** The pin of every certificate of the validated path, leaf first. */
@@ -100,7 +111,7 @@ public final class ValidationEvent {
 
     /** The validated path's certificates (DER), leaf first, ending at the trust anchor. */
     public List<byte[]> pathCertificates() {
-        List<byte[]> out = new ArrayList<>();
+        List<byte[]> out = new ArrayList<byte[]>();
         for (byte[] b : pathCertificates) {
             out.add(b.clone());
         }
@@ -109,26 +120,28 @@ public final class ValidationEvent {
 
     /** The chain the server sent (DER), leaf first. */
     public List<byte[]> servedCertificates() {
-        List<byte[]> out = new ArrayList<>();
+        List<byte[]> out = new ArrayList<byte[]>();
         for (byte[] b : servedCertificates) {
             out.add(b.clone());
         }
         return out;
     }
 
-    /** CERT_CHANGED: the pin of the leaf seen before. */
-    public Optional<String> oldPin() {
-        return Optional.ofNullable(oldPin);
+    /** CERT_CHANGED: the pin of the leaf seen before, else null. */
+    @Nullable
+    public String oldPin() {
+        return oldPin;
     }
 
-    /** The expiry the *_EXPIRING warnings are about. */
-    public Optional<Instant> expires() {
-        return expires == 0 ? Optional.empty() : Optional.of(Instant.ofEpochSecond(expires));
+    /** The expiry the *_EXPIRING warnings are about, else null. */
+    @Nullable
+    public Date expires() {
+        return expires == 0 ? null : new Date(expires * 1000L);
     }
 
-    /** How long the validation took (VALIDATION), else zero. */
-    public Duration duration() {
-        return Duration.ofNanos(durationMicros * 1000L);
+    /** Microseconds the validation took (VALIDATION), else zero. */
+    public long durationMicros() {
+        return durationMicros;
     }
 
     /** The policy generation the event belongs to (1 for the client's first policy). */
@@ -148,7 +161,7 @@ public final class ValidationEvent {
 
     @Override
     public String toString() {
-        return kind + " " + host + ":" + port + (verdict != null ? " " + verdict : "")
+        return kindName + " " + host + ":" + port + (verdict != null ? " " + verdict : "")
             + " generation " + generation;
     }
 }

@@ -1,10 +1,11 @@
 package org.pincurl;
 
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Date;
 import java.util.List;
-import java.util.Optional;
+
+import javax.annotation.Nullable;
 
 /** The outcome of one pin validation: a copy, immutable, thread-safe. */
 public final class Verdict {
@@ -16,9 +17,9 @@ public final class Verdict {
     private final boolean enforce;
     private final boolean includeSubdomains;
     private final boolean servedDiffers;
-    private final String notedHost;
+    @Nullable private final String notedHost;
     private final int matchedDepth;
-    private final String matchedPin;
+    @Nullable private final String matchedPin;
     private final List<String> pathPins;
     private final long domainExpires;
     private final long effectiveExpires;
@@ -38,7 +39,7 @@ public final class Verdict {
         this.matchedDepth = v.getMatched_depth();
         this.matchedPin = PincurlNative.jni_verdict_matched_pin(v);
         long n = v.getPath_len();
-        List<String> pins = new ArrayList<>();
+        List<String> pins = new ArrayList<String>();
         for (long i = 0; i < n; i++) {
             String pin = PincurlNative.jni_verdict_path_pin(v, i);
             if (pin != null) {
@@ -54,7 +55,8 @@ public final class Verdict {
     }
 
     /** A copy of a borrowed native verdict, or null for null. */
-    static Verdict copy(pincurl_verdict v) {
+    @Nullable
+    static Verdict copy(@Nullable pincurl_verdict v) {
         return v == null ? null : new Verdict(v);
     }
 
@@ -71,22 +73,23 @@ public final class Verdict {
         return expiry;
     }
 
-    /** The policy's expiry, or empty if it has none. */
-    public Optional<Instant> expires() {
-        return expires == 0 ? Optional.empty() : Optional.of(Instant.ofEpochSecond(expires));
+    /** The policy's expiry, or null if it has none. */
+    @Nullable
+    public Date expires() {
+        return expires == 0 ? null : new Date(expires * 1000L);
     }
 
-    /** The governing domain entry's own expiry, or empty if it has none. */
-    public Optional<Instant> domainExpires() {
-        return domainExpires == 0 ? Optional.empty()
-                                  : Optional.of(Instant.ofEpochSecond(domainExpires));
+    /** The governing domain entry's own expiry, or null if it has none. */
+    @Nullable
+    public Date domainExpires() {
+        return domainExpires == 0 ? null : new Date(domainExpires * 1000L);
     }
 
     /** When the pins of this host stop (or stopped) being in force: the earlier of the
-     * entry's own expiry and the policy's; empty when neither is set. */
-    public Optional<Instant> effectiveExpires() {
-        return effectiveExpires == 0 ? Optional.empty()
-                                     : Optional.of(Instant.ofEpochSecond(effectiveExpires));
+     * entry's own expiry and the policy's; null when neither is set. */
+    @Nullable
+    public Date effectiveExpires() {
+        return effectiveExpires == 0 ? null : new Date(effectiveExpires * 1000L);
     }
 
     /** The state of {@link #effectiveExpires()} at validation time. */
@@ -120,6 +123,7 @@ public final class Verdict {
     }
 
     /** The host of the governing policy entry, or null. */
+    @Nullable
     public String notedHost() {
         return notedHost;
     }
@@ -129,9 +133,10 @@ public final class Verdict {
         return matchedDepth;
     }
 
-    /** The pin that matched, or empty. */
-    public Optional<String> matchedPin() {
-        return Optional.ofNullable(matchedPin);
+    /** The pin that matched, or null. */
+    @Nullable
+    public String matchedPin() {
+        return matchedPin;
     }
 
     /** The pin of every certificate of the validated path, leaf first. */

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.lang.ref.WeakReference;
 import java.nio.file.Files;
-import java.nio.file.Path;
 
 import org.junit.jupiter.api.Test;
 
@@ -29,7 +28,7 @@ class LifecycleTest {
 
     /** Resident set size of this process in KiB. */
     private static long rssKib() throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+        for (String line : Files.readAllLines(java.nio.file.Paths.get("/proc/self/status"))) {
             if (line.startsWith("VmRSS:")) {
                 return Long.parseLong(line.replaceAll("[^0-9]", ""));
             }
@@ -57,7 +56,7 @@ class LifecycleTest {
     @Test
     void tenThousandCreateCloseCyclesDoNotGrowMemory() throws Exception {
         String json = policyJson();
-        Options options = Options.builder().caFile(TestPeers.pki("root.pem"))
+        Options options = Options.builder().caFile(TestPeers.pkiFile("root.pem"))
             .userAgent("pincurl-java-test").resolve("localhost:1:127.0.0.1")
             .listener(ev -> { }).build();
         cycles(json, options, 1000); // warm-up: allocator pools, JIT, class loading
@@ -78,7 +77,7 @@ class LifecycleTest {
     @Test
     void closeIsIdempotentAndAClosedClientRefusesUse() throws Exception {
         Policy p = Policy.fromJson(policyJson());
-        Client c = Client.create(p, Options.builder().caFile(TestPeers.pki("root.pem")).build());
+        Client c = Client.create(p, Options.builder().caFile(TestPeers.pkiFile("root.pem")).build());
         p.close(); // the client keeps its own reference
         assertEquals(1, c.generation());
         try (Policy inForce = c.policy()) {
@@ -109,7 +108,7 @@ class LifecycleTest {
     }
 
     @Test
-    void theCleanerFreesAnUnclosedClient() throws Exception {
+    void thePhantomReferenceFreesAnUnclosedClient() throws Exception {
         WeakReference<ValidationListener> listener = makeAndDrop();
         for (int i = 0; i < 100 && listener.get() != null; i++) {
             settle();

@@ -14,14 +14,14 @@ class PinsTest {
     void certificatePinsAreOpensslPins() throws Exception {
         for (String name : List.of("root", "inter", "leaf-ec", "leaf-rsa", "rogue-root", "p384",
                                    "rsa4096", "ed25519", "ed448")) {
-            List<String> pins = Pins.ofCertificateFile(TestPeers.pki(name + ".pem"));
+            List<String> pins = Pins.ofCertificateFile(TestPeers.pkiFile(name + ".pem"));
             assertEquals(List.of(TestPeers.opensslPin(TestPeers.pki(name + ".pem"))), pins, name);
         }
     }
 
     @Test
     void chainFileGivesEveryPinInOrder() throws Exception {
-        List<String> pins = Pins.ofCertificateFile(TestPeers.pki("leaf-ec-fullchain.pem"));
+        List<String> pins = Pins.ofCertificateFile(TestPeers.pkiFile("leaf-ec-fullchain.pem"));
         assertEquals(List.of(TestPeers.opensslPin(TestPeers.pki("leaf-ec.pem")),
                              TestPeers.opensslPin(TestPeers.pki("inter.pem")),
                              TestPeers.opensslPin(TestPeers.pki("root.pem"))), pins);

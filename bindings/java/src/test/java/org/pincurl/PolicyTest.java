@@ -2,12 +2,14 @@ package org.pincurl;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.Date;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
@@ -27,7 +29,7 @@ class PolicyTest {
             + " \"pins\": [\"" + a + "\", \"" + b + "\"]},"
             + " \"legacy.api.example.com\": {\"exclude\": true}}}";
         try (Policy p = Policy.fromJson(json)) {
-            assertEquals(Instant.parse("2099-12-31T00:00:00Z"), p.expires().orElseThrow());
+            assertEquals(Date.from(Instant.parse("2099-12-31T00:00:00Z")), p.expires());
             assertTrue(p.blocksWhenExpired());
             assertEquals(List.of("https://collector.example.com/r"), p.reportUris());
             List<Policy.Domain> ds = p.domains();
@@ -37,9 +39,9 @@ class PolicyTest {
             assertTrue(ds.get(0).includeSubdomains());
             assertEquals(List.of(a, b), ds.get(0).pins());
             assertTrue(ds.get(1).exclude());
-            assertEquals("api.example.com", p.lookup("x.y.API.example.com").orElseThrow().host());
-            assertTrue(p.lookup("legacy.api.example.com").orElseThrow().exclude());
-            assertFalse(p.lookup("example.com").isPresent());
+            assertEquals("api.example.com", p.lookup("x.y.API.example.com").host());
+            assertTrue(p.lookup("legacy.api.example.com").exclude());
+            assertNull(p.lookup("example.com"));
         }
     }
 
@@ -53,16 +55,16 @@ class PolicyTest {
             + " \"tree.example.com\": {\"exclude\": true},"
             + " \"one.example.org\": {\"allow_single_pin\": true, \"pins\": [\"" + a + "\"]}}}";
         try (Policy p = Policy.fromJson(json)) {
-            Policy.Domain host = p.lookup("host.example.com").orElseThrow();
+            Policy.Domain host = p.lookup("host.example.com");
             assertTrue(host.exclude());
             assertFalse(host.excludesSubdomains());
-            assertEquals("example.com", p.lookup("x.host.example.com").orElseThrow().host());
-            assertTrue(p.lookup("tree.example.com").orElseThrow().excludesSubdomains());
-            assertEquals("tree.example.com", p.lookup("x.tree.example.com").orElseThrow().host());
-            Policy.Domain one = p.lookup("one.example.org").orElseThrow();
+            assertEquals("example.com", p.lookup("x.host.example.com").host());
+            assertTrue(p.lookup("tree.example.com").excludesSubdomains());
+            assertEquals("tree.example.com", p.lookup("x.tree.example.com").host());
+            Policy.Domain one = p.lookup("one.example.org");
             assertTrue(one.allowsSinglePin());
             assertEquals(List.of(a), one.pins());
-            assertFalse(p.lookup("example.com").orElseThrow().allowsSinglePin());
+            assertFalse(p.lookup("example.com").allowsSinglePin());
         }
     }
 
@@ -91,11 +93,11 @@ class PolicyTest {
         try {
             Path f = dir.resolve("policy.json");
             Files.writeString(f, TestPeers.policyJson("localhost", true, pin("inter"), pin("root")));
-            try (Policy p = Policy.fromFile(f)) {
+            try (Policy p = Policy.fromFile(f.toFile())) {
                 assertEquals("localhost", p.domains().get(0).host());
             }
             PincurlException e = assertThrows(PincurlException.class,
-                () -> Policy.fromFile(dir.resolve("missing.json")));
+                () -> Policy.fromFile(dir.resolve("missing.json").toFile()));
             assertEquals(Status.IO, e.status());
             assertTrue(e.getMessage().contains("missing.json"), e.getMessage());
         } finally {

@@ -8,8 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 
@@ -29,9 +29,9 @@ class ReportsTest {
                 + " \"report_uris\": [\"https://127.0.0.1:" + collector.port + "/echo\"],"
                 + " \"domains\": {\"localhost\": {\"enforce\": true, \"pins\": [\"" + foreignA
                 + "\", \"" + foreignB + "\"]}}}";
-            Options o = Options.builder().caFile(TestPeers.pki("root.pem"))
-                .resolve("localhost", s.port, "127.0.0.1").timeout(Duration.ofSeconds(20))
-                .spoolDir(spool.resolve("reports"))
+            Options o = Options.builder().caFile(TestPeers.pkiFile("root.pem"))
+                .resolve("localhost", s.port, "127.0.0.1").timeout(20, TimeUnit.SECONDS)
+                .spoolDir(spool.resolve("reports").toFile())
                 .appInfo("org.pincurl.test", "1.0", null, "linux", null)
                 .listener(rec).build();
             try (Policy p = Policy.fromJson(json); Client c = Client.create(p, o)) {
@@ -39,7 +39,7 @@ class ReportsTest {
                     assertEquals(Status.PIN_MISMATCH, assertThrows(PincurlException.class,
                         () -> c.send(Request.get(s.url("/")))).status());
                 }
-                assertTrue(c.flushReports(Duration.ofSeconds(30)), "the spool did not empty");
+                assertTrue(c.flushReports(30, TimeUnit.SECONDS), "the spool did not empty");
                 assertEquals(0, c.reportsDropped());
                 assertEquals(1, c.reportsSuppressed(), "the identical second report is suppressed");
             }

@@ -30,6 +30,11 @@ final class TestPeers {
         return Path.of(dir, name);
     }
 
+    /** A file of the test PKI, as java.io.File (the binding's API type). */
+    static java.io.File pkiFile(String name) {
+        return pki(name).toFile();
+    }
+
     static Path sourceDir() {
         String dir = System.getenv("PINCURL_SOURCE_DIR");
         if (dir == null || dir.isEmpty()) {
@@ -150,7 +155,7 @@ final class TestPeers {
                 "--cert", pki(chain).toString(), "--key", pki(key).toString(),
                 "--port", "0", "--port-file", portFile.toString(), "--log", log.toString(),
                 "--name", name, "--parent-pid", Long.toString(ProcessHandle.current().pid()),
-                "--lifetime", "600"));
+                "--lifetime", "3600")); // the full stress run takes 10 min
             process = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(dir.resolve("server.out").toFile()).start();
             int p = 0;

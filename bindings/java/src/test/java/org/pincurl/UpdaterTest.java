@@ -8,8 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
+import java.util.Date;
+import java.util.concurrent.TimeUnit;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
@@ -33,19 +34,19 @@ class UpdaterTest {
              UpdateSigningKey stranger = UpdateSigningKey.generate()) {
             assertEquals(16, signer.keyId().length());
             assertEquals(signer.keyId(), UpdateKey.of(signer.verificationKey().publicKey()).keyId());
-            Options o = Options.builder().caFile(TestPeers.pki("root.pem"))
+            Options o = Options.builder().caFile(TestPeers.pkiFile("root.pem"))
                 .resolve("localhost", s.port, "127.0.0.1").listener(rec).build();
-            byte[] bundle1 = signer.sign(good, 1, now.minusSeconds(3600), now.plusSeconds(86400));
+            byte[] bundle1 = signer.sign(good, 1, Date.from(now.minusSeconds(3600)), Date.from(now.plusSeconds(86400)));
             try (Policy base = Policy.fromJson(TestPeers.policyJson("localhost", true, foreignA, foreignB));
                  Client c = Client.create(base, o);
-                 Updater u = Updater.create(c, List.of(signer.verificationKey()), state.resolve("u"))) {
+                 Updater u = Updater.create(c, List.of(signer.verificationKey()), state.resolve("u").toFile())) {
                 assertTrue(u.usingBase());
                 assertEquals(0, u.sequence());
                 assertEquals(Status.PIN_MISMATCH, assertThrows(PincurlException.class,
                     () -> c.send(Request.get(s.url("/")))).status());
 
                 // Refused: another key, a damaged signature. Nothing changes.
-                byte[] foreign = stranger.sign(good, 1, now.minusSeconds(3600), now.plusSeconds(86400));
+                byte[] foreign = stranger.sign(good, 1, Date.from(now.minusSeconds(3600)), Date.from(now.plusSeconds(86400)));
                 assertEquals(Status.UPDATE_UNKNOWN_KEY,
                              assertThrows(PincurlException.class, () -> u.apply(foreign)).status());
                 byte[] damaged = bundle1.clone();
@@ -74,20 +75,25 @@ class UpdaterTest {
             // A new client on the same state directory gets the stored bundle back.
             try (Policy base = Policy.fromJson(TestPeers.policyJson("localhost", true, foreignA, foreignB));
                  Client c = Client.create(base, o);
-                 Updater u = Updater.create(c, List.of(signer.verificationKey()), state.resolve("u"))) {
+                 Updater u = Updater.create(c, List.of(signer.verificationKey()), state.resolve("u").toFile())) {
                 assertEquals(1, u.sequence());
                 assertFalse(u.usingBase());
                 assertEquals(2, c.generation());
                 assertEquals(200, c.send(Request.get(s.url("/"))).code());
-                u.start(s.url("/status?code=404"), Duration.ofHours(1), Duration.ofSeconds(1),
-                        Duration.ofSeconds(2));
+                u.start(s.url("/status?code=404"), 3600, 1, 2, TimeUnit.SECONDS);
+                for (int i = 0; i < 500 && u.fetchStats().polls == 0; i++) {
+                    Thread.sleep(10);
+                }
+                Updater.FetchStats st = u.fetchStats();
+                assertEquals(1, st.polls);
+                assertEquals(Status.UPDATE_FETCH_FAILED, st.lastStatus);
                 u.stop();
             }
             // Closing a client closes its updaters first.
             Policy base = Policy.fromJson(TestPeers.policyJson("localhost", true, foreignA, foreignB));
             Client c = Client.create(base, o);
             base.close();
-            Updater u = Updater.create(c, List.of(signer.verificationKey()), state.resolve("u"));
+            Updater u = Updater.create(c, List.of(signer.verificationKey()), state.resolve("u").toFile());
             c.close();
             assertThrows(IllegalStateException.class, u::sequence);
             u.close();
