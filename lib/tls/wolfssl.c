@@ -492,6 +492,12 @@ static pincurl_status ws_install(void *ssl_ctx, pc_tls_hook *hook)
 
     if (ctx == NULL || conn == NULL || ws_global_init() != 0)
         return PINCURL_INTERNAL;
+#ifdef HAVE_EXT_CACHE
+    /* libcurl keeps the sessions it may resume (its own cache, through the new-session
+     * callback). wolfSSL's process-wide internal cache would keep a second copy of every
+     * session ticket, shared by all clients of the process: not used, not kept. */
+    (void)wolfSSL_CTX_set_session_cache_mode(ctx, WOLFSSL_SESS_CACHE_NO_INTERNAL);
+#endif
     mode = wolfSSL_CTX_get_verify_mode(ctx);
     conn->app_verify = (mode & WOLFSSL_VERIFY_PEER) != 0;
     (void)wolfSSL_CTX_set_ex_data(ctx, ws_trust_index, NULL);
