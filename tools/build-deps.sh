@@ -68,24 +68,21 @@ fi
 # --- The configuration (part of the key) ------------------------------------------------
 # wolfSSL: what libcurl and pincurl use, nothing more. No fpecc (a per-thread ECC cache
 # that is never freed when a thread ends), OpenSSL compatibility (curl's BIO chain, the X509
-# store) but not the whole of it (--enable-opensslall would give every certificate object
-# wolfSSL builds an EVP_PKEY, with a random generator and its health test, for nothing here),
-# ex data with cleanup hooks, the signer's DER kept (trust anchors as certificates), IP
-# address SANs, alternate chains, TLS 1.3 with tickets, SNI and ALPN, RSA-PSS,
-# Ed25519/Ed448, the session's peer chain. The verify callback runs for the leaf and for
-# every certificate with an error (WOLFSSL_ALWAYS_VERIFY_CB), not for every certificate: it
-# reads the whole chain from the store context at once (lib/tls/wolfssl.c). HAVE_STUNNEL
-# only declares a few compatibility functions without the whole layer: pincurl reads a
-# context's verify mode (wolfSSL_CTX_get_verify_mode); nothing in the handshake changes.
+# store, verify callbacks on every certificate) with --enable-opensslall (only that has
+# wolfSSL_BIO_set_shutdown and wolfSSL_BIO_clear_retry_flags; without them libcurl's BIO
+# keeps a read-retry flag, and a peer that closes during the handshake is read again and
+# again until the timeout), ex data with cleanup hooks, the signer's
+# DER kept (trust anchors as certificates), IP address SANs, alternate chains, TLS 1.3
+# with tickets, SNI and ALPN, RSA-PSS, Ed25519/Ed448, the session's peer chain.
 wolfssl_conf=(--enable-static --disable-shared --with-pic
   --disable-examples --disable-crypttests --disable-benchmark --disable-jobserver
   --enable-tls13 --enable-session-ticket --enable-sni --enable-alpn
   --enable-supportedcurves --enable-ecc --disable-fpecc --enable-rsapss
   --enable-ed25519 --enable-curve25519 --enable-ed448 --enable-curve448
-  --enable-opensslextra --enable-sessioncerts
+  --enable-opensslextra --enable-opensslall --enable-sessioncerts
   --enable-ip-alt-name --enable-altcertchains --disable-oldtls --disable-sslv3
   --disable-md5 --enable-sha512 --enable-sha384 --enable-base64encode)
-wolfssl_cflags="-DHAVE_EX_DATA -DHAVE_EX_DATA_CLEANUP_HOOKS -DWOLFSSL_SIGNER_DER_CERT -DKEEP_PEER_CERT -DWOLFSSL_ALWAYS_VERIFY_CB -DWOLFSSL_SMALL_CERT_VERIFY -DHAVE_STUNNEL"
+wolfssl_cflags="-DHAVE_EX_DATA -DHAVE_EX_DATA_CLEANUP_HOOKS -DWOLFSSL_SIGNER_DER_CERT -DKEEP_PEER_CERT -DWOLFSSL_ALWAYS_VERIFY_CB -DWOLFSSL_VERIFY_CB_ALL_CERTS -DWOLFSSL_SMALL_CERT_VERIFY"
 nghttp2_conf=(--enable-static --disable-shared --with-pic --enable-lib-only
   --disable-python-bindings --disable-examples --disable-hpack-tools --disable-app)
 # libcurl: HTTP and HTTPS only, on wolfSSL, HTTP/2 through nghttp2, zlib for gzip/deflate.

@@ -578,3 +578,51 @@ Test(handshakes, no_pooled_connection_reaches_a_finished_transfer)
     pincurl_policy_unref(p);
     pt_server_stop(&s);
 }
+
+/* ---- a peer that closes during the handshake --------------------------------------------- */
+
+static double elapsed_ms(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+Test(handshakes, a_peer_closing_mid_handshake_ends_the_request_at_once)
+{
+    /* The sniffer reads the ClientHello and closes. The request fails at once: the closed
+     * connection is not read again and again until the connect timeout (3 s here), as it
+     * is when libcurl's wolfSSL I/O cannot clear its read-retry flag. */
+    pt_sniffer sn;
+    pincurl_policy *p = policy_of("127.0.0.1", "inter", "leaf-backup", NULL, NULL, NULL);
+    char url[64], proxy[64];
+    pincurl_response *resp = NULL;
+    struct timespec t0;
+
+    pt_sniffer_start(&sn, NULL);
+    snprintf(url, sizeof url, "https://127.0.0.1:%d/", sn.port);
+    snprintf(proxy, sizeof proxy, "https://127.0.0.1:%d", sn.port);
+
+    /* the origin closes */
+    pincurl_client *c = client_with(p, "root.pem", NULL, 0, NULL);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    cr_assert_neq(get(c, url, &resp), PINCURL_OK);
+    cr_assert_lt(elapsed_ms(&t0), 1500.0, "the origin's close was noticed after %.0f ms",
+                 elapsed_ms(&t0));
+    pincurl_response_free(resp);
+    resp = NULL;
+    pincurl_client_free(c);
+
+    /* the HTTPS proxy closes */
+    c = client_with(p, "root.pem", proxy, 0, NULL);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    cr_assert_neq(get(c, "https://localhost:9/", &resp), PINCURL_OK);
+    cr_assert_lt(elapsed_ms(&t0), 1500.0, "the proxy's close was noticed after %.0f ms",
+                 elapsed_ms(&t0));
+    pincurl_response_free(resp);
+    pincurl_client_free(c);
+    cr_assert_geq(pt_sniffer_connections(&sn, NULL, 0), 2);
+
+    pincurl_policy_unref(p);
+    pt_sniffer_stop(&sn);
+}
