@@ -14,8 +14,8 @@
  *  - allocator parameters are hidden (the C library's malloc is used);
  *  - callbacks (events, the clock, request bodies, streamed responses) go through the
  *    hand-written glue below, never as raw function pointers;
- *  - every request is performed through jni_client_perform, which marks the calling thread
- *    so that pincurl_thread_cleanup() runs when that thread ends.
+ *  - every request runs as a call executed through jni_call_execute, which marks the
+ *    calling thread so that pincurl_thread_cleanup() runs when that thread ends.
  */
 %module PincurlNative
 
@@ -112,7 +112,10 @@
 %ignore pincurl_attachment_detail;
 %ignore pincurl_attachment;
 /* Non-blocking calls take C callbacks (completion, sockets, timer): a binding's enqueue is
- * hand-written glue over them; calls (execute, cancel) and the multi's life are wrapped. */
+ * hand-written glue over them; calls (execute, cancel) and the multi's life are wrapped.
+ * Requests run as calls (Call#execute): pincurl_call_execute through jni_call_execute. */
+%ignore pincurl_client_perform;
+%ignore pincurl_call_execute;
 %ignore pincurl_call_done_cb;
 %ignore pincurl_multi_add;
 %ignore pincurl_multi_poll;
@@ -665,12 +668,11 @@ JNIEXPORT void JNICALL JNI_OnUnload(JavaVM *vm, void *reserved)
         (void)pthread_key_delete(jni_thread_key);
 }
 
-/* pincurl_client_perform on the calling thread, marked for its exit hook. */
-static pincurl_status jni_client_perform(pincurl_client *c, const pincurl_request *r,
-                                         pincurl_response **out)
+/* pincurl_call_execute on the calling thread, marked for its exit hook. */
+static pincurl_status jni_call_execute(pincurl_call *call, pincurl_response **out)
 {
     jni_thread_mark();
-    return pincurl_client_perform(c, r, out);
+    return pincurl_call_execute(call, out);
 }
 
 static pincurl_status jni_updater_fetch(pincurl_updater *u, const char *url)
@@ -982,8 +984,7 @@ pincurl_status jni_options_set_clock(pincurl_options *o, jlong dispatcher);
 pincurl_status jni_request_set_source(pincurl_request *r, jlong source, int64_t length,
                                       int upload);
 pincurl_status jni_request_set_sink(pincurl_request *r, jlong sink);
-pincurl_status jni_client_perform(pincurl_client *c, const pincurl_request *r,
-                                  pincurl_response **out);
+pincurl_status jni_call_execute(pincurl_call *call, pincurl_response **out);
 pincurl_status jni_updater_fetch(pincurl_updater *u, const char *url);
 long long jni_thread_cleanups(void);
 long long jni_policy_builder_add_domain(pincurl_policy_builder *b, const char *host,

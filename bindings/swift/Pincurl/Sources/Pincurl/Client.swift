@@ -114,13 +114,106 @@ private func writeTrampoline(_ data: UnsafeRawPointer?, _ len: Int,
     }
 }
 
+/// A C request built from a Request, with the body reader and writer its callbacks
+/// reach; freed with this object.
+private final class CRequest {
+    let raw: OpaquePointer
+    private var reader: BodyReader?
+    private var writer: BodyWriter?
+
+    init(_ request: Request, onBody: ((Data) throws -> Void)?) throws {
+        guard let r = pincurl_request_new(try cArgument(request.method, "method"),
+                                          try cArgument(request.url, "URL")) else {
+            throw PincurlError.invalidArgument(
+                "request refused: method must be a token and the URL free of spaces and controls")
+        }
+        raw = r
+        try request.apply(to: r)
+        if let open = request.bodyStream {
+            let body = BodyReader(open())
+            reader = body
+            let user = Unmanaged.passUnretained(body).toOpaque()
+            let length = request.bodyLength ?? -1
+            try check(request.upload
+                ? pincurl_request_set_upload(r, readTrampoline, user, length)
+                : pincurl_request_set_body_callback(r, readTrampoline, user, length))
+        }
+        if let onBody {
+            let sink = BodyWriter(onBody)
+            writer = sink
+            try check(pincurl_request_set_write_callback(
+                r, writeTrampoline, Unmanaged.passUnretained(sink).toOpaque()))
+        }
+    }
+
+    deinit {
+        pincurl_request_free(raw)
+    }
+
+    /// The response of a transfer of this request that ended with status (resp is freed
+    /// here), or the error it ended with.
+    func outcome(_ status: pincurl_status, _ resp: OpaquePointer?) throws -> Response {
+        defer { pincurl_response_free(resp) }
+        guard let resp else {
+            throw makeError(status == PINCURL_OK ? PINCURL_OUT_OF_MEMORY : status)
+        }
+        let response = Response(resp)
+        guard status == PINCURL_OK else {
+            var detail = String(cString: pincurl_response_detail(resp))
+            if let cause = reader?.failure ?? writer?.failure {
+                detail += (detail.isEmpty ? "" : "\n") + "caused by: \(cause)"
+            }
+            throw makeError(status, detail: detail, verdict: response.verdict,
+                            response: response)
+        }
+        return response
+    }
+}
+
+/// One send as a C call (pincurl_call): executed on a thread of the executor, cancelled
+/// from any thread. Frees the call, then its request, when the last holder lets go.
+private final class Transfer: @unchecked Sendable {
+    private let call: OpaquePointer
+    private let request: CRequest
+
+    /// The call holds a reference to the client's internals; client must be alive now.
+    init(client: OpaquePointer, request: CRequest) throws {
+        var made: OpaquePointer?
+        try check(pincurl_call_new(client, request.raw, &made))
+        guard let made else { throw PincurlError.internalError("pincurl_call_new returned no call") }
+        self.call = made
+        self.request = request
+    }
+
+    deinit {
+        pincurl_call_free(call) // the call has ended or never ran: the request may go
+    }
+
+    /// Runs the call on the calling thread. CancellationError when it was cancelled.
+    func execute() throws -> Response {
+        var resp: OpaquePointer?
+        let status = pincurl_call_execute(call, &resp)
+        if status == PINCURL_CANCELLED && pincurl_call_is_cancelled(call) != 0 {
+            pincurl_response_free(resp)
+            throw CancellationError()
+        }
+        return try request.outcome(status, resp)
+    }
+
+    /// Thread-safe, any number of times; a call that ended is left as it is.
+    func cancel() {
+        pincurl_call_cancel(call)
+    }
+}
+
 /// A pinned HTTPS client. Thread-safe: any number of tasks and threads may send on one
 /// client at once. The C client is freed in deinit, which cannot run while a request is
 /// in flight (each request keeps the client alive until it returns).
 ///
 /// Threads: `send` runs the blocking transfer on the client's TransferExecutor (a bounded
 /// set of threads that call pincurl_thread_cleanup() before they end), never on Swift's
-/// cooperative pool and never on a thread of its own.
+/// cooperative pool and never on a thread of its own. Cancelling the task of a `send`
+/// cancels its transfer (CancellationError within milliseconds).
 public final class Client: @unchecked Sendable {
     private let raw: OpaquePointer
     private let callbacks: Callbacks
@@ -169,19 +262,37 @@ public final class Client: @unchecked Sendable {
     /// Throws the PincurlError of the outcome (code pinMismatch with the failure detail,
     /// the verdict and the response; certInvalid, timeout, ...).
     ///
-    /// The transfer runs on the client's executor. A task cancelled before its transfer
-    /// starts throws CancellationError; a started transfer runs to its end (bound it with
-    /// Options.timeout).
+    /// The transfer runs on the client's executor as a C call (pincurl_call_execute).
+    /// Cancelling the task cancels it (pincurl_call_cancel, from the cancellation handler):
+    /// a task cancelled before its transfer starts throws CancellationError and never
+    /// connects; a running transfer stops within milliseconds whatever it waits for (the
+    /// handshake, an answer that never comes, a body being sent), its connection closed,
+    /// and throws CancellationError.
     public func send(_ request: Request) async throws -> Response {
-        try await onExecutor { try $0.sendBlocking(request) }
+        try await sendCall(request, onBody: nil)
     }
 
     /// Sends a request and hands the response body to onBody in chunks as it arrives (on
     /// the transfer thread; throwing aborts the request with abortedByCallback, the thrown
-    /// error as the detail). The returned response has an empty body.
+    /// error as the detail). The returned response has an empty body. Cancelling the task
+    /// cancels the transfer as for send(_:).
     public func send(_ request: Request,
                      onBody: @escaping @Sendable (Data) throws -> Void) async throws -> Response {
-        try await onExecutor { try $0.sendBlocking(request, onBody: onBody) }
+        try await sendCall(request, onBody: onBody)
+    }
+
+    /// The request as a C call, executed on the executor; the task's cancellation handler
+    /// cancels the call. The Transfer (the call and its request) is held by the job and by
+    /// the handler, so it is freed only when both are done with it.
+    private func sendCall(_ request: Request,
+                          onBody: (@Sendable (Data) throws -> Void)?) async throws -> Response {
+        try Task.checkCancellation()
+        let transfer = try Transfer(client: raw, request: CRequest(request, onBody: onBody))
+        return try await withTaskCancellationHandler {
+            try await onExecutor { _ in try transfer.execute() }
+        } onCancel: {
+            transfer.cancel()
+        }
     }
 
     /// Runs work on the executor with this client. The job holds the client until work
@@ -226,48 +337,10 @@ public final class Client: @unchecked Sendable {
 
     private func perform(_ request: Request,
                          onBody: ((Data) throws -> Void)?) throws -> Response {
-        guard let r = pincurl_request_new(try cArgument(request.method, "method"),
-                                          try cArgument(request.url, "URL")) else {
-            throw PincurlError.invalidArgument(
-                "request refused: method must be a token and the URL free of spaces and controls")
-        }
-        defer { pincurl_request_free(r) }
-        try request.apply(to: r)
-        var reader: BodyReader?
-        if let open = request.bodyStream {
-            let body = BodyReader(open())
-            reader = body
-            let user = Unmanaged.passUnretained(body).toOpaque()
-            let length = request.bodyLength ?? -1
-            try check(request.upload
-                ? pincurl_request_set_upload(r, readTrampoline, user, length)
-                : pincurl_request_set_body_callback(r, readTrampoline, user, length))
-        }
-        var writer: BodyWriter?
-        if let onBody {
-            let sink = BodyWriter(onBody)
-            writer = sink
-            try check(pincurl_request_set_write_callback(
-                r, writeTrampoline, Unmanaged.passUnretained(sink).toOpaque()))
-        }
+        let req = try CRequest(request, onBody: onBody)
         var resp: OpaquePointer?
-        let status = withExtendedLifetime((reader, writer)) {
-            pincurl_client_perform(raw, r, &resp)
-        }
-        defer { pincurl_response_free(resp) }
-        guard let resp else {
-            throw makeError(status == PINCURL_OK ? PINCURL_OUT_OF_MEMORY : status)
-        }
-        let response = Response(resp)
-        guard status == PINCURL_OK else {
-            var detail = String(cString: pincurl_response_detail(resp))
-            if let cause = reader?.failure ?? writer?.failure {
-                detail += (detail.isEmpty ? "" : "\n") + "caused by: \(cause)"
-            }
-            throw makeError(status, detail: detail, verdict: response.verdict,
-                            response: response)
-        }
-        return response
+        let status = withExtendedLifetime(req) { pincurl_client_perform(raw, req.raw, &resp) }
+        return try req.outcome(status, resp)
     }
 
     /// The policy in force now.

@@ -96,7 +96,8 @@ public final class TransferExecutor: @unchecked Sendable {
 
     /// Runs work on a thread of the executor and resumes with its result. A task cancelled
     /// before its work starts gets CancellationError and the work never runs; work that
-    /// has started runs to its end (bound it with Options.timeout).
+    /// has started runs to its end, unless it stops on the task's cancellation itself
+    /// (Client.send cancels its C call from a cancellation handler).
     func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         try Task.checkCancellation()
         let state = Locked<(cancelled: Bool, started: Bool)>((false, false))

@@ -2,10 +2,15 @@ package org.pincurl;
 
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.WeakHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import javax.annotation.Nullable;
 
@@ -15,19 +20,24 @@ import javax.annotation.Nullable;
  * runs. The pin decision is made inside the TLS handshake: a refused connection is aborted
  * before a single request byte is sent.
  *
- * <p>Threads: a request runs on the thread that calls {@link #send}; the binding starts no
- * thread per request. What the TLS library keeps for a thread that made requests is freed
- * when that thread ends (the JNI library calls pincurl_thread_cleanup() from a thread-exit
- * hook), so applications may use short-lived threads or their own pools.
+ * <p>Threads: a request runs on the thread that calls {@link #send} or {@link Call#execute};
+ * an enqueued call ({@link Call#enqueue}) on the client's call executor, at most
+ * {@value #CALL_THREADS} threads made with the first enqueued call, which end after
+ * {@value #CALL_THREAD_IDLE_SECONDS} s without work. The binding starts no thread per
+ * request. What the TLS library keeps for a thread that made requests is freed when that
+ * thread ends (the JNI library calls pincurl_thread_cleanup() from a thread-exit hook), so
+ * applications may use short-lived threads or their own pools.
  *
- * <p>Close it when done: {@link #close()} waits for the requests running on it, then frees
- * the native client and releases the listener. A client that is never closed is freed once
- * unreachable (a phantom reference, see {@link Handle}), but a listener that refers to its
- * own client keeps the client reachable: close such clients explicitly.
+ * <p>Close it when done: {@link #close()} cancels the requests running on it (they end with
+ * status CANCELLED), then frees the native client and releases the listener. A client that
+ * is never closed is freed once unreachable (a phantom reference, see {@link Handle}), but
+ * a listener that refers to its own client keeps the client reachable: close such clients
+ * explicitly.
  *
  * <p>From inside the client's own callbacks (its listener, its clock, a request body
  * stream) the calls that re-enter the client are refused with IllegalStateException:
- * {@link #close()}, {@link #send}, {@link #setPolicy} and {@link #flushReports}.
+ * {@link #close()}, {@link #send}, {@link Call#execute}, {@link #setPolicy} and
+ * {@link #flushReports}.
  */
 public final class Client implements AutoCloseable {
     private final Handle<SWIGTYPE_p_pincurl_client> handle;
@@ -37,6 +47,17 @@ public final class Client implements AutoCloseable {
      * phantom reference, which keeps this client alive until then). Guarded by itself. */
     private final Set<Updater> updaters = Collections.newSetFromMap(new WeakHashMap<Updater, Boolean>());
     private boolean closing;
+    /** Calls that have not ended (running, or enqueued and waiting): close() cancels them.
+     * Guarded by updaters. */
+    private final Set<Call> calls = new HashSet<Call>();
+    /** The call executor (Call#enqueue), made with the first enqueued call. Guarded by
+     * updaters. */
+    @Nullable private ThreadPoolExecutor executor;
+    /** Threads of the call executor: at most this many enqueued calls run at once, the
+     * others wait in order. */
+    static final int CALL_THREADS = 4;
+    /** An idle thread of the call executor ends after this long. */
+    static final long CALL_THREAD_IDLE_SECONDS = 10;
 
     private Client(SWIGTYPE_p_pincurl_client pointer, @Nullable EventDispatcher dispatcher,
                    long callbacks) {
@@ -123,80 +144,134 @@ public final class Client implements AutoCloseable {
     }
 
     /**
-     * Performs request on the calling thread, blocking. Returns the response when an HTTP
-     * answer arrived (whatever its code); throws {@link PincurlException} otherwise,
-     * carrying the status, the failure detail and the response with its verdict.
+     * Performs request on the calling thread, blocking: {@code newCall(request).execute()}.
+     * Returns the response when an HTTP answer arrived (whatever its code); throws
+     * {@link PincurlException} otherwise, carrying the status, the failure detail and the
+     * response with its verdict (CANCELLED when {@link #close()} cancelled it).
      * Thread-safe. Not from this client's own callbacks (IllegalStateException).
      */
     public Response send(Request request) throws PincurlException {
+        return newCall(request).execute();
+    }
+
+    /**
+     * A call of request on this client, to execute (blocking), enqueue (on the client's
+     * call executor) and cancel from any thread. Nothing runs until then.
+     */
+    public Call newCall(Request request) {
         if (request == null) {
             throw new NullPointerException("request");
         }
-        SWIGTYPE_p_pincurl_client c = enter("send");
+        return new Call(this, request);
+    }
+
+    /** Runs call on the calling thread (Call#execute). */
+    Response run(Call call) throws PincurlException {
+        SWIGTYPE_p_pincurl_client c = enter("execute");
         try {
-            return perform(c, request);
+            track(call);
+            try {
+                return call.perform(c);
+            } finally {
+                untrack(call);
+            }
         } finally {
             handle.release();
         }
     }
 
-    /** One request on the native client c (held by the caller). */
-    private static Response perform(SWIGTYPE_p_pincurl_client c, Request request)
-        throws PincurlException {
-        SWIGTYPE_p_pincurl_request r = null;
-        long source = 0;
-        long sink = 0;
-        BodySource bodySource = null;
-        BodySink bodySink = null;
-        try {
-            r = PincurlNative.pincurl_request_new(request.method(), request.url());
-            if (r == null) {
-                throw PincurlException.of(Status.OUT_OF_MEMORY.number(), "request");
+    /** Queues call on the call executor (Call#enqueue). */
+    void enqueue(Call call, Callback callback) {
+        synchronized (updaters) {
+            if (closing) {
+                throw new IllegalStateException("already closed");
             }
-            request.apply(r);
-            if (request.bodyStream() != null) {
-                bodySource = new BodySource(request.bodyStream());
-                source = PincurlNative.jni_source_new(bodySource);
-                PincurlException.check(PincurlNative.jni_request_set_source(
-                    r, source, request.bodyLength(), request.upload() ? 1 : 0), "body");
+            if (executor == null) {
+                executor = new ThreadPoolExecutor(CALL_THREADS, CALL_THREADS,
+                    CALL_THREAD_IDLE_SECONDS, TimeUnit.SECONDS,
+                    new LinkedBlockingQueue<Runnable>(), new CallThreads());
+                executor.allowCoreThreadTimeOut(true);
             }
-            if (request.sink() != null) {
-                bodySink = new BodySink(request.sink());
-                sink = PincurlNative.jni_sink_new(bodySink);
-                PincurlException.check(PincurlNative.jni_request_set_sink(r, sink), "sink");
+            calls.add(call); // close() cancels it from now on, also while it waits
+            executor.execute(new AsyncCall(this, call, callback));
+        }
+    }
+
+    /** Registers a running call, so that close() cancels it; cancels it at once when the
+     * client is closing. */
+    private void track(Call call) {
+        boolean cancel;
+        synchronized (updaters) {
+            cancel = closing;
+            if (!cancel) {
+                calls.add(call);
             }
-            SWIGTYPE_p_pincurl_response[] out = new SWIGTYPE_p_pincurl_response[1];
-            int st = PincurlNative.jni_client_perform(c, r, out);
+        }
+        if (cancel) {
+            call.cancel();
+        }
+    }
+
+    private void untrack(Call call) {
+        synchronized (updaters) {
+            calls.remove(call);
+        }
+    }
+
+    /** An enqueued call on a thread of the call executor. Holds the client until it ran. */
+    private static final class AsyncCall implements Runnable {
+        private final Client client;
+        private final Call call;
+        private final Callback callback;
+
+        AsyncCall(Client client, Call call, Callback callback) {
+            this.client = client;
+            this.call = call;
+            this.callback = callback;
+        }
+
+        @Override
+        public void run() {
             Response response = null;
-            if (out[0] != null) {
-                try {
-                    response = Response.copy(out[0]);
-                } finally {
-                    PincurlNative.pincurl_response_free(out[0]);
+            PincurlException failure = null;
+            try {
+                response = client.run(call);
+            } catch (PincurlException e) {
+                failure = e;
+            } catch (IllegalStateException e) {
+                if (!client.isClosed()) {
+                    throw e;
                 }
+                // closed while the call waited: close() cancelled it
+                call.markCanceled();
+                failure = PincurlException.of(Status.CANCELLED.number(),
+                    call.request().method() + " " + call.request().url()
+                    + " (the client was closed)");
+            } finally {
+                client.untrack(call);
             }
-            if (st == Status.OK.number() && response != null) {
-                return response;
+            try {
+                if (response != null) {
+                    callback.onResponse(call, response);
+                } else {
+                    callback.onFailure(call, failure);
+                }
+            } catch (RuntimeException e) {
+                Log.warn("a call's callback threw", e);
             }
-            if (st == Status.OK.number()) {
-                st = Status.OUT_OF_MEMORY.number();
-            }
-            Throwable cause = null;
-            if (bodySource != null && bodySource.failure() != null) {
-                cause = bodySource.failure();
-            } else if (bodySink != null && bodySink.failure() != null) {
-                cause = bodySink.failure();
-            }
-            String detail = response != null ? response.detail() : "";
-            String message = request.method() + " " + request.url() + ": "
-                + PincurlException.describe(st) + (detail.isEmpty() ? "" : "\n" + detail);
-            throw new PincurlException(st, message, detail, response, null, 0, 0, cause);
-        } finally {
-            if (r != null) {
-                PincurlNative.pincurl_request_free(r);
-            }
-            PincurlNative.jni_callback_free(source);
-            PincurlNative.jni_callback_free(sink);
+        }
+    }
+
+    /** The threads of the call executor: daemons named pincurl-call-N. Must not capture
+     * the Client. */
+    private static final class CallThreads implements ThreadFactory {
+        private final AtomicInteger count = new AtomicInteger();
+
+        @Override
+        public Thread newThread(Runnable r) {
+            Thread t = new Thread(r, "pincurl-call-" + count.incrementAndGet());
+            t.setDaemon(true);
+            return t;
         }
     }
 
@@ -308,7 +383,11 @@ public final class Client implements AutoCloseable {
     }
 
     /**
-     * Waits for running requests, closes the client's updaters, then frees the client.
+     * Cancels the calls of the client that have not ended (they end at once with status
+     * CANCELLED, enqueued ones through their callback), closes the client's updaters, waits
+     * for what still runs on the client (a {@link #flushReports} until its timeout), then
+     * frees it and stops the call executor. Requests do not hold it up: it returns within
+     * milliseconds also while they wait for answers that never come.
      * Idempotent. From inside one of this client's callbacks (its listener, on any thread,
      * or a body stream of one of its requests) it is refused with IllegalStateException:
      * the native callback that is running belongs to the client.
@@ -317,14 +396,24 @@ public final class Client implements AutoCloseable {
     public void close() {
         refuseInCallback("close");
         List<Updater> open;
+        List<Call> running;
+        ThreadPoolExecutor calls;
         synchronized (updaters) {
             closing = true;
             open = new ArrayList<Updater>(updaters);
+            running = new ArrayList<Call>(this.calls);
+            calls = executor;
+        }
+        for (Call call : running) {
+            call.cancel();
         }
         for (Updater u : open) {
             u.close();
         }
         handle.close();
+        if (calls != null) {
+            calls.shutdown(); // the calls still queued end with CANCELLED, then its threads
+        }
     }
 
     /** True once {@link #close()} finished or began freeing the client. */
