@@ -400,9 +400,21 @@ Test(multi, h2_policy_change_while_streams_run)
         pincurl_call_cancel(slow.call[i]);
     drive_until(m, &slow, 10);
 
+    /* nginx logs a stream the client reset once it has read the reset: wait for the ten
+     * (at most 5 s) before stopping it */
     pt_nginx_request *r = NULL;
+    size_t n = 0;
+    for (int i = 0; i < 100; i++) {
+        n = pt_nginx_requests(&nginx, &r);
+        if (count_uri(r, n, "/slow/") >= 10)
+            break;
+        free(r);
+        r = NULL;
+        sleep_ms(50);
+    }
+    free(r);
     pt_nginx_stop(&nginx); /* the access log is final */
-    size_t n = pt_nginx_requests(&nginx, &r);
+    n = pt_nginx_requests(&nginx, &r);
     cr_assert_eq(count_uri(r, n, "/third"), 0, "a refused call reached the server");
     cr_assert_eq(count_uri(r, n, "/?n="), 20);
     long slow_conn = -1, second_conn = -1;
@@ -416,7 +428,8 @@ Test(multi, h2_policy_change_while_streams_run)
         }
     }
     cr_assert(slow_conn >= 0 && second_conn >= 0 && slow_conn != second_conn,
-              "generation 2 reused generation 1's connection");
+              "generation 2 reused generation 1's connection (slow streams on %ld, the "
+              "second batch on %ld, %zu requests logged)", slow_conn, second_conn, n);
     free(r);
 
     batch_free(&slow);
