@@ -397,7 +397,8 @@ static int reverify(pc_pin_state *s, void *ssl)
     /* the path cached for this chain and this connection's trust store only */
     if (served_len > 0 && b->trust_id != NULL) {
         trust_id = b->trust_id(ssl);
-        entry = pc_path_cache_get(s->client->cache, served, served_len, trust_id);
+        entry = pc_path_cache_get(s->client->cache, served, served_len, trust_id,
+                                  (int64_t)time(NULL));
     }
     if (entry != NULL) {
         path_len = entry->count;

@@ -394,7 +394,8 @@ static int os_decide(pc_tls_conn *conn, X509_STORE_CTX *store, SSL *ssl)
         return os_refuse(store, conn, PINCURL_PIN_CHECK_FAILED);
     }
     trust_id = os_store_id(X509_STORE_CTX_get0_store(store));
-    cached = pc_path_cache_get(conn->cache, served.refs, served.count, trust_id);
+    cached = pc_path_cache_get(conn->cache, served.refs, served.count, trust_id,
+                               (int64_t)time(NULL));
     if (cached != NULL) {
         path_len = cached->count;
         memcpy(path, cached->certs, path_len * sizeof(path[0]));

@@ -670,6 +670,8 @@ typedef struct cache_block {
     unsigned long refs;
     char valid_host[PINCURL_HOST_MAX + 1]; /* the leaf was found valid for it; "" none */
     uint64_t trust_id;
+    int64_t valid_from;  /* the latest notBefore of the path's certificates */
+    int64_t valid_until; /* the earliest notAfter */
     size_t served_count;
     pincurl_cert_ref served[PINCURL_MAX_SERVED];
 } cache_block;
@@ -777,7 +779,7 @@ static int chain_usable(const pincurl_cert_ref *served, size_t served_len, uint6
 }
 
 const pc_path_entry *pc_path_cache_get(pc_path_cache *cache, const pincurl_cert_ref *served,
-                                       size_t served_len, uint64_t trust_id)
+                                       size_t served_len, uint64_t trust_id, int64_t now)
 {
     const pc_path_entry *found = NULL;
     uint64_t hash;
@@ -790,8 +792,13 @@ const pc_path_entry *pc_path_cache_get(pc_path_cache *cache, const pincurl_cert_
         struct cache_slot *s = &cache->slots[i];
         if (s->entry != NULL && s->hash == hash &&
             block_matches((const cache_block *)s->entry, served, served_len, trust_id)) {
-            ((cache_block *)s->entry)->refs++;
-            found = s->entry;
+            cache_block *b = (cache_block *)s->entry;
+            /* a certificate of the path expired (or is not valid yet): what a path build
+             * at now refuses is not found */
+            if (now >= b->valid_from && now <= b->valid_until) {
+                b->refs++;
+                found = s->entry;
+            }
             break;
         }
     }
@@ -850,6 +857,25 @@ int pc_path_cache_put(pc_path_cache *cache, const pincurl_cert_ref *served, size
         b->served[i].der = p;
         b->served[i].len = served[i].len;
         p += served[i].len;
+    }
+    /* The window in which every certificate of the path below its anchor (the last) is
+     * valid: what pincurl_path_build checks; unreadable dates leave it empty. */
+    b->valid_from = INT64_MIN;
+    b->valid_until = INT64_MAX;
+    for (size_t i = 0; i + 1 < path_len; i++) {
+        int64_t nb, na;
+        if (pc_der_cert_not_before(b->entry.certs[i].der, b->entry.certs[i].len, &nb) !=
+                PINCURL_OK ||
+            pc_der_cert_not_after(b->entry.certs[i].der, b->entry.certs[i].len, &na) !=
+                PINCURL_OK) {
+            b->valid_from = 1;
+            b->valid_until = 0;
+            break;
+        }
+        if (nb > b->valid_from)
+            b->valid_from = nb;
+        if (na < b->valid_until)
+            b->valid_until = na;
     }
     /* The pins of the path, so that a hit hashes no SPKI again. A certificate whose SPKI
      * cannot be hashed leaves the entry without pins: evaluation hashes (and refuses). */

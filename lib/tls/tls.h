@@ -90,12 +90,18 @@ void pc_path_cache_free(pc_path_cache *cache);
 uint64_t pc_path_cache_hash(const pincurl_cert_ref *served, size_t served_len,
                             uint64_t trust_id);
 /* A referenced entry for exactly this served chain (same count, lengths and bytes) verified
- * against the trust store of identity trust_id, or NULL. trust_id 0 (an unknown store) and
- * an empty chain find nothing. Thread-safe. */
+ * against the trust store of identity trust_id, whose path is still within the validity of
+ * every certificate on it below the anchor at now (seconds since the epoch: the clock the path builder is
+ * given), or NULL. An entry found outside that window is a miss, as a path build at now
+ * would refuse it. trust_id 0 (an unknown store) and an empty chain find nothing.
+ * Thread-safe. */
 const pc_path_entry *pc_path_cache_get(pc_path_cache *cache, const pincurl_cert_ref *served,
-                                       size_t served_len, uint64_t trust_id);
+                                       size_t served_len, uint64_t trust_id, int64_t now);
 /* Stores copies of path, of the served chain it was built for and of the path's pins,
- * for that chain and trust store (replacing an entry for the same, else evicting the
+ * with the window in which every certificate of the path below its anchor is valid, as
+ * pincurl_path_build checks them (a certificate whose
+ * dates cannot be read leaves an empty window: the entry is never found), for that chain
+ * and trust store (replacing an entry for the same, else evicting the
  * oldest when full). 0 on success (and when caching is disabled), -1 on refused input or
  * OOM. stored (may be NULL) receives a reference to the stored entry (release it), or NULL
  * when nothing was stored. Thread-safe. */

@@ -283,7 +283,8 @@ static size_t ws_path(pc_tls_conn *conn, const pincurl_cert_ref *served, size_t 
     *cached = NULL;
     if (conn->anchors == NULL || served_len == 0 || served_len > PINCURL_MAX_SERVED)
         return 0;
-    *cached = pc_path_cache_get(conn->cache, served, served_len, conn->anchors->id);
+    *cached = pc_path_cache_get(conn->cache, served, served_len, conn->anchors->id,
+                                (int64_t)time(NULL));
     if (*cached != NULL) {
         memcpy(path, (*cached)->certs, (*cached)->count * sizeof(path[0]));
         return (*cached)->count;
@@ -360,7 +361,8 @@ static int ws_decide(pc_tls_conn *conn, WOLFSSL_X509_STORE_CTX *store, WOLFSSL *
     /* The host, by pincurl, whatever the handle asked wolfSSL to check: remembered by the
      * cached path of these very bytes, else checked on the leaf. */
     if (served_len > 0 && served_len <= PINCURL_MAX_SERVED && conn->anchors != NULL)
-        cached = pc_path_cache_get(conn->cache, served, served_len, conn->anchors->id);
+        cached = pc_path_cache_get(conn->cache, served, served_len, conn->anchors->id,
+                                   (int64_t)time(NULL));
     host_known = pc_path_cache_host_valid(conn->cache, cached, conn->host);
     host_ok = served_len > 0 &&
               (host_known || pincurl_cert_matches_host(served[0].der, served[0].len,

@@ -1,12 +1,16 @@
 /* The TLS layer's shared parts: the validated-path cache, connection record tokens and
  * backend selection. */
 #include "tls/tls.h"
+#include "core/der.h"
 
 #include "support.h"
 
 #include <criterion/criterion.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static pincurl_cert_ref chain_of(const char *text)
 {
@@ -14,35 +18,69 @@ static pincurl_cert_ref chain_of(const char *text)
     return ref;
 }
 
+/* Certificates of the test PKI (DER, the caller frees .der): a path's certificates must be
+ * real, since an entry is found only within their validity. */
+static pincurl_cert_ref pki_cert(const char *name)
+{
+    char file[64];
+    pincurl_cert_ref ref;
+    size_t len = 0;
+    snprintf(file, sizeof file, "%s.der", name);
+    ref.der = pt_read_file(pt_pki(file), &len);
+    ref.len = len;
+    cr_assert(ref.der != NULL && len > 0, "%s", file);
+    return ref;
+}
+
+static void free_cert(pincurl_cert_ref *r)
+{
+    free((void *)(uintptr_t)r->der);
+    r->der = NULL;
+}
+
+static int same_bytes(const pincurl_cert_ref *a, const pincurl_cert_ref *b)
+{
+    return a->len == b->len && memcmp(a->der, b->der, a->len) == 0;
+}
+
+/* now: the test PKI's certificates were made minutes ago and last years */
+#define NOW ((int64_t)time(NULL))
+
 Test(tls_cache, stores_copies_and_evicts_the_oldest)
 {
     pc_path_cache *c = pc_path_cache_new(2);
     pincurl_cert_ref k1 = chain_of("chain one"), k2 = chain_of("chain two"),
                      k3 = chain_of("chain three");
-    unsigned char der[3][4] = {{1, 2, 3, 4}, {5, 6, 7, 8}, {9, 9, 9, 9}};
-    pincurl_cert_ref path[2] = {{der[0], 4}, {der[1], 4}};
+    pincurl_cert_ref leaf = pki_cert("leaf-ec"), inter = pki_cert("inter");
+    unsigned char *copy = malloc(leaf.len);
+    pincurl_cert_ref path[2];
     const pc_path_entry *e;
     unsigned long hits, misses;
 
     cr_assert_not_null(c);
-    cr_assert_null(pc_path_cache_get(c, &k1, 1, 42));
+    cr_assert_not_null(copy);
+    memcpy(copy, leaf.der, leaf.len);
+    path[0].der = copy;
+    path[0].len = leaf.len;
+    path[1] = inter;
+    cr_assert_null(pc_path_cache_get(c, &k1, 1, 42, NOW));
     cr_assert_eq(pc_path_cache_put(c, &k1, 1, 42, path, 2, NULL), 0);
-    der[0][0] = 0xff; /* the cache holds its own copy */
-    e = pc_path_cache_get(c, &k1, 1, 42);
+    copy[leaf.len - 1] ^= 0xff; /* the cache holds its own copy */
+    e = pc_path_cache_get(c, &k1, 1, 42, NOW);
     cr_assert_not_null(e);
     cr_assert_eq(e->count, 2);
-    cr_assert_eq(e->certs[0].len, 4);
-    cr_assert_eq(e->certs[0].der[0], 1);
-    cr_assert_eq(e->certs[1].der[3], 8);
-    cr_assert_eq(e->pinned, 0); /* no SPKI in these bytes: no pins, evaluation refuses */
+    cr_assert(same_bytes(&e->certs[0], &leaf));
+    cr_assert(same_bytes(&e->certs[1], &inter));
+    cr_assert_eq(e->pinned, 1);
 
     /* fill and overflow: k1 is the oldest and goes, but the reference taken stays valid */
+    copy[leaf.len - 1] ^= 0xff;
     cr_assert_eq(pc_path_cache_put(c, &k2, 1, 42, path, 1, NULL), 0);
     cr_assert_eq(pc_path_cache_put(c, &k3, 1, 42, path, 1, NULL), 0);
-    cr_assert_null(pc_path_cache_get(c, &k1, 1, 42));
-    cr_assert_eq(e->certs[1].der[0], 5);
+    cr_assert_null(pc_path_cache_get(c, &k1, 1, 42, NOW));
+    cr_assert(same_bytes(&e->certs[1], &inter));
     pc_path_cache_release(c, e);
-    e = pc_path_cache_get(c, &k3, 1, 42);
+    e = pc_path_cache_get(c, &k3, 1, 42, NOW);
     cr_assert_not_null(e);
     cr_assert_eq(e->count, 1);
     pc_path_cache_release(c, e);
@@ -58,24 +96,76 @@ Test(tls_cache, stores_copies_and_evicts_the_oldest)
     cr_assert_eq(pc_path_cache_put(c, &k1, PINCURL_MAX_SERVED + 1, 42, path, 1, NULL), -1);
     pc_path_cache_free(c);
     pc_path_cache_free(NULL);
+    free(copy);
+    free_cert(&leaf);
+    free_cert(&inter);
+}
+
+Test(tls_cache, an_entry_is_found_only_within_the_validity_of_its_path)
+{
+    /* What a path build at that time refuses (a certificate below the anchor expired, or
+     * not valid yet: pincurl_path_build's rule) is not handed back by the cache either: a
+     * resumed or reused connection is decided on a fresh build then, and refused. */
+    pc_path_cache *c = pc_path_cache_new(4);
+    pincurl_cert_ref leaf = pki_cert("leaf-ec"), inter = pki_cert("inter"),
+                     root = pki_cert("root"), k = chain_of("served");
+    pincurl_cert_ref path[3] = {leaf, inter, root};
+    int64_t nb[3], na[3], from = INT64_MIN, until = INT64_MAX;
+    const pc_path_entry *e;
+
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(pc_der_cert_not_before(path[i].der, path[i].len, &nb[i]), PINCURL_OK);
+        cr_assert_eq(pc_der_cert_not_after(path[i].der, path[i].len, &na[i]), PINCURL_OK);
+        if (i == 2)
+            break; /* the anchor: pincurl_path_build does not check its dates */
+        from = nb[i] > from ? nb[i] : from;
+        until = na[i] < until ? na[i] : until;
+    }
+    cr_assert_lt(na[0], na[2], "the leaf expires before the root");
+    cr_assert_eq(pc_path_cache_put(c, &k, 1, 7, path, 3, NULL), 0);
+    e = pc_path_cache_get(c, &k, 1, 7, NOW);
+    cr_assert_not_null(e);
+    pc_path_cache_release(c, e);
+    /* the edges, as pincurl_path_build reads them (inclusive) */
+    e = pc_path_cache_get(c, &k, 1, 7, from);
+    cr_assert_not_null(e);
+    pc_path_cache_release(c, e);
+    e = pc_path_cache_get(c, &k, 1, 7, until);
+    cr_assert_not_null(e);
+    pc_path_cache_release(c, e);
+    /* the leaf expired (its notAfter is the path's earliest): a miss */
+    cr_assert_null(pc_path_cache_get(c, &k, 1, 7, until + 1));
+    cr_assert_null(pc_path_cache_get(c, &k, 1, 7, na[0] + 86400));
+    cr_assert_null(pc_path_cache_get(c, &k, 1, 7, from - 1));
+    /* a certificate whose dates cannot be read: never found */
+    {
+        unsigned char junk[1] = {1};
+        pincurl_cert_ref bad[3] = {leaf, {junk, 1}, root}, k2 = chain_of("other");
+        cr_assert_eq(pc_path_cache_put(c, &k2, 1, 7, bad, 3, NULL), 0);
+        cr_assert_null(pc_path_cache_get(c, &k2, 1, 7, NOW));
+    }
+    pc_path_cache_free(c);
+    free_cert(&leaf);
+    free_cert(&inter);
+    free_cert(&root);
 }
 
 Test(tls_cache, lookup_covers_boundaries_between_certificates)
 {
     const unsigned char ab[] = "ab", c[] = "c", a[] = "a", bc[] = "bc";
     pincurl_cert_ref x[2] = {{ab, 2}, {c, 1}}, y[2] = {{a, 1}, {bc, 2}};
-    unsigned char d[1] = {1};
-    pincurl_cert_ref path[1] = {{d, 1}};
+    pincurl_cert_ref path[1] = {pki_cert("leaf-ec")};
     pc_path_cache *cache = pc_path_cache_new(4);
     const pc_path_entry *e;
 
     cr_assert_eq(pc_path_cache_put(cache, x, 2, 42, path, 1, NULL), 0);
-    cr_assert_null(pc_path_cache_get(cache, y, 2, 42));
-    cr_assert_null(pc_path_cache_get(cache, x, 1, 42)); /* a prefix is another chain */
-    e = pc_path_cache_get(cache, x, 2, 42);
+    cr_assert_null(pc_path_cache_get(cache, y, 2, 42, NOW));
+    cr_assert_null(pc_path_cache_get(cache, x, 1, 42, NOW)); /* a prefix is another chain */
+    e = pc_path_cache_get(cache, x, 2, 42, NOW);
     cr_assert_not_null(e);
     pc_path_cache_release(cache, e);
     pc_path_cache_free(cache);
+    free_cert(&path[0]);
 }
 
 Test(tls_cache, lookup_covers_the_trust_store)
@@ -83,26 +173,27 @@ Test(tls_cache, lookup_covers_the_trust_store)
     /* the same chain verified against two trust stores: two entries; an unknown store: none */
     const unsigned char leaf[] = "leaf";
     pincurl_cert_ref chain[1] = {{leaf, 4}};
-    unsigned char d1[1] = {1}, d2[1] = {2};
-    pincurl_cert_ref p1[1] = {{d1, 1}}, p2[1] = {{d2, 1}};
+    pincurl_cert_ref p1[1] = {pki_cert("leaf-ec")}, p2[1] = {pki_cert("inter")};
     pc_path_cache *c = pc_path_cache_new(4);
     const pc_path_entry *e;
 
     cr_assert_neq(pc_path_cache_hash(chain, 1, 1), pc_path_cache_hash(chain, 1, 2));
     cr_assert_eq(pc_path_cache_put(c, chain, 1, 1, p1, 1, NULL), 0);
-    cr_assert_null(pc_path_cache_get(c, chain, 1, 2));
+    cr_assert_null(pc_path_cache_get(c, chain, 1, 2, NOW));
     cr_assert_eq(pc_path_cache_put(c, chain, 1, 2, p2, 1, NULL), 0);
-    e = pc_path_cache_get(c, chain, 1, 1);
+    e = pc_path_cache_get(c, chain, 1, 1, NOW);
     cr_assert_not_null(e);
-    cr_assert_eq(e->certs[0].der[0], 1);
+    cr_assert(same_bytes(&e->certs[0], &p1[0]));
     pc_path_cache_release(c, e);
-    e = pc_path_cache_get(c, chain, 1, 2);
+    e = pc_path_cache_get(c, chain, 1, 2, NOW);
     cr_assert_not_null(e);
-    cr_assert_eq(e->certs[0].der[0], 2);
+    cr_assert(same_bytes(&e->certs[0], &p2[0]));
     pc_path_cache_release(c, e);
     cr_assert_eq(pc_path_cache_put(c, chain, 1, 0, p1, 1, NULL), -1);
-    cr_assert_null(pc_path_cache_get(c, chain, 1, 0));
+    cr_assert_null(pc_path_cache_get(c, chain, 1, 0, NOW));
     pc_path_cache_free(c);
+    free_cert(&p1[0]);
+    free_cert(&p2[0]);
 }
 
 Test(tls_cache, same_slot_hash_other_bytes_is_a_miss)
@@ -110,9 +201,9 @@ Test(tls_cache, same_slot_hash_other_bytes_is_a_miss)
     /* Two chains of the same lengths and the same last bytes share the slot hash (it reads
      * only lengths and tails); the bytes before differ: the entry of one is never handed
      * back for the other. */
-    unsigned char x[40], y[40], d[1] = {7};
+    unsigned char x[40], y[40];
     pincurl_cert_ref cx[1] = {{x, sizeof(x)}}, cy[1] = {{y, sizeof(y)}};
-    pincurl_cert_ref path[1] = {{d, 1}};
+    pincurl_cert_ref path[1] = {pki_cert("leaf-ec")};
     pc_path_cache *c = pc_path_cache_new(4);
     const pc_path_entry *e;
 
@@ -121,11 +212,12 @@ Test(tls_cache, same_slot_hash_other_bytes_is_a_miss)
     y[3] ^= 0x80;
     cr_assert_eq(pc_path_cache_hash(cx, 1, 9), pc_path_cache_hash(cy, 1, 9));
     cr_assert_eq(pc_path_cache_put(c, cx, 1, 9, path, 1, NULL), 0);
-    cr_assert_null(pc_path_cache_get(c, cy, 1, 9));
-    e = pc_path_cache_get(c, cx, 1, 9);
+    cr_assert_null(pc_path_cache_get(c, cy, 1, 9, NOW));
+    e = pc_path_cache_get(c, cx, 1, 9, NOW);
     cr_assert_not_null(e);
     pc_path_cache_release(c, e);
     pc_path_cache_free(c);
+    free_cert(&path[0]);
 }
 
 Test(tls_cache, entries_keep_the_pins_of_their_path)
@@ -147,7 +239,7 @@ Test(tls_cache, entries_keep_the_pins_of_their_path)
     cr_assert_eq(e->pinned, 1);
     cr_assert(pincurl_pin_equal(&e->pins[0], &pin));
     pc_path_cache_release(c, e);
-    e = pc_path_cache_get(c, chain, 1, 5);
+    e = pc_path_cache_get(c, chain, 1, 5, NOW);
     cr_assert_not_null(e);
     cr_assert_eq(e->pinned, 1);
     cr_assert(pincurl_pin_equal(&e->pins[0], &pin));
@@ -171,8 +263,7 @@ Test(tls_cache, trust_identity_is_the_content_in_any_order)
 Test(tls_cache, an_entry_remembers_the_host_its_leaf_was_valid_for)
 {
     pc_path_cache *c = pc_path_cache_new(2);
-    unsigned char d[1] = {1};
-    pincurl_cert_ref path[1] = {{d, 1}}, k = chain_of("x");
+    pincurl_cert_ref path[1] = {pki_cert("leaf-ec")}, k = chain_of("x");
     const pc_path_entry *e;
     cr_assert_eq(pc_path_cache_put(c, &k, 1, 42, path, 1, &e), 0);
     cr_assert_eq(pc_path_cache_host_valid(c, e, "a.test"), 0);
@@ -187,23 +278,24 @@ Test(tls_cache, an_entry_remembers_the_host_its_leaf_was_valid_for)
     cr_assert_eq(pc_path_cache_host_valid(c, e, "b.test"), 1);
     pc_path_cache_release(c, e);
     pc_path_cache_free(c);
+    free_cert(&path[0]);
 }
 
 Test(tls_cache, clear_drops_every_entry)
 {
     pc_path_cache *c = pc_path_cache_new(4);
-    unsigned char d[1] = {1};
-    pincurl_cert_ref path[1] = {{d, 1}}, k = chain_of("x");
+    pincurl_cert_ref path[1] = {pki_cert("leaf-ec")}, k = chain_of("x");
     const pc_path_entry *e;
     cr_assert_eq(pc_path_cache_put(c, &k, 1, 42, path, 1, NULL), 0);
-    e = pc_path_cache_get(c, &k, 1, 42);
+    e = pc_path_cache_get(c, &k, 1, 42, NOW);
     cr_assert_not_null(e);
     pc_path_cache_clear(c);
-    cr_assert_null(pc_path_cache_get(c, &k, 1, 42));
-    cr_assert_eq(e->certs[0].der[0], 1); /* a reference taken stays valid */
+    cr_assert_null(pc_path_cache_get(c, &k, 1, 42, NOW));
+    cr_assert(same_bytes(&e->certs[0], &path[0])); /* a reference taken stays valid */
     pc_path_cache_release(c, e);
     pc_path_cache_clear(NULL);
     pc_path_cache_free(c);
+    free_cert(&path[0]);
 }
 
 Test(tls_cache, disabled_cache_stores_nothing)
@@ -212,7 +304,7 @@ Test(tls_cache, disabled_cache_stores_nothing)
     unsigned char d[1] = {1};
     pincurl_cert_ref path[1] = {{d, 1}}, k = chain_of("x");
     cr_assert_eq(pc_path_cache_put(c, &k, 1, 42, path, 1, NULL), 0);
-    cr_assert_null(pc_path_cache_get(c, &k, 1, 42));
+    cr_assert_null(pc_path_cache_get(c, &k, 1, 42, NOW));
     pc_path_cache_free(c);
 }
 
