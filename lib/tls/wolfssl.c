@@ -239,6 +239,9 @@ static pc_anchor_set *ws_anchors(WOLFSSL_CTX *ctx, pc_anchor_registry *registry)
 static size_t ws_served(WOLFSSL_X509_STORE_CTX *store, pincurl_cert_ref *served)
 {
     int n = store->totalCerts;
+    WOLFSSL_X509 *current;
+    const unsigned char *der;
+    int len = 0;
 
     if (store->certs == NULL || n <= 0 || (size_t)n > WS_MAX_SENT)
         return 0;
@@ -248,6 +251,16 @@ static size_t ws_served(WOLFSSL_X509_STORE_CTX *store, pincurl_cert_ref *served)
             return 0;
         served[i].der = c->buffer;
         served[i].len = c->length;
+    }
+    /* The fields are read from wolfSSL's structure, whose layout depends on how wolfSSL was
+     * configured: at the leaf, the first of them must be the certificate wolfSSL is
+     * verifying, byte for byte, or nothing is read (and the handshake is refused). */
+    if (wolfSSL_X509_STORE_CTX_get_error_depth(store) == 0) {
+        current = wolfSSL_X509_STORE_CTX_get_current_cert(store);
+        der = current != NULL ? wolfSSL_X509_get_der(current, &len) : NULL;
+        if (der == NULL || len <= 0 || (size_t)len != served[0].len ||
+            memcmp(der, served[0].der, served[0].len) != 0)
+            return 0;
     }
     return (size_t)n;
 }
