@@ -15,6 +15,30 @@ struct pincurl_attachment {
     char *detail; /* detail of the last status computed, or NULL */
 };
 
+/* libcurl's default protocols again: every protocol for requests; for redirects http,
+ * https, ftp and ftps, as far as this libcurl has them. (A NULL string resets them only
+ * from libcurl 8 on; libcurl 7.88 reads it as "none".) */
+static void restore_protocols(CURL *e)
+{
+    static const char *const redir[] = {"http", "https", "ftp", "ftps"};
+    const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+    char list[32] = "";
+
+    (void)curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "all");
+    for (size_t i = 0; i < sizeof redir / sizeof redir[0]; i++) {
+        int have = 0;
+        for (const char *const *p = v != NULL ? v->protocols : NULL; p != NULL && *p != NULL;
+             p++)
+            have |= strcmp(*p, redir[i]) == 0;
+        if (have) {
+            if (list[0] != '\0')
+                strcat(list, ",");
+            strcat(list, redir[i]);
+        }
+    }
+    (void)curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, list);
+}
+
 pincurl_status pincurl_attach(pincurl_client *c, void *curl_easy, pincurl_attachment **out)
 {
     pincurl_attachment *a;
@@ -44,6 +68,7 @@ pincurl_status pincurl_attach(pincurl_client *c, void *curl_easy, pincurl_attach
         (curl_easy_setopt(curl_easy, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK ||
          curl_easy_setopt(curl_easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") != CURLE_OK)) {
         pc_pin_uninstall(curl_easy);
+        restore_protocols(curl_easy);
         st = PINCURL_INTERNAL;
     }
     if (st != PINCURL_OK) {
@@ -60,9 +85,7 @@ void pincurl_detach(pincurl_attachment *a)
     if (a == NULL)
         return;
     pc_pin_uninstall(a->pin.easy);
-    /* libcurl's defaults again */
-    (void)curl_easy_setopt(a->pin.easy, CURLOPT_PROTOCOLS_STR, (char *)NULL);
-    (void)curl_easy_setopt(a->pin.easy, CURLOPT_REDIR_PROTOCOLS_STR, (char *)NULL);
+    restore_protocols(a->pin.easy);
     pc_pin_state_cleanup(&a->pin);
     free(a->detail);
     free(a);
