@@ -916,6 +916,8 @@ Test(spool, symlinked_directory_is_refused)
     pincurl_options *o = pincurl_options_new();
     cr_assert_not_null(o);
     cr_assert_eq(pincurl_options_set_spool_dir(o, link_path), PINCURL_OK);
+    /* a CA file: a leaf-only TLS backend checks the pins against it first */
+    cr_assert_eq(pincurl_options_set_ca_file(o, pt_pki("root.pem")), PINCURL_OK);
     pincurl_policy *p = pt_policy_exact("localhost", "leaf-ec", "leaf-backup");
     pincurl_client *c = NULL;
     cr_assert_eq(pincurl_client_new(p, o, &c), PINCURL_SPOOL_SYMLINK);
