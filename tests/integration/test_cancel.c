@@ -87,7 +87,7 @@ Test(cancel, blocking_call_waiting_for_an_answer)
     pincurl_request *r = pincurl_request_new("GET", url);
     pincurl_call *call = NULL;
     cr_assert_eq(pincurl_call_new(c, r, &call), PINCURL_OK);
-    canceller k = {.call = call, .delay_ms = 300};
+    canceller k = {.call = call, .delay_ms = (long)(300 * pt_time_scale())};
     pthread_t t;
     cr_assert_eq(pthread_create(&t, NULL, cancel_later, &k), 0);
     pincurl_response *resp = NULL;
@@ -100,7 +100,8 @@ Test(cancel, blocking_call_waiting_for_an_answer)
     cr_assert(strstr(pincurl_response_detail(resp), "CANCELLED") != NULL, "%s",
               pincurl_response_detail(resp));
     cr_log_info("cancel latency of a blocking call: %.3f ms", (double)(end - k.cancel_us) / 1000.0);
-    cr_assert(end - k.cancel_us < 100000, "took %.1f ms", (double)(end - k.cancel_us) / 1000.0);
+    cr_assert(end - k.cancel_us < (int64_t)(100000 * pt_time_scale()),
+              "took %.1f ms", (double)(end - k.cancel_us) / 1000.0);
     cr_assert_eq(pincurl_call_is_cancelled(call), 1);
     /* the server saw its connection closed */
     cr_assert_eq(pt_server_connections(&server), 1);
@@ -162,7 +163,7 @@ Test(cancel, upload_sends_nothing_after_the_cancel)
     char url[128];
     snprintf(url, sizeof url, "https://localhost:%d/echo", server.port);
     pincurl_request *r = pincurl_request_new("POST", url);
-    canceller k = {.delay_ms = 200};
+    canceller k = {.delay_ms = (long)(200 * pt_time_scale())};
     slow_body body = {.k = &k};
     cr_assert_eq(pincurl_request_set_body_callback(r, slow_read, &body, -1), PINCURL_OK);
     pincurl_call *call = NULL;
@@ -179,7 +180,8 @@ Test(cancel, upload_sends_nothing_after_the_cancel)
     cr_assert(atomic_load(&body.chunks) >= 5, "the upload had not started");
     cr_assert_eq(atomic_load(&body.started_after_cancel), 0,
                  "the body callback ran after the cancel returned");
-    cr_assert(end - k.cancel_us < 100000, "took %.1f ms", (double)(end - k.cancel_us) / 1000.0);
+    cr_assert(end - k.cancel_us < (int64_t)(100000 * pt_time_scale()),
+              "took %.1f ms", (double)(end - k.cancel_us) / 1000.0);
     cr_assert(pt_server_wait_closed(&server, 5000));
     cr_assert(pt_server_request_bytes(&server) > 1000, "the server received the body's start");
     cr_assert(!server_received_z(), "bytes produced after the cancel reached the server");
@@ -272,7 +274,7 @@ Test(cancel, multi_calls_waiting_for_answers)
     canceller k[3];
     pthread_t t[3];
     for (int i = 0; i < 3; i++) {
-        k[i] = (canceller){.call = calls[i], .delay_ms = 20};
+        k[i] = (canceller){.call = calls[i], .delay_ms = (long)(20 * pt_time_scale())};
         cr_assert_eq(pthread_create(&t[i], NULL, cancel_later, &k[i]), 0);
     }
     while (!atomic_load(&box[0].done) || !atomic_load(&box[1].done) ||
@@ -283,7 +285,8 @@ Test(cancel, multi_calls_waiting_for_answers)
     for (int i = 0; i < 3; i++) {
         pthread_join(t[i], NULL);
         cr_assert_eq(box[i].status, PINCURL_CANCELLED);
-        cr_assert(box[i].at_us - k[i].cancel_us < 100000, "took %.1f ms",
+        cr_assert(box[i].at_us - k[i].cancel_us < (int64_t)(100000 * pt_time_scale()),
+              "took %.1f ms",
                   (double)(box[i].at_us - k[i].cancel_us) / 1000.0);
         pincurl_call_free(calls[i]);
     }

@@ -636,7 +636,7 @@ Test(multi, cancelled_streams_end_promptly_and_are_reset)
         cr_assert_eq(pincurl_multi_poll(m, 50, NULL), PINCURL_OK);
     }
     /* cancel 3 of the 5 from another thread while this one waits in poll */
-    canceller k = {.calls = slow.call, .n = 3, .delay_ms = 100};
+    canceller k = {.calls = slow.call, .n = 3, .delay_ms = (long)(100 * pt_time_scale())};
     pthread_t t;
     cr_assert_eq(pthread_create(&t, NULL, cancel_later, &k), 0);
     long seen_at_cancel[3];
@@ -656,7 +656,8 @@ Test(multi, cancelled_streams_end_promptly_and_are_reset)
     }
     cr_log_info("cancel latency of in-flight HTTP/2 streams: %.3f ms (worst of 3)",
                 (double)worst / 1000.0);
-    cr_assert(worst < 100000, "cancelled streams took %.1f ms to end", (double)worst / 1000.0);
+    cr_assert(worst < (int64_t)(100000 * pt_time_scale()),
+              "cancelled streams took %.1f ms to end", (double)worst / 1000.0);
     for (size_t i = 3; i < 5; i++)
         cr_assert_eq(slow.out[i].done, 0, "an uncancelled stream ended");
 
@@ -724,7 +725,7 @@ Test(multi, calls_waiting_for_a_connection_are_cancelled_promptly)
     for (int i = 0; i < 5; i++)
         cr_assert_eq(pincurl_multi_poll(m, 20, NULL), PINCURL_OK);
     cr_assert_eq(b.done, 0);
-    canceller k = {.calls = b.call, .n = 10, .delay_ms = 50};
+    canceller k = {.calls = b.call, .n = 10, .delay_ms = (long)(50 * pt_time_scale())};
     pthread_t t;
     cr_assert_eq(pthread_create(&t, NULL, cancel_later, &k), 0);
     int64_t end = now_us() + 5 * 1000000LL;
@@ -742,7 +743,8 @@ Test(multi, calls_waiting_for_a_connection_are_cancelled_promptly)
     }
     cr_log_info("cancel latency of calls waiting for a connection: %.3f ms (worst of 10)",
                 (double)worst / 1000.0);
-    cr_assert(worst < 100000, "took %.1f ms", (double)worst / 1000.0);
+    cr_assert(worst < (int64_t)(100000 * pt_time_scale()),
+              "took %.1f ms", (double)worst / 1000.0);
     pincurl_multi_free(m);
     batch_free(&b);
     close(hole);
@@ -832,14 +834,17 @@ Test(multi, freeing_the_client_cancels_what_runs)
      * just after) */
     pthread_join(blk, NULL);
     cr_assert_eq(d.blocking_status, PINCURL_CANCELLED);
-    cr_assert(d.blocking_end_us - before < 100000, "the blocking call took %.1f ms to end",
+    cr_assert(d.blocking_end_us - before < (int64_t)(100000 * pt_time_scale()),
+              "the blocking call took %.1f ms to end",
               (double)(d.blocking_end_us - before) / 1000.0);
     cr_log_info("pincurl_client_free with 5 transfers running: %.3f ms",
                 (double)(after - before) / 1000.0);
-    cr_assert(after - before < 100000, "free took %.1f ms", (double)(after - before) / 1000.0);
+    cr_assert(after - before < (int64_t)(100000 * pt_time_scale()),
+              "free took %.1f ms", (double)(after - before) / 1000.0);
     /* the multi's calls complete with CANCELLED on its driving thread, promptly */
     while (slow.done < 4) {
-        cr_assert(now_us() < after + 100000, "calls on the multi still run 100 ms later");
+        cr_assert(now_us() < after + (int64_t)(100000 * pt_time_scale()),
+                  "calls on the multi still run 100 ms later");
         sleep_ms(1);
     }
     for (size_t i = 0; i < 4; i++)

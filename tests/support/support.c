@@ -24,6 +24,13 @@ const char *pt_pki_dir(void)
     return dir;
 }
 
+double pt_time_scale(void)
+{
+    const char *v = getenv("PINCURL_TEST_TIME_SCALE");
+    double s = v != NULL ? strtod(v, NULL) : 1.0;
+    return s >= 1.0 ? s : 1.0;
+}
+
 const char *pt_pki(const char *name)
 {
     static char ring[8][1024];

@@ -8,6 +8,10 @@
 
 /* Directory of the test PKI (PINCURL_TEST_PKI); aborts the test if unset. */
 const char *pt_pki_dir(void);
+/* How much slower than natively the tests run: PINCURL_TEST_TIME_SCALE (valgrind, qemu-user),
+ * at least 1, 1 when unset. Bounds on how long something may take are multiplied by it;
+ * natively they stay as the property states them. */
+double pt_time_scale(void);
 
 /* Full path of a PKI file, in a static per-call-site-free ring of buffers (8 deep). */
 const char *pt_pki(const char *name);
