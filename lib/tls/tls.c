@@ -663,17 +663,21 @@ struct cache_slot {
     unsigned long stamp;  /* insertion order, for eviction */
 };
 
-/* An entry and its bookkeeping live in one allocation; the DER bytes follow it: the path's
- * certificates, then the served chain's. */
+/* An entry and its bookkeeping live in one allocation, sized to what it holds (a firmware
+ * client keeps one under its heap budget): the block, the path's references and pins, the
+ * served chain's references, then the DER bytes: the served chain's, then those of the
+ * path's certificates that were not served (its anchor). A path certificate that was
+ * served points into the served copy. */
+#define PC_VALID_HOST_MAX 63 /* longer hosts are not remembered: checked every time */
 typedef struct cache_block {
     pc_path_entry entry; /* first member: a pc_path_entry * is a cache_block * */
     unsigned long refs;
-    char valid_host[PINCURL_HOST_MAX + 1]; /* the leaf was found valid for it; "" none */
+    char valid_host[PC_VALID_HOST_MAX + 1]; /* the leaf was found valid for it; "" none */
     uint64_t trust_id;
     int64_t valid_from;  /* the latest notBefore of the path's certificates */
     int64_t valid_until; /* the earliest notAfter */
     size_t served_count;
-    pincurl_cert_ref served[PINCURL_MAX_SERVED];
+    pincurl_cert_ref *served; /* served_count of them */
 } cache_block;
 
 struct pc_path_cache {
@@ -827,15 +831,28 @@ int pc_path_cache_put(pc_path_cache *cache, const pincurl_cert_ref *served, size
     if (path == NULL || path_len == 0 || path_len > PINCURL_MAX_PATH ||
         !chain_usable(served, served_len, trust_id))
         return -1;
-    for (size_t i = 0; i < path_len; i++) {
-        if (path[i].der == NULL || path[i].len == 0 || path[i].len > SIZE_MAX / 4 - total)
-            return -1;
-        total += path[i].len;
-    }
+    /* which served certificate each path certificate is (SIZE_MAX: none) */
+    size_t from_served[PINCURL_MAX_PATH];
+    pincurl_cert_ref *certs;
+    pincurl_pin *pins;
+
+    total += path_len * (sizeof(pincurl_cert_ref) + sizeof(pincurl_pin)) +
+             served_len * sizeof(pincurl_cert_ref);
     for (size_t i = 0; i < served_len; i++) {
         if (served[i].len > SIZE_MAX / 4 - total)
             return -1;
         total += served[i].len;
+    }
+    for (size_t i = 0; i < path_len; i++) {
+        if (path[i].der == NULL || path[i].len == 0 || path[i].len > SIZE_MAX / 4 - total)
+            return -1;
+        from_served[i] = SIZE_MAX;
+        for (size_t k = 0; k < served_len && from_served[i] == SIZE_MAX; k++)
+            if (served[k].len == path[i].len &&
+                memcmp(served[k].der, path[i].der, path[i].len) == 0)
+                from_served[i] = k;
+        if (from_served[i] == SIZE_MAX)
+            total += path[i].len;
     }
     b = malloc(total);
     if (b == NULL)
@@ -843,14 +860,12 @@ int pc_path_cache_put(pc_path_cache *cache, const pincurl_cert_ref *served, size
     memset(b, 0, sizeof(*b));
     b->refs = 1;
     b->trust_id = trust_id;
-    b->entry.count = path_len;
-    p = (unsigned char *)(b + 1);
-    for (size_t i = 0; i < path_len; i++) {
-        memcpy(p, path[i].der, path[i].len);
-        b->entry.certs[i].der = p;
-        b->entry.certs[i].len = path[i].len;
-        p += path[i].len;
-    }
+    /* the arrays, aligned as the block is (their element sizes are multiples of 8 or of
+     * the pointer size), then the bytes */
+    certs = (pincurl_cert_ref *)(b + 1);
+    b->served = certs + path_len;
+    pins = (pincurl_pin *)(b->served + served_len);
+    p = (unsigned char *)(pins + path_len);
     b->served_count = served_len;
     for (size_t i = 0; i < served_len; i++) {
         memcpy(p, served[i].der, served[i].len);
@@ -858,6 +873,19 @@ int pc_path_cache_put(pc_path_cache *cache, const pincurl_cert_ref *served, size
         b->served[i].len = served[i].len;
         p += served[i].len;
     }
+    for (size_t i = 0; i < path_len; i++) {
+        if (from_served[i] != SIZE_MAX) {
+            certs[i] = b->served[from_served[i]];
+            continue;
+        }
+        memcpy(p, path[i].der, path[i].len);
+        certs[i].der = p;
+        certs[i].len = path[i].len;
+        p += path[i].len;
+    }
+    b->entry.count = path_len;
+    b->entry.certs = certs;
+    b->entry.pins = pins;
     /* The window in which every certificate of the path below its anchor (the last) is
      * valid: what pincurl_path_build checks; unreadable dates leave it empty. */
     b->valid_from = INT64_MIN;
@@ -881,9 +909,8 @@ int pc_path_cache_put(pc_path_cache *cache, const pincurl_cert_ref *served, size
      * cannot be hashed leaves the entry without pins: evaluation hashes (and refuses). */
     b->entry.pinned = 1;
     for (size_t i = 0; i < path_len && b->entry.pinned; i++)
-        b->entry.pinned = pincurl_pin_from_cert_der(b->entry.certs[i].der,
-                                                     b->entry.certs[i].len,
-                                                     &b->entry.pins[i]) == PINCURL_OK;
+        b->entry.pinned = pincurl_pin_from_cert_der(certs[i].der, certs[i].len, &pins[i]) ==
+                          PINCURL_OK;
     hash = pc_path_cache_hash(served, served_len, trust_id);
 
     pthread_mutex_lock(&cache->lock);
@@ -932,8 +959,8 @@ void pc_path_cache_note_host(pc_path_cache *cache, const pc_path_entry *entry,
                              const char *host)
 {
     size_t n = host != NULL ? strlen(host) : 0;
-    if (cache == NULL || entry == NULL || n == 0 || n > PINCURL_HOST_MAX)
-        return;
+    if (cache == NULL || entry == NULL || n == 0 || n > PC_VALID_HOST_MAX)
+        return; /* not remembered: the host is checked on the leaf every time */
     pthread_mutex_lock(&cache->lock);
     memcpy(((cache_block *)(uintptr_t)entry)->valid_host, host, n + 1);
     pthread_mutex_unlock(&cache->lock);

@@ -31,9 +31,9 @@ typedef struct pc_path_cache pc_path_cache;
 /* One cached path; immutable, reference-counted (pc_path_cache_release). */
 typedef struct pc_path_entry {
     size_t count;
-    pincurl_cert_ref certs[PINCURL_MAX_PATH]; /* leaf first; point into the entry */
-    int pinned;                               /* 1: pins[] holds every certificate's pin */
-    pincurl_pin pins[PINCURL_MAX_PATH];       /* SPKI pins of certs[], computed once */
+    const pincurl_cert_ref *certs; /* count of them, leaf first; point into the entry */
+    int pinned;                    /* 1: pins[] holds every certificate's pin */
+    const pincurl_pin *pins;       /* count SPKI pins of certs[], computed once */
 } pc_path_entry;
 
 /* The trust anchors of a store a connection verifies against: owned DER copies with their

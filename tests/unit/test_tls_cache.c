@@ -276,6 +276,17 @@ Test(tls_cache, an_entry_remembers_the_host_its_leaf_was_valid_for)
     pc_path_cache_note_host(c, e, "b.test");
     cr_assert_eq(pc_path_cache_host_valid(c, e, "a.test"), 0);
     cr_assert_eq(pc_path_cache_host_valid(c, e, "b.test"), 1);
+    /* a host longer than the entry remembers: not remembered, checked every time */
+    {
+        char longer[80];
+        memset(longer, 'a', 64);
+        memcpy(longer + 64, ".test", 6);
+        pc_path_cache_note_host(c, e, longer);
+        cr_assert_eq(pc_path_cache_host_valid(c, e, longer), 0);
+        longer[63] = '\0';
+        cr_assert_eq(pc_path_cache_host_valid(c, e, longer), 0);
+        cr_assert_eq(pc_path_cache_host_valid(c, e, "b.test"), 1);
+    }
     pc_path_cache_release(c, e);
     pc_path_cache_free(c);
     free_cert(&path[0]);
