@@ -51,6 +51,7 @@ pincurl_status pincurl_client_new(pincurl_policy *policy, const pincurl_options 
     pincurl_allocator alloc;
     pincurl_client *c;
     const pc_tls_backend *backend;
+    pincurl_status st;
 
     if (out != NULL)
         *out = NULL;
@@ -65,7 +66,6 @@ pincurl_status pincurl_client_new(pincurl_policy *policy, const pincurl_options 
     if (backend->global_init() != 0)
         return PINCURL_INTERNAL;
     if (!(backend->caps & PC_TLS_CAP_PATH)) {
-        pincurl_status st;
         if (opts != NULL && opts->ca_path != NULL)
             return PINCURL_BACKEND_UNSUPPORTED; /* root pins in a directory: unchecked */
         st = pc_leaf_policy_ok(policy, opts != NULL ? opts->ca_file : NULL);
@@ -90,71 +90,48 @@ pincurl_status pincurl_client_new(pincurl_policy *policy, const pincurl_options 
     c->cache = pc_path_cache_new(PC_PATH_CACHE_ENTRIES);
     c->anchors = pc_anchor_registry_new();
     c->monitor = pc_monitor_new(&alloc);
-    if (c->cache == NULL || c->anchors == NULL || c->monitor == NULL) {
-        pc_path_cache_free(c->cache);
-        pc_anchor_registry_free(c->anchors);
-        pc_monitor_free(c->monitor);
-        pc_options_clear(&c->opts);
-        pc_free(&alloc, c);
-        return PINCURL_OUT_OF_MEMORY;
-    }
-    if (pthread_mutex_init(&c->lock, NULL) != 0) {
-        pc_path_cache_free(c->cache);
-        pc_anchor_registry_free(c->anchors);
-        pc_monitor_free(c->monitor);
-        pc_options_clear(&c->opts);
-        pc_free(&alloc, c);
-        return PINCURL_INTERNAL;
-    }
-    if (pthread_mutex_init(&c->calls_lock, NULL) != 0) {
-        pthread_mutex_destroy(&c->lock);
-        pc_path_cache_free(c->cache);
-        pc_anchor_registry_free(c->anchors);
-        pc_monitor_free(c->monitor);
-        pc_options_clear(&c->opts);
-        pc_free(&alloc, c);
-        return PINCURL_INTERNAL;
-    }
-    if (pthread_cond_init(&c->calls_cond, NULL) != 0) {
-        pthread_mutex_destroy(&c->calls_lock);
-        pthread_mutex_destroy(&c->lock);
-        pc_path_cache_free(c->cache);
-        pc_anchor_registry_free(c->anchors);
-        pc_monitor_free(c->monitor);
-        pc_options_clear(&c->opts);
-        pc_free(&alloc, c);
-        return PINCURL_INTERNAL;
-    }
+    /* Each failure unwinds what was set up before it, in reverse order. */
+    st = PINCURL_OUT_OF_MEMORY;
+    if (c->cache == NULL || c->anchors == NULL || c->monitor == NULL)
+        goto fail_parts;
+    st = PINCURL_INTERNAL;
+    if (pthread_mutex_init(&c->lock, NULL) != 0)
+        goto fail_parts;
+    if (pthread_mutex_init(&c->calls_lock, NULL) != 0)
+        goto fail_lock;
+    if (pthread_cond_init(&c->calls_cond, NULL) != 0)
+        goto fail_calls_lock;
     atomic_init(&c->refs, 1);
     c->backend = backend;
-    {
-        pincurl_status st = pc_route_parse(c->opts.proxy, &c->route, NULL, 0);
-        if (st != PINCURL_OK) {
-            pthread_cond_destroy(&c->calls_cond);
-            pthread_mutex_destroy(&c->calls_lock);
-            pthread_mutex_destroy(&c->lock);
-            pc_path_cache_free(c->cache);
-            pc_anchor_registry_free(c->anchors);
-            pc_monitor_free(c->monitor);
-            pc_options_clear(&c->opts);
-            pc_free(&alloc, c);
-            return st;
-        }
-    }
+    st = pc_route_parse(c->opts.proxy, &c->route, NULL, 0);
+    if (st != PINCURL_OK)
+        goto fail_calls_cond;
     c->id = atomic_fetch_add(&client_ids, 1);
     c->policy = pincurl_policy_ref(policy);
     c->generation = 1;
-    {
-        pincurl_status st = pc_cookies_open(c);
-        if (st == PINCURL_OK)
-            st = pc_reports_open(c);
-        if (st != PINCURL_OK) {
-            pincurl_client_free(c);
-            return st;
-        }
+    st = pc_cookies_open(c);
+    if (st == PINCURL_OK)
+        st = pc_reports_open(c);
+    if (st != PINCURL_OK) {
+        pincurl_client_free(c);
+        return st;
     }
     *out = c;
     return PINCURL_OK;
+
+fail_calls_cond:
+    pthread_cond_destroy(&c->calls_cond);
+fail_calls_lock:
+    pthread_mutex_destroy(&c->calls_lock);
+fail_lock:
+    pthread_mutex_destroy(&c->lock);
+fail_parts:
+    pc_path_cache_free(c->cache);
+    pc_anchor_registry_free(c->anchors);
+    pc_monitor_free(c->monitor);
+    pc_options_clear(&c->opts);
+    pc_free(&alloc, c);
+    return st;
 }
 
 static void slot_free(struct pc_slot *slot)

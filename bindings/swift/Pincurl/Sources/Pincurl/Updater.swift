@@ -150,7 +150,8 @@ public final class Updater: @unchecked Sendable {
 
     /// Applies a bundle: only if its signature verifies under a trusted key, its sequence
     /// is higher than the last one, now is inside its validity and its policy is valid.
-    /// Refusals throw with their updateXxx code; the policy in force is then unchanged.
+    /// A refusal throws a PincurlError with its update code (`.updateMalformed`,
+    /// `.updateTooLarge`, `.updateUnsupported`, ...); the policy in force is then unchanged.
     public func apply(_ bundle: Data) throws {
         let status = withBytes(bundle) { p, n in pincurl_updater_apply(raw, p, n) }
         if status != PINCURL_OK {
