@@ -756,20 +756,19 @@ pincurl_status pc_xfer_begin(pincurl_call *call, CURL *e, unsigned held, int mul
                                   "a pinned host is only contacted over https");
         return st;
     }
-    if (curl_easy_setopt(e, CURLOPT_PRIVATE, (void *)call) != CURLE_OK)
-        return PINCURL_INTERNAL;
     /* A handle kept from a plain request of the same kind needs only this call's options;
      * any other is reset first (nothing of an earlier request may carry over). */
     kind = plain_kind(c, r, multiplex, call->attempt == 0);
-    if (kind != 0 && held == kind) {
-        st = set_call_options(c, t, e, 1);
-    } else {
-        if (held != 0) {
-            t->configured = 0;
-            curl_easy_reset(e);
-        }
-        st = set_options(c, t, e, multiplex, call->attempt == 0);
+    if ((kind == 0 || held != kind) && held != 0) {
+        t->configured = 0;
+        curl_easy_reset(e);
     }
+    if (curl_easy_setopt(e, CURLOPT_PRIVATE, (void *)call) != CURLE_OK)
+        return PINCURL_INTERNAL;
+    if (kind != 0 && held == kind)
+        st = set_call_options(c, t, e, 1);
+    else
+        st = set_options(c, t, e, multiplex, call->attempt == 0);
     t->configured = st == PINCURL_OK ? kind : 0;
     if (st != PINCURL_OK) {
         if (t->setup_code != CURLE_OK) {
