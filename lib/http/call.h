@@ -27,6 +27,7 @@ typedef struct pc_xfer {
     CURLcode setup_code; /* libcurl refused part of the request before it was sent */
     curl_mime *mime;     /* the form (libcurl links it: freed after the handle is reset) */
     struct curl_slist *headers, *resolve, *connect_to;
+    unsigned configured; /* what the handle holds for the next call (pc_xfer_park) */
     char errbuf[CURL_ERROR_SIZE];
 } pc_xfer;
 
@@ -59,12 +60,19 @@ struct pincurl_call {
     unsigned port;
 };
 
-/* Prepares attempt call->attempt of the call on easy (a reset or new handle): the URL check,
- * the pin state and every option. multiplex: wait for a connection being set up to the same
- * host that may multiplex (HTTP/2), instead of opening another. OK: add easy to a multi.
- * Otherwise the call is over with that status; its detail is in *detail (malloc'd, may be
- * NULL). */
-pincurl_status pc_xfer_begin(pincurl_call *call, CURL *easy, int multiplex, char **detail);
+/* Prepares attempt call->attempt of the call on easy: the URL check, the pin state and every
+ * option. held: what pc_xfer_park returned when easy was last parked (0 for a new handle):
+ * a handle kept configured for the same kind of plain request gets only the call's own
+ * options, any other is reset and configured whole. multiplex: wait for a connection being
+ * set up to the same host that may multiplex (HTTP/2), instead of opening another. OK: add
+ * easy to a multi. Otherwise the call is over with that status; its detail is in *detail
+ * (malloc'd, may be NULL). Either way park the handle before pc_xfer_release. */
+pincurl_status pc_xfer_begin(pincurl_call *call, CURL *easy, unsigned held, int multiplex,
+                             char **detail);
+/* Takes every pointer into the call out of its handle (out of any multi): the handle keeps
+ * the client's options when the call was a plain request, else it is reset. Returns what
+ * the handle now holds, for pc_xfer_begin. */
+unsigned pc_xfer_park(pincurl_call *call, CURL *easy);
 /* After libcurl finished the attempt with code (the handle is out of its multi): the
  * status, with the response filled. *retry 1: the attempt was refused before a byte of the
  * request was sent for want of a known path (a resumed session); run the call once more on

@@ -316,9 +316,6 @@ static int pool_take(pincurl_client *c, uint64_t generation, int fresh, struct p
  * older generation. */
 static void pool_put(pincurl_client *c, struct pc_slot *slot, int retire)
 {
-    /* No pointer into the call may survive in the handle. */
-    pc_cookies_detach(c, slot->easy);
-    curl_easy_reset(slot->easy);
     pthread_mutex_lock(&c->lock);
     if (!retire && c->pool_len < PC_POOL_MAX && slot->generation == c->generation) {
         c->pool[c->pool_len++] = *slot;
@@ -486,35 +483,69 @@ static pincurl_status append_all(struct curl_slist **list, char *const *items, s
     return PINCURL_OK;
 }
 
+/* What a handle can keep between calls: the client's options, set for one kind of plain
+ * request (GET, no body, no credentials, cookie, referer or encoding of its own, the first
+ * attempt) with the same protocols and multiplexing; 0 for any other request, whose handle
+ * is reset after it. */
+static unsigned plain_kind(const pincurl_client *c, const pincurl_request *r, int multiplex,
+                           int sessions)
+{
+    const pincurl_options *o = &c->opts;
+    if (!sessions || r->form_count > 0 || r->upload || r->has_body || r->cookie != NULL ||
+        r->user != NULL || r->referer != NULL || r->auto_referer ||
+        r->accept_encoding != NULL || strcmp(r->method, "GET") != 0 ||
+        c->cookie_share != NULL || o->resolve_count > 0 || o->connect_to_count > 0 ||
+        !(c->backend->caps & PC_TLS_CAP_PATH))
+        return 0;
+    return 1u | (r->https_only ? 2u : 0u) | (multiplex ? 4u : 0u);
+}
+
+/* The options of this call alone (set on every call, a kept handle included): the URL, the
+ * timeouts, the request's headers and every pointer into the call. */
+static pincurl_status set_call_options(pincurl_client *c, pc_xfer *t, CURL *e, int sessions)
+{
+    const pincurl_options *o = &c->opts;
+    const pincurl_request *r = t->req;
+    struct curl_slist **headers = &t->headers;
+
+    SET(CURLOPT_URL, r->url);
+    SET(CURLOPT_ERRORBUFFER, t->errbuf);
+    SET(CURLOPT_CONNECTTIMEOUT_MS,
+        r->connect_timeout_ms > 0 ? r->connect_timeout_ms : o->connect_timeout_ms);
+    SET(CURLOPT_TIMEOUT_MS, r->timeout_ms > 0 ? r->timeout_ms : o->timeout_ms);
+    SET(CURLOPT_XFERINFODATA, t);
+    for (size_t i = 0; i < r->header_count; i++) {
+        struct curl_slist *n = curl_slist_append(*headers, r->headers[i]);
+        if (n == NULL)
+            return PINCURL_OUT_OF_MEMORY;
+        *headers = n;
+    }
+    SET(CURLOPT_HTTPHEADER, *headers);
+    SET(CURLOPT_WRITEDATA, t);
+    SET(CURLOPT_HEADERDATA, t);
+    if (!(c->backend->caps & PC_TLS_CAP_PATH))
+        return pc_leaf_install(&t->pin, r->url);
+    return pc_pin_install(&t->pin, sessions);
+}
+
+/* Every option of the call, on a reset or new handle. */
 static pincurl_status set_options(pincurl_client *c, pc_xfer *t, CURL *e, int multiplex,
                                   int sessions)
 {
-    struct curl_slist **headers = &t->headers, **resolve = &t->resolve,
-                      **connect_to = &t->connect_to;
+    struct curl_slist **resolve = &t->resolve, **connect_to = &t->connect_to;
     const pincurl_options *o = &c->opts;
     const pincurl_request *r = t->req;
 
-    SET(CURLOPT_URL, r->url);
     SET(CURLOPT_NOSIGNAL, 1L);
     /* A report or an update goes over https only, every redirect hop included: a hop to
      * another scheme is refused by libcurl before it connects. */
     SET(CURLOPT_PROTOCOLS_STR, r->https_only ? "https" : "http,https");
     SET(CURLOPT_REDIR_PROTOCOLS_STR, r->https_only ? "https" : "http,https");
-    SET(CURLOPT_ERRORBUFFER, t->errbuf);
     SET(CURLOPT_SSL_VERIFYPEER, 1L);
     SET(CURLOPT_SSL_VERIFYHOST, 2L);
-    if (r->connect_timeout_ms > 0)
-        SET(CURLOPT_CONNECTTIMEOUT_MS, r->connect_timeout_ms);
-    else if (o->connect_timeout_ms > 0)
-        SET(CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
-    if (r->timeout_ms > 0)
-        SET(CURLOPT_TIMEOUT_MS, r->timeout_ms);
-    else if (o->timeout_ms > 0)
-        SET(CURLOPT_TIMEOUT_MS, o->timeout_ms);
     /* cancellation: checked between every step of the transfer */
     SET(CURLOPT_NOPROGRESS, 0L);
     SET(CURLOPT_XFERINFOFUNCTION, on_progress);
-    SET(CURLOPT_XFERINFODATA, t);
     if (o->user_agent != NULL)
         SET(CURLOPT_USERAGENT, o->user_agent);
     /* The whole route, so that the environment cannot change it (route.c): the proxy in
@@ -583,15 +614,6 @@ static pincurl_status set_options(pincurl_client *c, pc_xfer *t, CURL *e, int mu
         SET(CURLOPT_AUTOREFERER, 1L);
     if (r->accept_encoding != NULL)
         SET(CURLOPT_ACCEPT_ENCODING, r->accept_encoding);
-    for (size_t i = 0; i < r->header_count; i++) {
-        struct curl_slist *n = curl_slist_append(*headers, r->headers[i]);
-        if (n == NULL)
-            return PINCURL_OUT_OF_MEMORY;
-        *headers = n;
-    }
-    if (*headers != NULL)
-        SET(CURLOPT_HTTPHEADER, *headers);
-
     /* Method and body */
     if (r->form_count > 0) {
         pincurl_status st = set_form(t, e);
@@ -625,12 +647,8 @@ static pincurl_status set_options(pincurl_client *c, pc_xfer *t, CURL *e, int mu
     }
 
     SET(CURLOPT_WRITEFUNCTION, on_body);
-    SET(CURLOPT_WRITEDATA, t);
     SET(CURLOPT_HEADERFUNCTION, on_header);
-    SET(CURLOPT_HEADERDATA, t);
-    if (!(c->backend->caps & PC_TLS_CAP_PATH))
-        return pc_leaf_install(&t->pin, r->url);
-    return pc_pin_install(&t->pin, sessions);
+    return set_call_options(c, t, e, sessions);
 }
 
 #undef SET
@@ -682,8 +700,10 @@ static pincurl_status outcome(pc_xfer *t, CURLcode code, char **detail)
     return st;
 }
 
-pincurl_status pc_xfer_begin(pincurl_call *call, CURL *e, int multiplex, char **detail)
+pincurl_status pc_xfer_begin(pincurl_call *call, CURL *e, unsigned held, int multiplex,
+                             char **detail)
 {
+    unsigned kind;
     pincurl_client *c = call->client;
     pc_xfer *t = &call->x;
     const pincurl_request *r = call->req;
@@ -703,6 +723,7 @@ pincurl_status pc_xfer_begin(pincurl_call *call, CURL *e, int multiplex, char **
     t->setup_code = CURLE_OK;
     t->mime = NULL;
     t->headers = t->resolve = t->connect_to = NULL;
+    t->configured = held;
     t->errbuf[0] = '\0';
     call->easy = e;
     if (st != PINCURL_OK)
@@ -735,9 +756,20 @@ pincurl_status pc_xfer_begin(pincurl_call *call, CURL *e, int multiplex, char **
                                   "a pinned host is only contacted over https");
         return st;
     }
+    /* A handle kept from a plain request of the same kind needs only this call's options;
+     * any other is reset first (nothing of an earlier request may carry over). */
+    kind = plain_kind(c, r, multiplex, call->attempt == 0);
+    if ((kind == 0 || held != kind) && held != 0) {
+        t->configured = 0;
+        curl_easy_reset(e);
+    }
     if (curl_easy_setopt(e, CURLOPT_PRIVATE, (void *)call) != CURLE_OK)
         return PINCURL_INTERNAL;
-    st = set_options(c, t, e, multiplex, call->attempt == 0);
+    if (kind != 0 && held == kind)
+        st = set_call_options(c, t, e, 1);
+    else
+        st = set_options(c, t, e, multiplex, call->attempt == 0);
+    t->configured = st == PINCURL_OK ? kind : 0;
     if (st != PINCURL_OK) {
         if (t->setup_code != CURLE_OK) {
             (void)pc_response_fill_info(call->resp, e, t->setup_code, NULL);
@@ -808,6 +840,26 @@ pincurl_status pc_xfer_end(pincurl_call *call, CURLcode code, int *retry, int *r
      * kept. */
     *retire = t->pin.retire || st != PINCURL_OK;
     return st;
+}
+
+unsigned pc_xfer_park(pincurl_call *call, CURL *e)
+{
+    pc_xfer *t = &call->x;
+
+    if (t->configured != 0)
+        pc_pin_uninstall(e);
+    if (t->configured == 0 || curl_easy_setopt(e, CURLOPT_PRIVATE, (void *)NULL) != CURLE_OK ||
+        curl_easy_setopt(e, CURLOPT_ERRORBUFFER, (char *)NULL) != CURLE_OK ||
+        curl_easy_setopt(e, CURLOPT_XFERINFODATA, (void *)NULL) != CURLE_OK ||
+        curl_easy_setopt(e, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL) != CURLE_OK ||
+        curl_easy_setopt(e, CURLOPT_WRITEDATA, (void *)NULL) != CURLE_OK ||
+        curl_easy_setopt(e, CURLOPT_HEADERDATA, (void *)NULL) != CURLE_OK) {
+        /* No pointer into the call may survive in the handle. */
+        pc_cookies_detach(call->client, e);
+        curl_easy_reset(e);
+        t->configured = 0;
+    }
+    return t->configured;
 }
 
 void pc_xfer_release(pincurl_call *call)
@@ -931,11 +983,11 @@ again:
     if (pool_take(c, generation, call->attempt > 0, &slot) != 0)
         return PINCURL_OUT_OF_MEMORY;
     if (exec_register(call, slot.multi) != 0) {
-        pool_put(c, &slot, 0);
+        pool_put(c, &slot, 0); /* nothing of the call in the handle yet */
         *detail = pc_call_cancel_detail(call);
         return PINCURL_CANCELLED;
     }
-    st = pc_xfer_begin(call, slot.easy, 0, detail);
+    st = pc_xfer_begin(call, slot.easy, slot.configured, 0, detail);
     if (st == PINCURL_OK) {
         CURLcode code = drive_blocking(call, &slot);
         st = pc_xfer_end(call, code, &retry, &retire, detail);
@@ -943,8 +995,9 @@ again:
         retire = call->x.pin.retire;
     }
     exec_unregister(call);
-    /* the handle is reset before what it points into is freed; the slot stays tagged with
+    /* the handle is parked before what it points into is freed; the slot stays tagged with
      * the generation it was taken for (a newer one's connections are then not kept) */
+    slot.configured = pc_xfer_park(call, slot.easy);
     pool_put(c, &slot, retire);
     pc_xfer_release(call);
     if (retry) {

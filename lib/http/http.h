@@ -189,12 +189,14 @@ struct pincurl_response {
     size_t header_count;
     size_t header_cap;
     char *effective_url;
+    size_t effective_url_cap;
     char *detail;
     int have_verdict;
     pincurl_verdict verdict;
     pincurl_policy *policy; /* keeps verdict.domain and verdict.noted_host valid */
     pincurl_transfer_info info;
-    char *info_strings[6];  /* what info's strings point into (malloc'd) */
+    char *info_text;        /* what info's strings point into, one after the other */
+    size_t info_text_cap;
 };
 
 /* A response with status INTERNAL and nothing else; NULL on OOM. */
@@ -234,6 +236,7 @@ struct pincurl_client {
         CURLM *multi;
         CURL *easy;
         uint64_t generation;
+        unsigned configured; /* what easy holds (pc_xfer_park) */
     } pool[PC_POOL_MAX];
     size_t pool_len;
     /* Lifetime: the application's handle, every call and every multi hold a reference. */

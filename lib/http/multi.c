@@ -99,6 +99,7 @@ struct pincurl_multi {
     void *cb_user;
     int64_t told_deadline; /* the timer last given to timer_cb (-1 none, -2 never told) */
     CURL *idle[PC_MULTI_IDLE_MAX];
+    unsigned idle_configured[PC_MULTI_IDLE_MAX]; /* what each holds (pc_xfer_park) */
     size_t idle_count;
 };
 
@@ -393,24 +394,31 @@ static void lanes_sweep(pincurl_multi *m)
 /* ------------------------------------------------------------------------------------ */
 /* Easy handles                                                                          */
 
-static CURL *idle_take(pincurl_multi *m)
+/* An idle handle and what it is configured for (pc_xfer_park), or a new one. */
+static CURL *idle_take(pincurl_multi *m, unsigned *configured)
 {
-    if (m->idle_count > 0)
-        return m->idle[--m->idle_count];
+    *configured = 0;
+    if (m->idle_count > 0) {
+        m->idle_count--;
+        *configured = m->idle_configured[m->idle_count];
+        return m->idle[m->idle_count];
+    }
     return curl_easy_init();
 }
 
-static void idle_put(pincurl_multi *m, CURL *e)
+/* Keeps call's handle for a later call, parked (no pointer into the call survives in it). */
+static void idle_put(pincurl_multi *m, pincurl_call *call, CURL *e)
 {
+    unsigned configured;
     if (e == NULL)
         return;
-    /* No pointer into the call may survive in the handle. */
-    pc_cookies_detach(m->client, e);
-    curl_easy_reset(e);
-    if (m->idle_count < PC_MULTI_IDLE_MAX)
+    configured = pc_xfer_park(call, e);
+    if (m->idle_count < PC_MULTI_IDLE_MAX) {
+        m->idle_configured[m->idle_count] = configured;
         m->idle[m->idle_count++] = e;
-    else
+    } else {
         curl_easy_cleanup(e);
+    }
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -471,7 +479,7 @@ static void finish(pincurl_multi *m, pincurl_call *call, CURLcode code)
      * later calls start on a new lane (full handshakes). */
     if (call->x.pin.retire || retry)
         lane->retired = 1;
-    idle_put(m, call->easy); /* reset before what it points into is freed */
+    idle_put(m, call, call->easy); /* parked before what it points into is freed */
     pc_xfer_release(call);
     if (retry) {
         call->attempt++;
@@ -485,6 +493,7 @@ static void start(pincurl_multi *m, pincurl_call *call)
 {
     pc_lane *lane;
     CURL *e;
+    unsigned held = 0;
     pincurl_status st;
     char *detail = NULL;
 
@@ -496,18 +505,18 @@ static void start(pincurl_multi *m, pincurl_call *call)
         return;
     }
     lane = lane_for(m, pincurl_client_generation(m->client));
-    e = lane != NULL && call->resp != NULL ? idle_take(m) : NULL;
+    e = lane != NULL && call->resp != NULL ? idle_take(m, &held) : NULL;
     if (e == NULL) {
         complete(m, call, PINCURL_OUT_OF_MEMORY, NULL);
         return;
     }
-    st = pc_xfer_begin(call, e, 1, &detail);
+    st = pc_xfer_begin(call, e, held, 1, &detail);
     if (st == PINCURL_OK && curl_multi_add_handle(lane->multi, e) != CURLM_OK)
         st = PINCURL_INTERNAL;
     if (st != PINCURL_OK) {
         if (call->x.pin.retire)
             lane->retired = 1;
-        idle_put(m, e);
+        idle_put(m, call, e);
         pc_xfer_release(call);
         complete(m, call, st, detail);
         return;

@@ -33,8 +33,7 @@ void pincurl_response_free(pincurl_response *resp)
     free(resp->body);
     free(resp->effective_url);
     free(resp->detail);
-    for (size_t i = 0; i < sizeof(resp->info_strings) / sizeof(resp->info_strings[0]); i++)
-        free(resp->info_strings[i]);
+    free(resp->info_text);
     pincurl_policy_unref(resp->policy);
     free(resp);
 }
@@ -157,7 +156,24 @@ int pc_response_set_detail(pincurl_response *resp, const char *detail)
 
 int pc_response_set_url(pincurl_response *resp, const char *url)
 {
-    return replace(&resp->effective_url, url);
+    size_t n;
+    if (url == NULL) {
+        free(resp->effective_url);
+        resp->effective_url = NULL;
+        resp->effective_url_cap = 0;
+        return 0;
+    }
+    n = strlen(url) + 1;
+    if (n > resp->effective_url_cap) { /* the buffer is kept when the URL fits */
+        char *grown = malloc(n);
+        if (grown == NULL)
+            return -1;
+        free(resp->effective_url);
+        resp->effective_url = grown;
+        resp->effective_url_cap = n;
+    }
+    memcpy(resp->effective_url, url, n);
+    return 0;
 }
 
 static int64_t info_time(CURL *e, CURLINFO what)
@@ -178,19 +194,11 @@ static long info_long(CURL *e, CURLINFO what)
     return curl_easy_getinfo(e, what, &v) == CURLE_OK ? v : 0;
 }
 
-/* A copy of a string libcurl reports into resp->info_strings[slot]; NULL when libcurl has
- * none. -1 on OOM. */
-static int info_string(pincurl_response *resp, CURL *e, CURLINFO what, size_t slot,
-                       const char **out)
+/* A string libcurl reports (NULL when it has none). */
+static const char *info_str(CURL *e, CURLINFO what)
 {
     char *v = NULL;
-    *out = NULL;
-    if (curl_easy_getinfo(e, what, &v) != CURLE_OK || v == NULL)
-        return 0;
-    if (replace(&resp->info_strings[slot], v) != 0)
-        return -1;
-    *out = resp->info_strings[slot];
-    return 0;
+    return curl_easy_getinfo(e, what, &v) == CURLE_OK ? v : NULL;
 }
 
 static void copy_ip(char *dst, size_t size, CURL *e, CURLINFO what)
@@ -204,18 +212,52 @@ static void copy_ip(char *dst, size_t size, CURL *e, CURLINFO what)
     }
 }
 
+/* The transfer's strings, copied one after the other into resp->info_text (one buffer,
+ * kept when they fit): the error text, then the five strings of info. -1 on OOM (then
+ * every string of info is empty or NULL). */
+static int copy_info_strings(pincurl_response *resp, const char *error, const char *const v[5])
+{
+    pincurl_transfer_info *in = &resp->info;
+    const char **out[5] = {&in->scheme, &in->content_type, &in->redirect_url,
+                           &in->effective_method, &in->referer};
+    size_t len[5], total = strlen(error) + 1, at;
+
+    for (size_t i = 0; i < 5; i++) {
+        len[i] = v[i] != NULL ? strlen(v[i]) + 1 : 0;
+        total += len[i];
+    }
+    if (total > resp->info_text_cap) {
+        char *grown = malloc(total);
+        if (grown == NULL) {
+            in->curl_error = "";
+            for (size_t i = 0; i < 5; i++)
+                *out[i] = NULL;
+            return -1;
+        }
+        free(resp->info_text);
+        resp->info_text = grown;
+        resp->info_text_cap = total;
+    }
+    at = strlen(error) + 1;
+    memcpy(resp->info_text, error, at);
+    in->curl_error = resp->info_text;
+    for (size_t i = 0; i < 5; i++) {
+        *out[i] = NULL;
+        if (v[i] != NULL) {
+            memcpy(resp->info_text + at, v[i], len[i]);
+            *out[i] = resp->info_text + at;
+            at += len[i];
+        }
+    }
+    return 0;
+}
+
 int pc_response_fill_info(pincurl_response *resp, CURL *e, CURLcode code, const char *errbuf)
 {
     pincurl_transfer_info *in = &resp->info;
-    int rc = 0;
+    const char *strings[5];
 
     in->curl_code = (int)code;
-    if (replace(&resp->info_strings[0],
-                code == CURLE_OK                        ? ""
-                : errbuf != NULL && errbuf[0] != '\0' ? errbuf
-                                                        : curl_easy_strerror(code)) != 0)
-        rc = -1;
-    in->curl_error = resp->info_strings[0] != NULL ? resp->info_strings[0] : "";
     in->os_errno = info_long(e, CURLINFO_OS_ERRNO);
     switch (info_long(e, CURLINFO_HTTP_VERSION)) {
     case CURL_HTTP_VERSION_1_0: in->http_version = 10; break;
@@ -247,13 +289,16 @@ int pc_response_fill_info(pincurl_response *resp, CURL *e, CURLcode code, const 
     in->remote_port = info_long(e, CURLINFO_PRIMARY_PORT);
     copy_ip(in->local_ip, sizeof(in->local_ip), e, CURLINFO_LOCAL_IP);
     in->local_port = info_long(e, CURLINFO_LOCAL_PORT);
-    if (info_string(resp, e, CURLINFO_SCHEME, 1, &in->scheme) != 0 ||
-        info_string(resp, e, CURLINFO_CONTENT_TYPE, 2, &in->content_type) != 0 ||
-        info_string(resp, e, CURLINFO_REDIRECT_URL, 3, &in->redirect_url) != 0 ||
-        info_string(resp, e, CURLINFO_EFFECTIVE_METHOD, 4, &in->effective_method) != 0 ||
-        info_string(resp, e, CURLINFO_REFERER, 5, &in->referer) != 0)
-        rc = -1;
-    return rc;
+    strings[0] = info_str(e, CURLINFO_SCHEME);
+    strings[1] = info_str(e, CURLINFO_CONTENT_TYPE);
+    strings[2] = info_str(e, CURLINFO_REDIRECT_URL);
+    strings[3] = info_str(e, CURLINFO_EFFECTIVE_METHOD);
+    strings[4] = info_str(e, CURLINFO_REFERER);
+    return copy_info_strings(resp,
+                             code == CURLE_OK                        ? ""
+                             : errbuf != NULL && errbuf[0] != '\0' ? errbuf
+                                                                     : curl_easy_strerror(code),
+                             strings);
 }
 
 const pincurl_transfer_info *pincurl_response_info(const pincurl_response *resp)

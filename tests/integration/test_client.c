@@ -698,6 +698,160 @@ Test(client, request_options)
     pt_server_stop(&s);
 }
 
+/* A handle kept configured between plain requests (only the URL and the call's own options
+ * set again) carries nothing of an earlier request into a later one: headers, credentials,
+ * cookie, referer, encoding, a body, HEAD. The later requests reuse the connection, so they
+ * ran on the kept handle. */
+static pincurl_response *run(pincurl_client *c, pincurl_request *r)
+{
+    pincurl_response *resp = NULL;
+    cr_assert_eq(pincurl_client_perform(c, r, &resp), PINCURL_OK, "%s",
+                 resp != NULL ? pincurl_response_detail(resp) : "");
+    return resp;
+}
+
+static void plain_get_carries_nothing(pincurl_client *c, const char *url)
+{
+    pincurl_request *r = pincurl_request_new("GET", url);
+    pincurl_response *resp = run(c, r);
+    static const char *const leaked[] = {"X-First", "Authorization", "Cookie", "Referer",
+                                         "Accept-Encoding", "Content-Length", "Content-Type"};
+    cr_assert_eq(pincurl_response_code(resp), 200);
+    for (size_t i = 0; i < sizeof(leaked) / sizeof(leaked[0]); i++)
+        cr_assert(!body_contains(resp, leaked[i]), "%s carried over into a plain GET",
+                  leaked[i]);
+    cr_assert(body_contains(resp, "Host: localhost"));
+    cr_assert_eq(pincurl_response_info(resp)->num_connects, 0, "not the kept connection");
+    cr_assert_str_eq(pincurl_response_info(resp)->effective_method, "GET");
+    pincurl_response_free(resp);
+    pincurl_request_free(r);
+}
+
+Test(client, nothing_of_one_request_carries_over_to_the_next)
+{
+    pt_server s = start_server("leaf-ec-chain.pem", "leaf-ec.key", "kept");
+    pincurl_policy *p = good_policy();
+    pincurl_client *c = client_with(p, NULL);
+    pincurl_request *r;
+    pincurl_response *resp;
+    char url[128], echo[128], root[128];
+
+    snprintf(url, sizeof(url), "https://localhost:%d/headers", s.port);
+    snprintf(echo, sizeof(echo), "https://localhost:%d/echo", s.port);
+    snprintf(root, sizeof(root), "https://localhost:%d/", s.port);
+
+    r = pincurl_request_new("GET", url); /* a plain GET with a header of its own */
+    cr_assert_eq(pincurl_request_add_header(r, "X-First: 1"), PINCURL_OK);
+    resp = run(c, r);
+    cr_assert(body_contains(resp, "X-First: 1"));
+    pincurl_response_free(resp);
+    pincurl_request_free(r);
+    plain_get_carries_nothing(c, url);
+
+    r = pincurl_request_new("GET", url); /* everything a request can add */
+    cr_assert_eq(pincurl_request_set_credentials(r, "alice", "secret"), PINCURL_OK);
+    cr_assert_eq(pincurl_request_set_cookie(r, "session=abc"), PINCURL_OK);
+    cr_assert_eq(pincurl_request_set_referer(r, "https://referer.test/", 0), PINCURL_OK);
+    cr_assert_eq(pincurl_request_set_accept_encoding(r, "identity"), PINCURL_OK);
+    resp = run(c, r);
+    cr_assert(body_contains(resp, "Authorization: Basic"));
+    cr_assert(body_contains(resp, "Cookie: session=abc"));
+    cr_assert(body_contains(resp, "Referer: https://referer.test/"));
+    pincurl_response_free(resp);
+    pincurl_request_free(r);
+    plain_get_carries_nothing(c, url);
+
+    r = pincurl_request_new("POST", echo); /* a body */
+    cr_assert_eq(pincurl_request_set_body(r, "ping=1", 6), PINCURL_OK);
+    resp = run(c, r);
+    body_is(resp, "ping=1");
+    pincurl_response_free(resp);
+    pincurl_request_free(r);
+    plain_get_carries_nothing(c, url);
+
+    r = pincurl_request_new("HEAD", root); /* no body asked for */
+    resp = run(c, r);
+    cr_assert_null(pincurl_response_body(resp, NULL));
+    pincurl_response_free(resp);
+    pincurl_request_free(r);
+    r = pincurl_request_new("GET", root);
+    resp = run(c, r);
+    body_is(resp, "hello from kept");
+    pincurl_response_free(resp);
+    pincurl_request_free(r);
+
+    pincurl_client_free(c);
+    pincurl_policy_unref(p);
+    pt_server_stop(&s);
+}
+
+/* The same on a multi, whose idle handles are kept configured too. */
+static void on_multi_done(pincurl_call *call, pincurl_status st, pincurl_response *resp,
+                          void *user)
+{
+    (void)call;
+    cr_assert_eq(st, PINCURL_OK);
+    *(pincurl_response **)user = resp;
+}
+
+static pincurl_response *run_on(pincurl_client *c, pincurl_multi *m, pincurl_request *r)
+{
+    pincurl_call *call = NULL;
+    pincurl_response *resp = NULL;
+    size_t running = 1;
+    cr_assert_eq(pincurl_call_new(c, r, &call), PINCURL_OK);
+    cr_assert_eq(pincurl_multi_add(m, call, on_multi_done, &resp), PINCURL_OK);
+    pincurl_call_free(call);
+    for (int i = 0; i < 200 && resp == NULL; i++)
+        cr_assert_eq(pincurl_multi_poll(m, 100, &running), PINCURL_OK);
+    cr_assert_not_null(resp, "the call did not end");
+    return resp;
+}
+
+Test(client, nothing_of_one_call_carries_over_to_the_next_on_a_multi)
+{
+    pt_server s = start_server("leaf-ec-chain.pem", "leaf-ec.key", "kept");
+    pincurl_policy *p = good_policy();
+    pincurl_client *c = client_with(p, NULL);
+    pincurl_multi *m = NULL;
+    pincurl_request *plain, *full;
+    pincurl_response *resp;
+    char url[128];
+
+    cr_assert_eq(pincurl_multi_new(c, &m), PINCURL_OK);
+    snprintf(url, sizeof(url), "https://localhost:%d/headers", s.port);
+    plain = pincurl_request_new("GET", url);
+    full = pincurl_request_new("GET", url);
+    cr_assert_eq(pincurl_request_add_header(full, "X-First: 1"), PINCURL_OK);
+    cr_assert_eq(pincurl_request_set_credentials(full, "alice", "secret"), PINCURL_OK);
+    cr_assert_eq(pincurl_request_set_cookie(full, "session=abc"), PINCURL_OK);
+    for (int round = 0; round < 2; round++) {
+        resp = run_on(c, m, plain);
+        cr_assert(!body_contains(resp, "X-First"));
+        cr_assert(!body_contains(resp, "Authorization"));
+        cr_assert(!body_contains(resp, "Cookie"));
+        pincurl_response_free(resp);
+        resp = run_on(c, m, full);
+        cr_assert(body_contains(resp, "X-First: 1"));
+        cr_assert(body_contains(resp, "Authorization: Basic"));
+        cr_assert(body_contains(resp, "Cookie: session=abc"));
+        pincurl_response_free(resp);
+    }
+    resp = run_on(c, m, plain);
+    cr_assert(!body_contains(resp, "X-First"));
+    cr_assert(!body_contains(resp, "Authorization"));
+    cr_assert(!body_contains(resp, "Cookie"));
+    cr_assert_eq(pincurl_response_info(resp)->num_connects, 0, "not the kept connection");
+    pincurl_response_free(resp);
+
+    pincurl_request_free(plain);
+    pincurl_request_free(full);
+    pincurl_multi_free(m);
+    pincurl_client_free(c);
+    pincurl_policy_unref(p);
+    pt_server_stop(&s);
+}
+
 Test(client, response_sinks_and_body_cap)
 {
     pt_server s = start_server("leaf-ec-chain.pem", "leaf-ec.key", "sinks");
