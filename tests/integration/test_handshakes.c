@@ -628,3 +628,96 @@ Test(handshakes, a_peer_closing_mid_handshake_ends_the_request_at_once)
     pincurl_policy_unref(p);
     pt_sniffer_stop(&sn);
 }
+
+/* ---- an attached handle's own route ----------------------------------------------------- */
+
+/* The application configures the proxy of an attached handle itself (CURLOPT_PROXY, or
+ * https_proxy from the environment, which libcurl reads for a handle without one). A proxy
+ * the policy pins is held to its pins there too: an interceptor posing as it, with a
+ * certificate from a root the device trusts, receives nothing. */
+static void attached_proxy_interceptor(int from_environment)
+{
+    pt_server icpt = start_tls("rogue-leaf.pem", "rogue-leaf.key", "interceptor");
+    pt_server s = start_tls("leaf-ec-chain.pem", "leaf-ec.key", "origin");
+    pincurl_policy *p = policy_of("127.0.0.1", "inter", "leaf-backup", NULL, NULL, NULL);
+    pincurl_client *c = client_with(p, "cas.pem", NULL, 0, NULL);
+    pincurl_attachment *a = NULL;
+    char url[64], proxy[96];
+
+    snprintf(url, sizeof url, "https://localhost:%d/", s.port);
+    snprintf(proxy, sizeof proxy, "https://user:secret@127.0.0.1:%d", icpt.port);
+    CURL *e = raw_handle(url, "cas.pem");
+    curl_easy_setopt(e, CURLOPT_PROXY_CAINFO, pt_pki("cas.pem"));
+    if (from_environment)
+        setenv("https_proxy", proxy, 1);
+    else
+        curl_easy_setopt(e, CURLOPT_PROXY, proxy);
+    cr_assert_eq(pincurl_attach(c, e, &a), PINCURL_OK);
+    CURLcode rc = curl_easy_perform(e);
+    if (from_environment)
+        unsetenv("https_proxy");
+    cr_assert(pt_server_wait_closed(&icpt, 5000));
+    cr_assert_gt(pt_server_connections(&icpt), (long)0, "the interceptor was never reached");
+    cr_assert_eq(pt_server_request_bytes(&icpt), 0,
+                 "the interceptor posing as the pinned proxy received the CONNECT line and "
+                 "the credentials (curl code %d)",
+                 (int)rc);
+    cr_assert_neq(rc, CURLE_OK);
+    cr_assert_eq(pincurl_attachment_status(a, (int)rc), PINCURL_PIN_MISMATCH, "%s",
+                 pincurl_attachment_detail(a));
+    cr_assert(strstr(pincurl_attachment_detail(a), "127.0.0.1") != NULL, "%s",
+              pincurl_attachment_detail(a));
+    cr_assert_eq(pt_server_request_bytes(&s), 0);
+    pincurl_detach(a);
+    curl_easy_cleanup(e);
+    pincurl_client_free(c);
+    pincurl_policy_unref(p);
+    pt_server_stop(&s);
+    pt_server_stop(&icpt);
+}
+
+Test(handshakes, an_attached_handles_own_https_proxy_is_held_to_its_pins)
+{
+    attached_proxy_interceptor(0);
+}
+
+Test(handshakes, an_attached_handles_https_proxy_from_the_environment_is_held_to_its_pins)
+{
+    attached_proxy_interceptor(1);
+}
+
+/* A copy made while the handle was attached keeps the hooks and their data after the
+ * attachment is gone (pincurl_detach frees it): the copy must not reach freed memory,
+ * and a host the policy names is still refused on it. */
+Test(handshakes, a_copy_outliving_its_attachment_reaches_nothing_freed)
+{
+    pt_server s = start_tls("leaf-ec-chain.pem", "leaf-ec.key", "copy");
+    pincurl_policy *p = policy_of("localhost", "inter", "leaf-backup", NULL, NULL, NULL);
+    pincurl_client *c = plain_client(p);
+    pincurl_attachment *a = NULL;
+    char url[64];
+
+    snprintf(url, sizeof url, "https://localhost:%d/", s.port);
+    CURL *e = raw_handle(url, "root.pem");
+    cr_assert_eq(pincurl_attach(c, e, &a), PINCURL_OK);
+    CURL *copy = curl_easy_duphandle(e);
+    cr_assert_not_null(copy);
+    pincurl_detach(a);
+    /* the attachment's memory is reused by other allocations */
+    for (int i = 0; i < 64; i++) {
+        void *junk = malloc(sizeof(void *) * 64 + (size_t)i);
+        memset(junk, 0x41, sizeof(void *) * 64 + (size_t)i);
+        free(junk);
+    }
+    CURLcode rc = curl_easy_perform(copy);
+    cr_assert_neq(rc, CURLE_OK, "a copy of a detached handle connected to a pinned host");
+    cr_assert(pt_server_wait_closed(&s, 5000));
+    cr_assert_eq(pt_server_request_bytes(&s), 0, "the copy's request was sent");
+    /* the detached handle itself is an ordinary libcurl handle again */
+    cr_assert_eq(curl_easy_perform(e), CURLE_OK);
+    curl_easy_cleanup(copy);
+    curl_easy_cleanup(e);
+    pincurl_client_free(c);
+    pincurl_policy_unref(p);
+    pt_server_stop(&s);
+}
