@@ -330,6 +330,8 @@ static CURLcode ssl_ctx_hook(CURL *easy, void *ssl_ctx, void *userptr)
     s->conn.user = s;
     memset(&s->conn.origin, 0, sizeof(s->conn.origin));
     memset(&s->conn.proxy, 0, sizeof(s->conn.proxy));
+    /* an attached handle's proxy is the application's: read from the connection */
+    s->conn.proxy_unknown = s->route == NULL;
     if (st == PINCURL_OK) {
         s->conn.origin.known = 1;
         memcpy(s->conn.origin.host, s->conn.host, sizeof(s->conn.origin.host));
