@@ -721,3 +721,24 @@ Test(handshakes, a_copy_outliving_its_attachment_reaches_nothing_freed)
     pincurl_policy_unref(p);
     pt_server_stop(&s);
 }
+
+/* More spellings than the table above: whitespace, percent-encoding, numeric and short
+ * IPv4 forms, mapped IPv6, a trailing dot, upper-case socks schemes, credentials without a
+ * password. pincurl's reading still equals the protocol libcurl speaks at the listener. */
+Test(handshakes, odd_proxy_spellings_are_read_as_libcurl_reads_them)
+{
+    pt_sniffer sn;
+    static const char *const v4[] = {
+        " https://127.0.0.1:PORT",       "https://127.0.0.1:PORT ",      "https://127.0.0.1:PORT\t",
+        "https://%31%32%37.0.0.1:PORT",  "https://127.1:PORT",           "https://2130706433:PORT",
+        "https://0x7f000001:PORT",     "https://u@127.0.0.1:PORT",
+        "https://u:@127.0.0.1:PORT",     "SOCKS5://127.0.0.1:PORT",      "SOCKS5H://127.0.0.1:PORT",
+        "SOCKS://127.0.0.1:PORT",        "hTTp://127.0.0.1:PORT",        "https://[::ffff:127.0.0.1]:PORT",
+        "https://127.0.0.1:PORT#frag",   "https://127.0.0.1:PORT?q=1",   "http+https://127.0.0.1:PORT",
+    };
+
+    pt_sniffer_start(&sn, NULL);
+    for (size_t i = 0; i < sizeof v4 / sizeof v4[0]; i++)
+        compare_spelling(&sn, v4[i]);
+    pt_sniffer_stop(&sn);
+}
