@@ -742,3 +742,58 @@ Test(handshakes, odd_proxy_spellings_are_read_as_libcurl_reads_them)
         compare_spelling(&sn, v4[i]);
     pt_sniffer_stop(&sn);
 }
+
+/* An attached handle's own CURLOPT_CONNECT_TO sends a pinned host to an interceptor with a
+ * certificate from a trusted root: decided for the URL's host, refused, nothing sent. A
+ * redirect from the pinned host to http:// of itself is refused before it connects. */
+Test(handshakes, an_attached_handles_own_connect_to_and_redirects_are_decided_for_the_url)
+{
+    pt_server icpt = start_tls("rogue-leaf.pem", "rogue-leaf.key", "interceptor");
+    pt_server s = start_tls("leaf-ec-chain.pem", "leaf-ec.key", "origin");
+    pt_sniffer sn;
+    pincurl_policy *p = policy_of("localhost", "inter", "leaf-backup", NULL, NULL, NULL);
+    pincurl_client *c = client_with(p, "cas.pem", NULL, 0, NULL);
+    pincurl_attachment *a = NULL;
+    char url[160], to[96];
+
+    pt_sniffer_start(&sn, NULL);
+    snprintf(url, sizeof url, "https://localhost:%d/", s.port);
+    snprintf(to, sizeof to, "localhost:%d:127.0.0.1:%d", s.port, icpt.port);
+    struct curl_slist *list = curl_slist_append(NULL, to);
+    CURL *e = raw_handle(url, "cas.pem");
+    curl_easy_setopt(e, CURLOPT_CONNECT_TO, list);
+    cr_assert_eq(pincurl_attach(c, e, &a), PINCURL_OK);
+    CURLcode rc = curl_easy_perform(e);
+    cr_assert_neq(rc, CURLE_OK);
+    cr_assert_eq(pincurl_attachment_status(a, (int)rc), PINCURL_PIN_MISMATCH, "%s",
+                 pincurl_attachment_detail(a));
+    cr_assert(pt_server_wait_closed(&icpt, 5000));
+    cr_assert_gt(pt_server_connections(&icpt), (long)0);
+    cr_assert_eq(pt_server_request_bytes(&icpt), 0, "the request reached the interceptor");
+
+    /* https -> http on the pinned host, the redirect followed by the application's handle */
+    curl_easy_setopt(e, CURLOPT_CONNECT_TO, (struct curl_slist *)NULL);
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+    snprintf(url, sizeof url, "https://localhost:%d/redirect?to=http://localhost:%d/", s.port,
+             sn.port);
+    curl_easy_setopt(e, CURLOPT_URL, url);
+    rc = curl_easy_perform(e);
+    cr_assert_neq(rc, CURLE_OK);
+    cr_assert_eq(pincurl_attachment_status(a, (int)rc), PINCURL_CLEARTEXT_PINNED, "%s",
+                 pincurl_attachment_detail(a));
+    sleep_ms(2500); /* the sniffer logs a silent connection after 2 s */
+    char kinds[4][16];
+    long n = pt_sniffer_connections(&sn, kinds, 4);
+    /* a TCP connection may be made; not one byte of a request goes over it */
+    for (long i = 0; i < n && i < 4; i++)
+        cr_assert_str_eq(kinds[i], "empty", "the http:// hop sent %s", kinds[i]);
+
+    pincurl_detach(a);
+    curl_easy_cleanup(e);
+    curl_slist_free_all(list);
+    pincurl_client_free(c);
+    pincurl_policy_unref(p);
+    pt_sniffer_stop(&sn);
+    pt_server_stop(&s);
+    pt_server_stop(&icpt);
+}
