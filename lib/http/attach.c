@@ -60,14 +60,14 @@ pincurl_status pincurl_attach(pincurl_client *c, void *curl_easy, pincurl_attach
         return PINCURL_OUT_OF_MEMORY;
     st = pc_pin_state_init(&a->pin, c, curl_easy, NULL);
     if (st == PINCURL_OK)
-        st = pc_pin_install(&a->pin, 0);
+        st = pc_pin_attach(&a->pin);
     /* http and https only, redirects included: another scheme (ftp, with its USER and PASS)
      * would send bytes while connecting, before the request check could refuse a pinned
      * host (docs/client.md) */
     if (st == PINCURL_OK &&
         (curl_easy_setopt(curl_easy, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK ||
          curl_easy_setopt(curl_easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") != CURLE_OK)) {
-        pc_pin_uninstall(curl_easy);
+        pc_pin_detach(&a->pin);
         restore_protocols(curl_easy);
         st = PINCURL_INTERNAL;
     }
@@ -84,7 +84,7 @@ void pincurl_detach(pincurl_attachment *a)
 {
     if (a == NULL)
         return;
-    pc_pin_uninstall(a->pin.easy);
+    pc_pin_detach(&a->pin); /* a copy's hooks refuse from now on */
     restore_protocols(a->pin.easy);
     pc_pin_state_cleanup(&a->pin);
     free(a->detail);

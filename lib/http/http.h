@@ -349,6 +349,13 @@ void pc_pin_state_cleanup(pc_pin_state *s);
  * session cache on (sessions 1: a pooled handle of one generation) or off.
  * Statuses: OK, INTERNAL (libcurl refused an option). */
 pincurl_status pc_pin_install(pc_pin_state *s, int sessions);
+/* pc_pin_install for an attached handle (sessions off), whose hooks first find s among the
+ * attached states alive: a copy of the handle (curl_easy_duphandle) keeps the hooks' data
+ * pointer after pc_pin_detach, and is then refused without reaching freed memory.
+ * pc_pin_detach (before pc_pin_state_cleanup) uninstalls the hooks from the handle and
+ * waits for any hook still running on a copy. Statuses: OK, INTERNAL, OUT_OF_MEMORY. */
+pincurl_status pc_pin_attach(pc_pin_state *s);
+void pc_pin_detach(pc_pin_state *s);
 /* Leaf-only backends (no handshake hook). policy_ok: OK unless a pin of policy is the
  * key of a certificate in the trust store (ca_file, or libcurl's default bundle):
  * BACKEND_UNSUPPORTED, as such a pin cannot be checked. install: CURLOPT_PINNEDPUBLICKEY

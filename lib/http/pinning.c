@@ -330,6 +330,8 @@ static CURLcode ssl_ctx_hook(CURL *easy, void *ssl_ctx, void *userptr)
     s->conn.user = s;
     memset(&s->conn.origin, 0, sizeof(s->conn.origin));
     memset(&s->conn.proxy, 0, sizeof(s->conn.proxy));
+    /* an attached handle's proxy is the application's: read from the connection */
+    s->conn.proxy_unknown = s->route == NULL;
     if (st == PINCURL_OK) {
         s->conn.origin.known = 1;
         memcpy(s->conn.origin.host, s->conn.host, sizeof(s->conn.origin.host));
@@ -639,6 +641,95 @@ pincurl_status pc_pin_install(pc_pin_state *s, int sessions)
         return PINCURL_INTERNAL;
     }
     return PINCURL_OK;
+}
+
+/* The states of the attached handles alive. A copy of an attached handle
+ * (curl_easy_duphandle) inherits CURLOPT_SSL_CTX_DATA and CURLOPT_PREREQDATA, pointers
+ * that pincurl_detach frees and that pincurl cannot take back from the copy: the hooks of
+ * attached handles look their state up here (under the read lock, held for the whole
+ * hook, so that pc_pin_detach cannot free it meanwhile) and refuse when it is gone. */
+static pthread_rwlock_t attached_lock = PTHREAD_RWLOCK_INITIALIZER;
+static pc_pin_state **attached_states;
+static size_t attached_count, attached_cap;
+
+/* Call with attached_lock held. */
+static int attached_alive(const void *s)
+{
+    for (size_t i = 0; i < attached_count; i++)
+        if (attached_states[i] == s)
+            return 1;
+    return 0;
+}
+
+static CURLcode attached_ssl_ctx_hook(CURL *easy, void *ssl_ctx, void *userptr)
+{
+    CURLcode rc = CURLE_SSL_CONNECT_ERROR; /* a copy whose attachment is gone */
+    pthread_rwlock_rdlock(&attached_lock);
+    if (attached_alive(userptr))
+        rc = ssl_ctx_hook(easy, ssl_ctx, userptr);
+    pthread_rwlock_unlock(&attached_lock);
+    return rc;
+}
+
+static int attached_prereq_hook(void *clientp, char *primary_ip, char *local_ip,
+                                int primary_port, int local_port)
+{
+    int rc = CURL_PREREQFUNC_ABORT; /* a copy whose attachment is gone */
+    pthread_rwlock_rdlock(&attached_lock);
+    if (attached_alive(clientp))
+        rc = prereq_hook(clientp, primary_ip, local_ip, primary_port, local_port);
+    pthread_rwlock_unlock(&attached_lock);
+    return rc;
+}
+
+pincurl_status pc_pin_attach(pc_pin_state *s)
+{
+    CURL *e = s->easy;
+    pincurl_status st = PINCURL_OK;
+
+    pthread_rwlock_wrlock(&attached_lock);
+    if (attached_count == attached_cap) {
+        size_t cap = attached_cap ? attached_cap * 2 : 8;
+        pc_pin_state **grown = realloc(attached_states, cap * sizeof(*grown));
+        if (grown == NULL) {
+            st = PINCURL_OUT_OF_MEMORY;
+        } else {
+            attached_states = grown;
+            attached_cap = cap;
+        }
+    }
+    if (st == PINCURL_OK)
+        attached_states[attached_count++] = s;
+    pthread_rwlock_unlock(&attached_lock);
+    if (st != PINCURL_OK)
+        return st;
+    if (curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, attached_ssl_ctx_hook) != CURLE_OK ||
+        curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, s) != CURLE_OK ||
+        curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, attached_prereq_hook) != CURLE_OK ||
+        curl_easy_setopt(e, CURLOPT_PREREQDATA, s) != CURLE_OK ||
+        curl_easy_setopt(e, CURLOPT_SSL_SESSIONID_CACHE, 0L) != CURLE_OK) {
+        pc_pin_detach(s);
+        return PINCURL_INTERNAL;
+    }
+    return PINCURL_OK;
+}
+
+void pc_pin_detach(pc_pin_state *s)
+{
+    pc_pin_uninstall(s->easy);
+    pthread_rwlock_wrlock(&attached_lock);
+    for (size_t i = 0; i < attached_count; i++) {
+        if (attached_states[i] == s) {
+            attached_states[i] = attached_states[--attached_count];
+            break;
+        }
+    }
+    if (attached_count == 0) {
+        free(attached_states);
+        attached_states = NULL;
+        attached_cap = 0;
+    }
+    pthread_rwlock_unlock(&attached_lock);
 }
 
 void pc_pin_uninstall(CURL *easy)

@@ -513,15 +513,16 @@ static pincurl_status os_install(void *ssl_ctx, pc_tls_hook *hook)
     mode = SSL_CTX_get_verify_mode(ctx);
     conn->app_verify = (mode & SSL_VERIFY_PEER) != 0;
     /* conn->mode is EVALUATE when either peer this handshake may be with is named */
-    if (conn->mode == PC_TLS_MODE_OBSERVE && !conn->app_verify)
+    if (conn->mode == PC_TLS_MODE_OBSERVE && !conn->app_verify && !conn->proxy_unknown)
         return PINCURL_OK; /* ordinary (no) validation as configured */
     /* The context holds its own reference to the hook, dropped when it is freed. */
     if (SSL_CTX_set_ex_data(ctx, os_hook_index, pc_tls_hook_ref(hook)) != 1) {
         pc_tls_hook_unref(hook);
         return PINCURL_INTERNAL;
     }
-    if (conn->mode == PC_TLS_MODE_EVALUATE) {
-        /* A named peer is always validated: pins need a validated path. A verify
+    if (conn->mode == PC_TLS_MODE_EVALUATE || conn->proxy_unknown) {
+        /* A named peer is always validated: pins need a validated path (a proxy the
+         * handle names itself is known only in its handshake: it may be named). A verify
          * callback already set stays (it can only add refusals, see os_verify). */
         SSL_CTX_set_verify(ctx, mode | SSL_VERIFY_PEER, SSL_CTX_get_verify_callback(ctx));
     }

@@ -337,16 +337,69 @@ struct pc_curl_cftype_head {
 };
 struct pc_curl_cfilter_head {
     const struct pc_curl_cftype_head *cft;
+    void *next;
+    void *ctx; /* an SSL filter's: struct ssl_connect_data */
+};
+/* struct ssl_connect_data of lib/vtls/vtls_int.h, as far as the peer: libcurl 7.88.1 */
+struct pc_curl_ssl_7_88 {
+    int state;            /* ssl_connection_state */
+    int connecting_state; /* ssl_connect_state */
+    char *hostname;
+    char *dispname;
+    int port;
+};
+/* libcurl 8.14.1: the peer (struct ssl_peer of lib/vtls/vtls.h) after the backend */
+struct pc_curl_ssl_8_14 {
+    const void *ssl_impl;
+    char *hostname;
+    char *dispname;
+    char *sni;
+    char *scache_key;
+    int type; /* ssl_peer_type */
+    int port;
 };
 
 static pthread_once_t layout_once = PTHREAD_ONCE_INIT;
 static int layout_known;
+static unsigned peer_layout; /* 0: not read; 0x0758 (7.88.x) or 0x080e (8.14.x) */
 
 static void layout_init(void)
 {
     const curl_version_info_data *vi = curl_version_info(CURLVERSION_NOW);
     /* filters came with 7.87.0; the layout above holds through 8.14 */
     layout_known = vi != NULL && vi->version_num >= 0x075700 && vi->version_num < 0x080f00;
+    /* the SSL filter's peer: read in the sources of these two only */
+    if (layout_known && (vi->version_num >> 8) == 0x0758)
+        peer_layout = 0x0758;
+    else if (layout_known && (vi->version_num >> 8) == 0x080e)
+        peer_layout = 0x080e;
+}
+
+/* The host and port libcurl's SSL filter connects (the peer it verifies the certificate
+ * for), normalised into host[PINCURL_HOST_MAX + 1]. 0 on success, -1 when not known. */
+static int curl_filter_peer(const void *curl_filter, char *host, unsigned *port)
+{
+    const struct pc_curl_cfilter_head *cf = curl_filter;
+    const char *name = NULL;
+    int p = 0;
+
+    pthread_once(&layout_once, layout_init);
+    if (cf == NULL || cf->ctx == NULL)
+        return -1;
+    if (peer_layout == 0x0758) {
+        const struct pc_curl_ssl_7_88 *c = cf->ctx;
+        name = c->hostname;
+        p = c->port;
+    } else if (peer_layout == 0x080e) {
+        const struct pc_curl_ssl_8_14 *c = cf->ctx;
+        name = c->hostname;
+        p = c->port;
+    }
+    if (name == NULL || p <= 0 || p > 65535 ||
+        pincurl_host_normalize(name, strlen(name), host, PINCURL_HOST_MAX + 1) != PINCURL_OK)
+        return -1;
+    *port = (unsigned)p;
+    return 0;
 }
 
 pc_tls_role pc_tls_curl_role(const void *curl_filter)
@@ -381,17 +434,28 @@ int pc_tls_conn_identify(pc_tls_conn *conn, const void *curl_filter)
         conn->refusal = PINCURL_PIN_CHECK_FAILED;
         return -1;
     }
-    conn->role = role;
-    if (peer->known) {
-        memcpy(conn->host, peer->host, sizeof(conn->host));
-        conn->port = peer->port;
-        conn->mode = peer->mode;
-    } else {
-        /* a proxy pincurl was not told about: ordinary validation only */
-        conn->host[0] = '\0';
-        conn->port = 0;
-        conn->mode = PC_TLS_MODE_OBSERVE;
+    if (!peer->known) {
+        /* An https:// proxy pincurl did not configure: an attached handle's own
+         * (CURLOPT_PROXY, or https_proxy from the environment). Its host and port are the
+         * ones libcurl's filter connects; a proxy the policy names is decided like any
+         * named host. One pincurl configured no proxy for cannot exist: refused. */
+        if (!conn->proxy_unknown || curl_filter_peer(curl_filter, conn->host, &conn->port) != 0) {
+            conn->host[0] = '\0';
+            conn->refusal = PINCURL_PIN_CHECK_FAILED;
+            return -1;
+        }
+        conn->role = role;
+        conn->mode = conn->policy != NULL &&
+                             pincurl_policy_lookup(conn->policy, conn->host,
+                                                   strlen(conn->host)) != NULL
+                         ? PC_TLS_MODE_EVALUATE
+                         : PC_TLS_MODE_OBSERVE;
+        return 0;
     }
+    conn->role = role;
+    memcpy(conn->host, peer->host, sizeof(conn->host));
+    conn->port = peer->port;
+    conn->mode = peer->mode;
     return 0;
 }
 

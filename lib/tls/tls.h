@@ -164,6 +164,10 @@ struct pc_tls_conn {
      * from the order of handshakes or a string's spelling. */
     pc_tls_peer origin;
     pc_tls_peer proxy;
+    /* 1: the handle may have an https:// proxy pincurl was not told about (an attached
+     * handle's own); its handshake is identified from libcurl's filter (host and port),
+     * so the backend hooks and validates every handshake of such a handle */
+    int proxy_unknown;
     int app_verify; /* 1 when the handle itself asks for the peer to be verified */
     /* The identified peer (pc_tls_conn_identify), or the one the caller decides for */
     pc_tls_role role;
@@ -201,7 +205,10 @@ pc_tls_role pc_tls_curl_role(const void *curl_filter);
 /* Picks the peer of this handshake from the connection object's filter and sets host,
  * port, mode and role from it; the first call decides, later calls return its result.
  * 0 on success; -1 when the peer cannot be identified (refusal set: PIN_CHECK_FAILED).
- * A proxy pincurl was not told about (an attached handle's own proxy) is observed only. */
+ * A proxy pincurl was not told about (proxy_unknown: an attached handle's own proxy) is
+ * the host and port libcurl's filter connects (its struct ssl_connect_data, read in the
+ * sources of libcurl 7.88.1 and 8.14.1 only: on another version such a handshake cannot
+ * be identified), EVALUATE when the policy names it. */
 int pc_tls_conn_identify(pc_tls_conn *conn, const void *curl_filter);
 
 /* The record of a handshake's hook: what a TLS context's verify callback reaches. The TLS

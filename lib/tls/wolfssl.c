@@ -517,21 +517,21 @@ static pincurl_status ws_install(void *ssl_ctx, pc_tls_hook *hook)
     conn->app_verify = (mode & WOLFSSL_VERIFY_PEER) != 0;
     (void)wolfSSL_CTX_set_ex_data(ctx, ws_trust_index, NULL);
     /* conn->mode is EVALUATE when either peer this handshake may be with is named */
-    if (conn->mode == PC_TLS_MODE_OBSERVE && !conn->app_verify)
+    if (conn->mode == PC_TLS_MODE_OBSERVE && !conn->app_verify && !conn->proxy_unknown)
         return PINCURL_OK; /* ordinary (no) validation as configured */
-    if (conn->mode == PC_TLS_MODE_EVALUATE ||
+    if (conn->mode == PC_TLS_MODE_EVALUATE || conn->proxy_unknown ||
         ws_is_ip_peer(&conn->origin) || ws_is_ip_peer(&conn->proxy)) {
         pc_anchor_set_unref(conn->anchors);
         conn->anchors = ws_anchors(ctx, conn->registry);
         if (conn->anchors == NULL) {
-            if (conn->mode == PC_TLS_MODE_EVALUATE)
+            if (conn->mode == PC_TLS_MODE_EVALUATE || conn->proxy_unknown)
                 return PINCURL_INTERNAL; /* no anchors, no path: refuse */
         } else if (wolfSSL_CTX_set_ex_data(ctx, ws_trust_index,
                                            (void *)(uintptr_t)conn->anchors->id) !=
                    WOLFSSL_SUCCESS) {
             pc_anchor_set_unref(conn->anchors);
             conn->anchors = NULL;
-            if (conn->mode == PC_TLS_MODE_EVALUATE)
+            if (conn->mode == PC_TLS_MODE_EVALUATE || conn->proxy_unknown)
                 return PINCURL_INTERNAL;
         }
     }
@@ -541,8 +541,12 @@ static pincurl_status ws_install(void *ssl_ctx, pc_tls_hook *hook)
         pc_tls_hook_unref(hook);
         return PINCURL_INTERNAL;
     }
-    /* A named peer is always validated: pins need a validated path. */
-    wolfSSL_CTX_set_verify(ctx, conn->mode == PC_TLS_MODE_EVALUATE ? WOLFSSL_VERIFY_PEER : mode,
+    /* A named peer is always validated: pins need a validated path. A proxy the handle
+     * names itself is known only in its handshake: it may be named. */
+    wolfSSL_CTX_set_verify(ctx,
+                           conn->mode == PC_TLS_MODE_EVALUATE || conn->proxy_unknown
+                               ? WOLFSSL_VERIFY_PEER
+                               : mode,
                            ws_verify);
     wolfSSL_CTX_SetCertCbCtx(ctx, hook);
     return PINCURL_OK;

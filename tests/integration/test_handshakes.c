@@ -628,3 +628,172 @@ Test(handshakes, a_peer_closing_mid_handshake_ends_the_request_at_once)
     pincurl_policy_unref(p);
     pt_sniffer_stop(&sn);
 }
+
+/* ---- an attached handle's own route ----------------------------------------------------- */
+
+/* The application configures the proxy of an attached handle itself (CURLOPT_PROXY, or
+ * https_proxy from the environment, which libcurl reads for a handle without one). A proxy
+ * the policy pins is held to its pins there too: an interceptor posing as it, with a
+ * certificate from a root the device trusts, receives nothing. */
+static void attached_proxy_interceptor(int from_environment)
+{
+    pt_server icpt = start_tls("rogue-leaf.pem", "rogue-leaf.key", "interceptor");
+    pt_server s = start_tls("leaf-ec-chain.pem", "leaf-ec.key", "origin");
+    pincurl_policy *p = policy_of("127.0.0.1", "inter", "leaf-backup", NULL, NULL, NULL);
+    pincurl_client *c = client_with(p, "cas.pem", NULL, 0, NULL);
+    pincurl_attachment *a = NULL;
+    char url[64], proxy[96];
+
+    snprintf(url, sizeof url, "https://localhost:%d/", s.port);
+    snprintf(proxy, sizeof proxy, "https://user:secret@127.0.0.1:%d", icpt.port);
+    CURL *e = raw_handle(url, "cas.pem");
+    curl_easy_setopt(e, CURLOPT_PROXY_CAINFO, pt_pki("cas.pem"));
+    if (from_environment)
+        setenv("https_proxy", proxy, 1);
+    else
+        curl_easy_setopt(e, CURLOPT_PROXY, proxy);
+    cr_assert_eq(pincurl_attach(c, e, &a), PINCURL_OK);
+    CURLcode rc = curl_easy_perform(e);
+    if (from_environment)
+        unsetenv("https_proxy");
+    cr_assert(pt_server_wait_closed(&icpt, 5000));
+    cr_assert_gt(pt_server_connections(&icpt), (long)0, "the interceptor was never reached");
+    cr_assert_eq(pt_server_request_bytes(&icpt), 0,
+                 "the interceptor posing as the pinned proxy received the CONNECT line and "
+                 "the credentials (curl code %d)",
+                 (int)rc);
+    cr_assert_neq(rc, CURLE_OK);
+    cr_assert_eq(pincurl_attachment_status(a, (int)rc), PINCURL_PIN_MISMATCH, "%s",
+                 pincurl_attachment_detail(a));
+    cr_assert(strstr(pincurl_attachment_detail(a), "127.0.0.1") != NULL, "%s",
+              pincurl_attachment_detail(a));
+    cr_assert_eq(pt_server_request_bytes(&s), 0);
+    pincurl_detach(a);
+    curl_easy_cleanup(e);
+    pincurl_client_free(c);
+    pincurl_policy_unref(p);
+    pt_server_stop(&s);
+    pt_server_stop(&icpt);
+}
+
+Test(handshakes, an_attached_handles_own_https_proxy_is_held_to_its_pins)
+{
+    attached_proxy_interceptor(0);
+}
+
+Test(handshakes, an_attached_handles_https_proxy_from_the_environment_is_held_to_its_pins)
+{
+    attached_proxy_interceptor(1);
+}
+
+/* A copy made while the handle was attached keeps the hooks and their data after the
+ * attachment is gone (pincurl_detach frees it): the copy must not reach freed memory,
+ * and a host the policy names is still refused on it. */
+Test(handshakes, a_copy_outliving_its_attachment_reaches_nothing_freed)
+{
+    pt_server s = start_tls("leaf-ec-chain.pem", "leaf-ec.key", "copy");
+    pincurl_policy *p = policy_of("localhost", "inter", "leaf-backup", NULL, NULL, NULL);
+    pincurl_client *c = plain_client(p);
+    pincurl_attachment *a = NULL;
+    char url[64];
+
+    snprintf(url, sizeof url, "https://localhost:%d/", s.port);
+    CURL *e = raw_handle(url, "root.pem");
+    cr_assert_eq(pincurl_attach(c, e, &a), PINCURL_OK);
+    CURL *copy = curl_easy_duphandle(e);
+    cr_assert_not_null(copy);
+    pincurl_detach(a);
+    /* the attachment's memory is reused by other allocations */
+    for (int i = 0; i < 64; i++) {
+        void *junk = malloc(sizeof(void *) * 64 + (size_t)i);
+        memset(junk, 0x41, sizeof(void *) * 64 + (size_t)i);
+        free(junk);
+    }
+    CURLcode rc = curl_easy_perform(copy);
+    cr_assert_neq(rc, CURLE_OK, "a copy of a detached handle connected to a pinned host");
+    cr_assert(pt_server_wait_closed(&s, 5000));
+    cr_assert_eq(pt_server_request_bytes(&s), 0, "the copy's request was sent");
+    /* the detached handle itself is an ordinary libcurl handle again */
+    cr_assert_eq(curl_easy_perform(e), CURLE_OK);
+    curl_easy_cleanup(copy);
+    curl_easy_cleanup(e);
+    pincurl_client_free(c);
+    pincurl_policy_unref(p);
+    pt_server_stop(&s);
+}
+
+/* More spellings than the table above: whitespace, percent-encoding, numeric and short
+ * IPv4 forms, mapped IPv6, a trailing dot, upper-case socks schemes, credentials without a
+ * password. pincurl's reading still equals the protocol libcurl speaks at the listener. */
+Test(handshakes, odd_proxy_spellings_are_read_as_libcurl_reads_them)
+{
+    pt_sniffer sn;
+    static const char *const v4[] = {
+        " https://127.0.0.1:PORT",       "https://127.0.0.1:PORT ",      "https://127.0.0.1:PORT\t",
+        "https://%31%32%37.0.0.1:PORT",  "https://127.1:PORT",           "https://2130706433:PORT",
+        "https://0x7f000001:PORT",     "https://u@127.0.0.1:PORT",
+        "https://u:@127.0.0.1:PORT",     "SOCKS5://127.0.0.1:PORT",      "SOCKS5H://127.0.0.1:PORT",
+        "SOCKS://127.0.0.1:PORT",        "hTTp://127.0.0.1:PORT",        "https://[::ffff:127.0.0.1]:PORT",
+        "https://127.0.0.1:PORT#frag",   "https://127.0.0.1:PORT?q=1",   "http+https://127.0.0.1:PORT",
+    };
+
+    pt_sniffer_start(&sn, NULL);
+    for (size_t i = 0; i < sizeof v4 / sizeof v4[0]; i++)
+        compare_spelling(&sn, v4[i]);
+    pt_sniffer_stop(&sn);
+}
+
+/* An attached handle's own CURLOPT_CONNECT_TO sends a pinned host to an interceptor with a
+ * certificate from a trusted root: decided for the URL's host, refused, nothing sent. A
+ * redirect from the pinned host to http:// of itself is refused before it connects. */
+Test(handshakes, an_attached_handles_own_connect_to_and_redirects_are_decided_for_the_url)
+{
+    pt_server icpt = start_tls("rogue-leaf.pem", "rogue-leaf.key", "interceptor");
+    pt_server s = start_tls("leaf-ec-chain.pem", "leaf-ec.key", "origin");
+    pt_sniffer sn;
+    pincurl_policy *p = policy_of("localhost", "inter", "leaf-backup", NULL, NULL, NULL);
+    pincurl_client *c = client_with(p, "cas.pem", NULL, 0, NULL);
+    pincurl_attachment *a = NULL;
+    char url[160], to[96];
+
+    pt_sniffer_start(&sn, NULL);
+    snprintf(url, sizeof url, "https://localhost:%d/", s.port);
+    snprintf(to, sizeof to, "localhost:%d:127.0.0.1:%d", s.port, icpt.port);
+    struct curl_slist *list = curl_slist_append(NULL, to);
+    CURL *e = raw_handle(url, "cas.pem");
+    curl_easy_setopt(e, CURLOPT_CONNECT_TO, list);
+    cr_assert_eq(pincurl_attach(c, e, &a), PINCURL_OK);
+    CURLcode rc = curl_easy_perform(e);
+    cr_assert_neq(rc, CURLE_OK);
+    cr_assert_eq(pincurl_attachment_status(a, (int)rc), PINCURL_PIN_MISMATCH, "%s",
+                 pincurl_attachment_detail(a));
+    cr_assert(pt_server_wait_closed(&icpt, 5000));
+    cr_assert_gt(pt_server_connections(&icpt), (long)0);
+    cr_assert_eq(pt_server_request_bytes(&icpt), 0, "the request reached the interceptor");
+
+    /* https -> http on the pinned host, the redirect followed by the application's handle */
+    curl_easy_setopt(e, CURLOPT_CONNECT_TO, (struct curl_slist *)NULL);
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+    snprintf(url, sizeof url, "https://localhost:%d/redirect?to=http://localhost:%d/", s.port,
+             sn.port);
+    curl_easy_setopt(e, CURLOPT_URL, url);
+    rc = curl_easy_perform(e);
+    cr_assert_neq(rc, CURLE_OK);
+    cr_assert_eq(pincurl_attachment_status(a, (int)rc), PINCURL_CLEARTEXT_PINNED, "%s",
+                 pincurl_attachment_detail(a));
+    sleep_ms(2500); /* the sniffer logs a silent connection after 2 s */
+    char kinds[4][16];
+    long n = pt_sniffer_connections(&sn, kinds, 4);
+    /* a TCP connection may be made; not one byte of a request goes over it */
+    for (long i = 0; i < n && i < 4; i++)
+        cr_assert_str_eq(kinds[i], "empty", "the http:// hop sent %s", kinds[i]);
+
+    pincurl_detach(a);
+    curl_easy_cleanup(e);
+    curl_slist_free_all(list);
+    pincurl_client_free(c);
+    pincurl_policy_unref(p);
+    pt_sniffer_stop(&sn);
+    pt_server_stop(&s);
+    pt_server_stop(&icpt);
+}

@@ -304,6 +304,48 @@ Test(fetcher, every_hop_of_a_fetch_is_https)
     fetch_teardown(&f);
 }
 
+/* A redirect to another https:// peer holding a certificate from a root the device trusts
+ * (an interceptor) whose key matches none of the host's pins: refused in its handshake,
+ * nothing applied, no request byte reaches it. */
+Test(fetcher, a_hop_to_an_https_peer_failing_the_pins_is_refused)
+{
+    fetch_fixture f;
+    pt_server icpt;
+    pt_server_opts so;
+    pincurl_options *o = pincurl_options_new();
+    pincurl_client *c = NULL;
+    pincurl_updater *u = NULL;
+    char url[256];
+
+    fetch_setup(&f, "inter", "leaf-backup");
+    serve(&f, 1);
+    memset(&so, 0, sizeof so);
+    so.chain = "rogue-leaf.pem";
+    so.key = "rogue-leaf.key";
+    so.name = "interceptor";
+    pt_server_start(&icpt, &so);
+    cr_assert_eq(pincurl_options_set_ca_file(o, pt_pki("cas.pem")), PINCURL_OK);
+    cr_assert_eq(pincurl_options_set_max_redirects(o, 5), PINCURL_OK);
+    cr_assert_eq(pincurl_options_set_timeout_ms(o, 10000), PINCURL_OK);
+    cr_assert_eq(pincurl_client_new(f.base, o, &c), PINCURL_OK);
+    pincurl_options_free(o);
+    pincurl_update_key pk = ut_key_public(&f.key);
+    cr_assert_eq(pincurl_updater_new(c, &pk, 1, pt_tmpdir("hop-pins-state"), &u), PINCURL_OK);
+
+    snprintf(url, sizeof url, "https://localhost:%d/redirect?to=https://localhost:%d/bundle",
+             f.srv.port, icpt.port);
+    cr_assert_eq(pincurl_updater_fetch(u, url), PINCURL_PIN_MISMATCH);
+    cr_assert_eq(pincurl_updater_sequence(u), 0);
+    cr_assert(pt_server_wait_closed(&icpt, 5000));
+    cr_assert_gt(pt_server_connections(&icpt), (long)0, "the hop was never tried");
+    cr_assert_eq(pt_server_request_bytes(&icpt), 0, "the request reached the interceptor");
+
+    pincurl_updater_free(u);
+    pincurl_client_free(c);
+    pt_server_stop(&icpt);
+    fetch_teardown(&f);
+}
+
 Test(fetcher, refused_and_oversized_bundles)
 {
     fetch_fixture f;
