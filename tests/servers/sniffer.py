@@ -84,12 +84,14 @@ def main(argv):
                     break
         except OSError:
             pass
+        # logged before the close: a client that saw the close finds the line written
+        try:
+            with lock:
+                count[0] += 1
+                with open(args.log, "a") as f:
+                    f.write("%d %s %s\n" % (count[0], kind_of(data), data.hex()))
         finally:
             conn.close()
-        with lock:
-            count[0] += 1
-            with open(args.log, "a") as f:
-                f.write("%d %s %s\n" % (count[0], kind_of(data), data.hex()))
 
     while True:
         conn, _ = lsock.accept()
