@@ -8,6 +8,7 @@
 #   integration.cancel     calls cancelled from other threads while four threads execute
 #   integration.multi      calls added and cancelled from other threads while one drives,
 #                          a client freed while calls run on other threads
+#   integration.handshakes a copy of an attached handle running on another thread
 # plus any further ctest names given as arguments (regular expressions).
 #
 #   tools/tsan.sh [CTEST_REGEX...]
@@ -40,7 +41,7 @@ cmake "${cfg[@]}" >/dev/null
 
 suites=(unit.policy_model unit.policy_json integration.pinning)
 [ -f "$src/tests/integration/test_generations.c" ] && suites+=(integration.generations)
-suites+=(integration.cancel integration.multi)
+suites+=(integration.cancel integration.multi integration.handshakes)
 suites+=("$@")
 
 # Build only what the chosen suites need (test executables are named kind_module).

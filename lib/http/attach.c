@@ -105,7 +105,15 @@ pincurl_status pincurl_attachment_status(const pincurl_attachment *a, int curl_c
     m->detail = NULL;
     if (st == PINCURL_OK)
         return st;
-    if (a->pin.detail != NULL && (st == a->pin.refusal || st == conn->refusal)) {
+    if (a->pin.refusal == PINCURL_OK && conn->refusal == PINCURL_OK &&
+        (curl_code == CURLE_SSL_CONNECT_ERROR || curl_code == CURLE_ABORTED_BY_CALLBACK) &&
+        atomic_exchange(&m->pin.copies_refused, 0u) != 0) {
+        /* what this handle's hooks refused was a copy of it, not this handle */
+        st = PINCURL_PIN_CHECK_FAILED;
+        m->detail = pc_failure_line(NULL, 0, st,
+                                    "a handle that is not the attached one (a copy made with "
+                                    "curl_easy_duphandle: attach the copy itself) was refused");
+    } else if (a->pin.detail != NULL && (st == a->pin.refusal || st == conn->refusal)) {
         size_t n = strlen(a->pin.detail);
         m->detail = malloc(n + 1);
         if (m->detail != NULL)

@@ -336,6 +336,10 @@ typedef struct pc_pin_state {
     char leaf_host[PINCURL_HOST_MAX + 1];
     uint64_t leaf_generation;
     char *leaf_pins; /* "sha256//...;sha256//..." (malloc), or NULL */
+    /* Handshakes and requests of another handle with these hooks (a copy of an attached
+     * handle, on any thread) that were refused. A copy writes nothing else here: the state
+     * is the attached handle's, in use on its own thread meanwhile. */
+    atomic_uint copies_refused;
 } pc_pin_state;
 
 /* Prepares s for easy on client c, taking a policy reference. route: the route pincurl

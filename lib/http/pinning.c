@@ -286,18 +286,21 @@ static CURLcode ssl_ctx_hook(CURL *easy, void *ssl_ctx, void *userptr)
     if (easy != s->easy) {
         /* Another handle with our hooks: one libcurl derived from ours (DNS-over-HTTPS
          * copies this callback), or the application's copy of an attached handle
-         * (curl_easy_duphandle). It gets ordinary validation, and a host the policy names
-         * is refused: nothing was attached to it. */
+         * (curl_easy_duphandle), maybe on another thread while the attached handle runs on
+         * its own: nothing of s but its client is read, nothing but the atomic count
+         * written. It gets ordinary validation, and a host the policy names is refused:
+         * nothing was attached to it. */
         char host[PINCURL_HOST_MAX + 1];
         unsigned port = 0;
-        if (curl_easy_getinfo(easy, CURLINFO_EFFECTIVE_URL, &url) != CURLE_OK || url == NULL ||
-            pc_url_target(url, scheme, host, &port) != PINCURL_OK ||
-            (s->policy != NULL && pincurl_policy_lookup(s->policy, host, strlen(host)) != NULL)) {
-            s->refusal = PINCURL_PIN_CHECK_FAILED;
-            set_detail(s, pc_failure_line(host, port, PINCURL_PIN_CHECK_FAILED,
-                                          "a handle that is not the attached one (a copy "
-                                          "made with curl_easy_duphandle: attach the copy "
-                                          "itself) connected to a host the policy names"));
+        uint64_t generation = 0;
+        pincurl_policy *policy = pc_client_snapshot(s->client, &generation);
+        int named = 1;
+        if (policy != NULL && curl_easy_getinfo(easy, CURLINFO_EFFECTIVE_URL, &url) == CURLE_OK &&
+            url != NULL && pc_url_target(url, scheme, host, &port) == PINCURL_OK)
+            named = pincurl_policy_lookup(policy, host, strlen(host)) != NULL;
+        pincurl_policy_unref(policy);
+        if (named) {
+            atomic_fetch_add(&s->copies_refused, 1u);
             return CURLE_SSL_CONNECT_ERROR;
         }
         return CURLE_OK;
@@ -511,10 +514,8 @@ static int prereq_hook(void *clientp, char *primary_ip, char *local_ip, int prim
      * A copy (curl_easy_duphandle) inherits this callback and its data, but not the
      * handle: what would be read here is another transfer's, so it is refused. */
     if (!same_handle(s, primary_ip, local_ip, primary_port, local_port)) {
-        refuse(s, PINCURL_PIN_CHECK_FAILED,
-               "the request check was called for a handle that is not the attached one (a "
-               "copy made with curl_easy_duphandle: attach the copy itself)");
-        s->retire = 1;
+        /* counted only: s is the attached handle's, maybe running on another thread */
+        atomic_fetch_add(&s->copies_refused, 1u);
         return CURL_PREREQFUNC_ABORT;
     }
     refresh_policy(s);

@@ -16,6 +16,7 @@
 #include <pincurl/pincurl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
 #include <time.h>
 
@@ -477,6 +478,72 @@ Test(handshakes, a_copied_attached_handle_is_refused)
     /* the attached handle itself goes on working */
     cr_assert_eq(curl_easy_perform(e), CURLE_OK);
     curl_easy_cleanup(copy);
+    pincurl_detach(a);
+    curl_easy_cleanup(e);
+    pincurl_client_free(c);
+    pincurl_policy_unref(p);
+    pt_server_stop(&s);
+}
+
+/* A copy of an attached handle running on another thread while the attached handle runs on
+ * its own (a template handle duplicated for a worker, say): the copy is refused every time
+ * and the attachment's own state is left alone (its refusals only count; ThreadSanitizer
+ * and AddressSanitizer see the two threads never write the same memory). */
+struct copy_run {
+    CURL *copy;
+    int refused;
+};
+
+static void *run_copy(void *arg)
+{
+    struct copy_run *r = arg;
+    for (int i = 0; i < 20; i++)
+        if (curl_easy_perform(r->copy) != CURLE_OK)
+            r->refused++;
+    return NULL;
+}
+
+Test(handshakes, a_copy_on_another_thread_leaves_the_attachment_alone, .timeout = 120)
+{
+    pt_server s = start_tls("leaf-ec-chain.pem", "leaf-ec.key", "copythread");
+    pincurl_policy *p = policy_of("localhost", "inter", "leaf-backup", NULL, NULL, NULL);
+    pincurl_client *c = plain_client(p);
+    pincurl_attachment *a = NULL;
+    struct copy_run r = {NULL, 0};
+    pthread_t th;
+    char url[64];
+    long before, per;
+
+    snprintf(url, sizeof url, "https://localhost:%d/", s.port);
+    CURL *e = raw_handle(url, "root.pem");
+    curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L); /* a handshake on every transfer */
+    curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+    cr_assert_eq(pincurl_attach(c, e, &a), PINCURL_OK);
+    r.copy = curl_easy_duphandle(e);
+    cr_assert_not_null(r.copy);
+    before = pt_server_request_bytes(&s);
+    cr_assert_eq(curl_easy_perform(e), CURLE_OK); /* what one request of it weighs */
+    cr_assert(pt_server_wait_closed(&s, 5000));
+    per = pt_server_request_bytes(&s) - before;
+    cr_assert_gt(per, 0);
+    cr_assert_eq(pthread_create(&th, NULL, run_copy, &r), 0);
+    for (int i = 1; i < 20; i++) {
+        CURLcode rc = curl_easy_perform(e);
+        cr_assert_eq(rc, CURLE_OK, "transfer %d: %s", i, curl_easy_strerror(rc));
+        cr_assert_eq(pincurl_attachment_status(a, (int)rc), PINCURL_OK);
+    }
+    cr_assert_eq(pthread_join(th, NULL), 0);
+    cr_assert_eq(r.refused, 20, "the copy got through %d times", 20 - r.refused);
+    /* the copy's refusal is reported when asked with its code */
+    cr_assert_eq(pincurl_attachment_status(a, CURLE_SSL_CONNECT_ERROR),
+                 PINCURL_PIN_CHECK_FAILED);
+    cr_assert(strstr(pincurl_attachment_detail(a), "curl_easy_duphandle") != NULL, "%s",
+              pincurl_attachment_detail(a));
+    /* only the attached handle's twenty requests reached the server */
+    cr_assert(pt_server_wait_closed(&s, 5000));
+    cr_assert_eq(pt_server_request_bytes(&s) - before, 20 * per, "%ld bytes, %ld a request",
+                 pt_server_request_bytes(&s) - before, per);
+    curl_easy_cleanup(r.copy);
     pincurl_detach(a);
     curl_easy_cleanup(e);
     pincurl_client_free(c);
