@@ -45,7 +45,9 @@ int pc_response_append(pincurl_response *resp, const void *data, size_t len)
     if (len > SIZE_MAX - resp->body_len)
         return -1;
     if (resp->body_len + len > resp->body_cap) {
-        size_t cap = resp->body_cap ? resp->body_cap : 4096;
+        /* the first buffer small enough for the allocator's per-thread cache: most
+         * bodies of an API fit; a larger one doubles from there */
+        size_t cap = resp->body_cap ? resp->body_cap : 1024;
         unsigned char *grown;
         while (cap < resp->body_len + len)
             cap = cap > SIZE_MAX / 2 ? resp->body_len + len : cap * 2;
@@ -60,36 +62,45 @@ int pc_response_append(pincurl_response *resp, const void *data, size_t len)
     return 0;
 }
 
-/* Appends len bytes of s, trimmed of blanks and line ends at both ends, plus a NUL to the
- * arena; its offset into *at. 0 on success, -1 on OOM. */
-static int arena_add(pincurl_response *resp, const char *s, size_t len, size_t *at)
+/* Room for len more bytes in the arena. 0 on success, -1 on OOM. */
+static int arena_reserve(pincurl_response *resp, size_t len)
 {
-    while (len > 0 && (s[0] == ' ' || s[0] == '\t')) {
-        s++;
-        len--;
-    }
-    while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\r' ||
-                       s[len - 1] == '\n'))
-        len--;
-    if (len + 1 > resp->arena_cap - resp->arena_len) {
-        size_t cap = resp->arena_cap ? resp->arena_cap : 1024;
-        char *grown;
-        while (cap - resp->arena_len < len + 1) {
-            if (cap > SIZE_MAX / 2)
-                return -1;
-            cap *= 2;
-        }
-        grown = realloc(resp->header_arena, cap);
-        if (grown == NULL)
+    size_t cap;
+    char *grown;
+    if (len <= resp->arena_cap - resp->arena_len)
+        return 0;
+    cap = resp->arena_cap ? resp->arena_cap : 1024;
+    while (cap - resp->arena_len < len) {
+        if (cap > SIZE_MAX / 2)
             return -1;
-        resp->header_arena = grown;
-        resp->arena_cap = cap;
+        cap *= 2;
     }
-    memcpy(resp->header_arena + resp->arena_len, s, len);
-    resp->header_arena[resp->arena_len + len] = '\0';
-    *at = resp->arena_len;
-    resp->arena_len += len + 1;
+    grown = realloc(resp->header_arena, cap);
+    if (grown == NULL)
+        return -1;
+    resp->header_arena = grown;
+    resp->arena_cap = cap;
     return 0;
+}
+
+static int blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* Appends s[b, e) trimmed of blanks at both ends and a NUL to the arena (room reserved);
+ * its offset. */
+static size_t arena_put(pincurl_response *resp, const char *s, size_t b, size_t e)
+{
+    size_t at = resp->arena_len;
+    while (b < e && blank(s[b]))
+        b++;
+    while (e > b && blank(s[e - 1]))
+        e--;
+    memcpy(resp->header_arena + at, s + b, e - b);
+    resp->header_arena[at + (e - b)] = '\0';
+    resp->arena_len += e - b + 1;
+    return at;
 }
 
 int pc_response_header_line(pincurl_response *resp, const char *line, size_t len)
@@ -106,12 +117,10 @@ int pc_response_header_line(pincurl_response *resp, const char *line, size_t len
     if ((line[0] == ' ' || line[0] == '\t') && resp->header_count > 0) {
         /* obsolete line folding: continue the previous value, the last string in the
          * arena, with a space and this line */
-        size_t more;
-        resp->header_arena[resp->arena_len - 1] = ' ';
-        if (arena_add(resp, line, len, &more) != 0) {
-            resp->header_arena[resp->arena_len - 1] = '\0';
+        if (arena_reserve(resp, len + 1) != 0)
             return -1;
-        }
+        resp->header_arena[resp->arena_len - 1] = ' ';
+        (void)arena_put(resp, line, 0, len);
         return 0;
     }
     colon = memchr(line, ':', len);
@@ -127,9 +136,11 @@ int pc_response_header_line(pincurl_response *resp, const char *line, size_t len
         resp->header_at = grown;
         resp->header_cap = cap;
     }
-    if (arena_add(resp, line, (size_t)(colon - line), &at.name) != 0 ||
-        arena_add(resp, colon + 1, len - (size_t)(colon - line) - 1, &at.value) != 0)
+    /* name and value, one reservation for both ("name\0value\0" at most len + 2) */
+    if (arena_reserve(resp, len + 2) != 0)
         return -1;
+    at.name = arena_put(resp, line, 0, (size_t)(colon - line));
+    at.value = arena_put(resp, line, (size_t)(colon - line) + 1, len);
     resp->header_at[resp->header_count++] = at;
     return 0;
 }
