@@ -449,17 +449,44 @@ static pincurl_client *plain_client(pincurl_policy *p)
     return client_with(p, "root.pem", NULL, 0, NULL);
 }
 
+/* A handle attached to a client whose policy pins localhost, for the loopback server s
+ * (named name) that holds the genuine chain. */
+typedef struct attached_fixture {
+    pt_server s;
+    pincurl_policy *p;
+    pincurl_client *c;
+    pincurl_attachment *a;
+    CURL *e;
+} attached_fixture;
+
+static void attached_setup(attached_fixture *t, const char *name)
+{
+    char url[64];
+    t->s = start_tls("leaf-ec-chain.pem", "leaf-ec.key", name);
+    t->p = policy_of("localhost", "inter", "leaf-backup", NULL, NULL, NULL);
+    t->c = plain_client(t->p);
+    t->a = NULL;
+    snprintf(url, sizeof url, "https://localhost:%d/", t->s.port);
+    t->e = raw_handle(url, "root.pem");
+    cr_assert_eq(pincurl_attach(t->c, t->e, &t->a), PINCURL_OK);
+}
+
+static void attached_teardown(attached_fixture *t)
+{
+    pincurl_detach(t->a); /* NULL: detached already */
+    curl_easy_cleanup(t->e);
+    pincurl_client_free(t->c);
+    pincurl_policy_unref(t->p);
+    pt_server_stop(&t->s);
+}
+
 Test(handshakes, a_copied_attached_handle_is_refused)
 {
-    pt_server s = start_tls("leaf-ec-chain.pem", "leaf-ec.key", "copy");
-    pincurl_policy *p = policy_of("localhost", "inter", "leaf-backup", NULL, NULL, NULL);
-    pincurl_client *c = plain_client(p);
-    pincurl_attachment *a = NULL;
-    char url[64];
-
-    snprintf(url, sizeof url, "https://localhost:%d/", s.port);
-    CURL *e = raw_handle(url, "root.pem");
-    cr_assert_eq(pincurl_attach(c, e, &a), PINCURL_OK);
+    attached_fixture t;
+    attached_setup(&t, "copy");
+    pt_server s = t.s;
+    pincurl_attachment *a = t.a;
+    CURL *e = t.e;
     cr_assert_eq(curl_easy_perform(e), CURLE_OK);
     cr_assert_eq(pincurl_attachment_status(a, CURLE_OK), PINCURL_OK);
     long before = pt_server_request_bytes(&s);
@@ -478,11 +505,7 @@ Test(handshakes, a_copied_attached_handle_is_refused)
     /* the attached handle itself goes on working */
     cr_assert_eq(curl_easy_perform(e), CURLE_OK);
     curl_easy_cleanup(copy);
-    pincurl_detach(a);
-    curl_easy_cleanup(e);
-    pincurl_client_free(c);
-    pincurl_policy_unref(p);
-    pt_server_stop(&s);
+    attached_teardown(&t);
 }
 
 /* A copy of an attached handle running on another thread while the attached handle runs on
@@ -505,20 +528,17 @@ static void *run_copy(void *arg)
 
 Test(handshakes, a_copy_on_another_thread_leaves_the_attachment_alone, .timeout = 120)
 {
-    pt_server s = start_tls("leaf-ec-chain.pem", "leaf-ec.key", "copythread");
-    pincurl_policy *p = policy_of("localhost", "inter", "leaf-backup", NULL, NULL, NULL);
-    pincurl_client *c = plain_client(p);
-    pincurl_attachment *a = NULL;
+    attached_fixture t;
     struct copy_run r = {NULL, 0};
     pthread_t th;
-    char url[64];
     long before, per;
 
-    snprintf(url, sizeof url, "https://localhost:%d/", s.port);
-    CURL *e = raw_handle(url, "root.pem");
+    attached_setup(&t, "copythread");
+    pt_server s = t.s;
+    pincurl_attachment *a = t.a;
+    CURL *e = t.e;
     curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L); /* a handshake on every transfer */
     curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
-    cr_assert_eq(pincurl_attach(c, e, &a), PINCURL_OK);
     r.copy = curl_easy_duphandle(e);
     cr_assert_not_null(r.copy);
     before = pt_server_request_bytes(&s);
@@ -544,11 +564,7 @@ Test(handshakes, a_copy_on_another_thread_leaves_the_attachment_alone, .timeout 
     cr_assert_eq(pt_server_request_bytes(&s) - before, 20 * per, "%ld bytes, %ld a request",
                  pt_server_request_bytes(&s) - before, per);
     curl_easy_cleanup(r.copy);
-    pincurl_detach(a);
-    curl_easy_cleanup(e);
-    pincurl_client_free(c);
-    pincurl_policy_unref(p);
-    pt_server_stop(&s);
+    attached_teardown(&t);
 }
 
 Test(handshakes, an_attached_handle_speaks_http_and_https_only)
@@ -758,18 +774,14 @@ Test(handshakes, an_attached_handles_https_proxy_from_the_environment_is_held_to
  * and a host the policy names is still refused on it. */
 Test(handshakes, a_copy_outliving_its_attachment_reaches_nothing_freed)
 {
-    pt_server s = start_tls("leaf-ec-chain.pem", "leaf-ec.key", "copy");
-    pincurl_policy *p = policy_of("localhost", "inter", "leaf-backup", NULL, NULL, NULL);
-    pincurl_client *c = plain_client(p);
-    pincurl_attachment *a = NULL;
-    char url[64];
-
-    snprintf(url, sizeof url, "https://localhost:%d/", s.port);
-    CURL *e = raw_handle(url, "root.pem");
-    cr_assert_eq(pincurl_attach(c, e, &a), PINCURL_OK);
+    attached_fixture t;
+    attached_setup(&t, "copy");
+    pt_server s = t.s;
+    CURL *e = t.e;
     CURL *copy = curl_easy_duphandle(e);
     cr_assert_not_null(copy);
-    pincurl_detach(a);
+    pincurl_detach(t.a);
+    t.a = NULL;
     /* the attachment's memory is reused by other allocations */
     for (int i = 0; i < 64; i++) {
         void *junk = malloc(sizeof(void *) * 64 + (size_t)i);
@@ -783,10 +795,7 @@ Test(handshakes, a_copy_outliving_its_attachment_reaches_nothing_freed)
     /* the detached handle itself is an ordinary libcurl handle again */
     cr_assert_eq(curl_easy_perform(e), CURLE_OK);
     curl_easy_cleanup(copy);
-    curl_easy_cleanup(e);
-    pincurl_client_free(c);
-    pincurl_policy_unref(p);
-    pt_server_stop(&s);
+    attached_teardown(&t);
 }
 
 /* More spellings than the table above: whitespace, percent-encoding, numeric and short

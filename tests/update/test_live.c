@@ -265,13 +265,28 @@ Test(fetcher, fetch_is_pinned_by_the_policy_in_force)
     fetch_teardown(&f);
 }
 
+/* The application's client, following redirects, trusting the PKI file ca, and an updater
+ * on it keeping its state in the temporary directory state. */
+static void redirecting_updater(fetch_fixture *f, const char *ca, const char *state,
+                                pincurl_client **c, pincurl_updater **u)
+{
+    pincurl_options *o = pincurl_options_new();
+    pincurl_update_key pk = ut_key_public(&f->key);
+    cr_assert_not_null(o);
+    cr_assert_eq(pincurl_options_set_ca_file(o, pt_pki(ca)), PINCURL_OK);
+    cr_assert_eq(pincurl_options_set_max_redirects(o, 5), PINCURL_OK);
+    cr_assert_eq(pincurl_options_set_timeout_ms(o, 10000), PINCURL_OK);
+    cr_assert_eq(pincurl_client_new(f->base, o, c), PINCURL_OK);
+    pincurl_options_free(o);
+    cr_assert_eq(pincurl_updater_new(*c, &pk, 1, pt_tmpdir(state), u), PINCURL_OK);
+}
+
 Test(fetcher, every_hop_of_a_fetch_is_https)
 {
     /* the application's client follows redirects; the update server answers 302 to an
      * http:// copy of the bundle (a listener that records what reaches it) */
     fetch_fixture f;
     pt_sniffer sn;
-    pincurl_options *o = pincurl_options_new();
     pincurl_client *c = NULL;
     pincurl_updater *u = NULL;
     char url[256];
@@ -279,13 +294,7 @@ Test(fetcher, every_hop_of_a_fetch_is_https)
     fetch_setup(&f, "inter", "leaf-backup");
     serve(&f, 1);
     pt_sniffer_start(&sn, NULL);
-    cr_assert_eq(pincurl_options_set_ca_file(o, pt_pki("root.pem")), PINCURL_OK);
-    cr_assert_eq(pincurl_options_set_max_redirects(o, 5), PINCURL_OK);
-    cr_assert_eq(pincurl_options_set_timeout_ms(o, 10000), PINCURL_OK);
-    cr_assert_eq(pincurl_client_new(f.base, o, &c), PINCURL_OK);
-    pincurl_options_free(o);
-    pincurl_update_key pk = ut_key_public(&f.key);
-    cr_assert_eq(pincurl_updater_new(c, &pk, 1, pt_tmpdir("hop-state"), &u), PINCURL_OK);
+    redirecting_updater(&f, "root.pem", "hop-state", &c, &u);
 
     snprintf(url, sizeof url, "https://localhost:%d/redirect?to=http://127.0.0.1:%d/bundle",
              f.srv.port, sn.port);
@@ -312,7 +321,6 @@ Test(fetcher, a_hop_to_an_https_peer_failing_the_pins_is_refused)
     fetch_fixture f;
     pt_server icpt;
     pt_server_opts so;
-    pincurl_options *o = pincurl_options_new();
     pincurl_client *c = NULL;
     pincurl_updater *u = NULL;
     char url[256];
@@ -324,13 +332,7 @@ Test(fetcher, a_hop_to_an_https_peer_failing_the_pins_is_refused)
     so.key = "rogue-leaf.key";
     so.name = "interceptor";
     pt_server_start(&icpt, &so);
-    cr_assert_eq(pincurl_options_set_ca_file(o, pt_pki("cas.pem")), PINCURL_OK);
-    cr_assert_eq(pincurl_options_set_max_redirects(o, 5), PINCURL_OK);
-    cr_assert_eq(pincurl_options_set_timeout_ms(o, 10000), PINCURL_OK);
-    cr_assert_eq(pincurl_client_new(f.base, o, &c), PINCURL_OK);
-    pincurl_options_free(o);
-    pincurl_update_key pk = ut_key_public(&f.key);
-    cr_assert_eq(pincurl_updater_new(c, &pk, 1, pt_tmpdir("hop-pins-state"), &u), PINCURL_OK);
+    redirecting_updater(&f, "cas.pem", "hop-pins-state", &c, &u);
 
     snprintf(url, sizeof url, "https://localhost:%d/redirect?to=https://localhost:%d/bundle",
              f.srv.port, icpt.port);
