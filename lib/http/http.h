@@ -340,6 +340,14 @@ typedef struct pc_pin_state {
      * handle, on any thread) that were refused. A copy writes nothing else here: the state
      * is the attached handle's, in use on its own thread meanwhile. */
     atomic_uint copies_refused;
+    /* Where libcurl keeps this handle's connection address (CURLINFO_PRIMARY_IP: an array
+     * inside the handle, read once on the handle's own thread): the request check is
+     * called with that very pointer for this handle's transfers only. */
+    const char *own_primary_ip;
+    /* An attached handle's number in the table of attachments (its hooks' data), and how
+     * many hooks use the state now (under that table's lock) */
+    uintptr_t attach_id;
+    unsigned hook_users;
 } pc_pin_state;
 
 /* Prepares s for easy on client c, taking a policy reference. route: the route pincurl
@@ -353,11 +361,12 @@ void pc_pin_state_cleanup(pc_pin_state *s);
  * session cache on (sessions 1: a pooled handle of one generation) or off.
  * Statuses: OK, INTERNAL (libcurl refused an option). */
 pincurl_status pc_pin_install(pc_pin_state *s, int sessions);
-/* pc_pin_install for an attached handle (sessions off), whose hooks first find s among the
- * attached states alive: a copy of the handle (curl_easy_duphandle) keeps the hooks' data
- * pointer after pc_pin_detach, and is then refused without reaching freed memory.
- * pc_pin_detach (before pc_pin_state_cleanup) uninstalls the hooks from the handle and
- * waits for any hook still running on a copy. Statuses: OK, INTERNAL, OUT_OF_MEMORY. */
+/* pc_pin_install for an attached handle (sessions off), whose hooks carry the attachment's
+ * number and find s by it among the attachments alive: a copy of the handle
+ * (curl_easy_duphandle) keeps the hooks' data after pc_pin_detach, and is then refused
+ * without reaching freed memory. pc_pin_detach (before pc_pin_state_cleanup) uninstalls
+ * the hooks from the handle and waits for any hook still running on a copy (so not from
+ * the attachment's own event callback). Statuses: OK, INTERNAL, OUT_OF_MEMORY. */
 pincurl_status pc_pin_attach(pc_pin_state *s);
 void pc_pin_detach(pc_pin_state *s);
 /* Leaf-only backends (no handshake hook). policy_ok: OK unless a pin of policy is the

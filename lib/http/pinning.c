@@ -482,20 +482,60 @@ static int reverify(pc_pin_state *s, void *ssl)
     return 0;
 }
 
-static int same_handle(const pc_pin_state *s, const char *primary_ip, const char *local_ip,
-                       int primary_port, int local_port)
+/* 1 when the request check was called for the handle s belongs to. libcurl passes the
+ * calling transfer's own address fields (data->info.primary.remote_ip in libcurl 8.14,
+ * data->info.conn_primary_ip in 7.88), the array CURLINFO_PRIMARY_IP points at: compared
+ * as pointers, nothing of another handle is read (a copy may run on another thread). */
+static int same_handle(const pc_pin_state *s, const char *primary_ip)
 {
-    char *ip = NULL, *lip = NULL;
-    long port = -1, lport = -1;
+    return primary_ip != NULL && s->own_primary_ip != NULL && primary_ip == s->own_primary_ip;
+}
 
-    if (curl_easy_getinfo(s->easy, CURLINFO_PRIMARY_IP, &ip) != CURLE_OK ||
-        curl_easy_getinfo(s->easy, CURLINFO_LOCAL_IP, &lip) != CURLE_OK ||
-        curl_easy_getinfo(s->easy, CURLINFO_PRIMARY_PORT, &port) != CURLE_OK ||
-        curl_easy_getinfo(s->easy, CURLINFO_LOCAL_PORT, &lport) != CURLE_OK)
+/* An attached handle's own https:// proxy (CURLOPT_PROXY, or the environment's) on the
+ * connection this request goes out on. Its handshake was decided when it was made, with
+ * the policy then in force; a kept connection may come from an earlier generation, or from
+ * before the handle was attached. A proxy the policy in force names passes only when its
+ * handshake carries this client's ALLOW record for this generation; a connection whose
+ * route cannot be read is refused. 1: go on. */
+static int proxy_decided(pc_pin_state *s)
+{
+    const pc_tls_backend *b = s->client->backend;
+    struct curl_tlssessioninfo *info = NULL;
+    char host[PINCURL_HOST_MAX + 1], reason[PINCURL_HOST_MAX + 160];
+    unsigned port = 0;
+    void *proxy_ssl = NULL;
+    int found;
+
+    if (curl_easy_getinfo(s->easy, CURLINFO_TLS_SSL_PTR, &info) != CURLE_OK || info == NULL)
+        found = -1;
+    else if (info->internals == NULL)
+        return 1; /* no TLS on this connection at all: no https:// proxy */
+    else if ((int)info->backend != b->curl_backend || b->app_data == NULL)
+        found = -1;
+    else
+        found = pc_tls_curl_proxy_of(b->app_data(info->internals), (int)info->backend, host,
+                                     &port, &proxy_ssl);
+    if (found == 0)
+        return 1;
+    if (found < 0) {
+        refuse(s, PINCURL_PIN_CHECK_FAILED,
+               "the route of the connection (whether an https:// proxy carries it) cannot be "
+               "read with this libcurl");
+        s->retire = 1;
         return 0;
-    return port == primary_port && lport == local_port && ip != NULL && lip != NULL &&
-           primary_ip != NULL && local_ip != NULL && strcmp(ip, primary_ip) == 0 &&
-           strcmp(lip, local_ip) == 0;
+    }
+    if (pincurl_policy_lookup(s->policy, host, strlen(host)) == NULL)
+        return 1; /* a proxy the policy does not name: validated as configured */
+    if (b->has_allow_record(proxy_ssl, pc_tls_record_token(s->client->id, s->generation, host,
+                                                           port)))
+        return 1;
+    snprintf(reason, sizeof(reason),
+             "the kept connection through the https:// proxy %s:%u was not decided under the "
+             "policy in force (a new connection is)",
+             host, port);
+    refuse(s, PINCURL_PIN_CHECK_FAILED, reason);
+    s->retire = 1;
+    return 0;
 }
 
 static int prereq_hook(void *clientp, char *primary_ip, char *local_ip, int primary_port,
@@ -508,16 +548,18 @@ static int prereq_hook(void *clientp, char *primary_ip, char *local_ip, int prim
 
     if (s == NULL || s->client == NULL)
         return CURL_PREREQFUNC_ABORT;
-    /* The check is for the handle it was installed on. libcurl passes the calling
-     * transfer's own connection endpoints; those of the handle this state belongs to are
-     * the same fields (data->info.primary in libcurl 8.14, data->info.conn_* in 7.88).
-     * A copy (curl_easy_duphandle) inherits this callback and its data, but not the
-     * handle: what would be read here is another transfer's, so it is refused. */
-    if (!same_handle(s, primary_ip, local_ip, primary_port, local_port)) {
+    /* The check is for the handle it was installed on. A copy (curl_easy_duphandle)
+     * inherits this callback and its data, but not the handle: it is refused (same_handle). */
+    (void)local_ip;
+    (void)primary_port;
+    (void)local_port;
+    if (!same_handle(s, primary_ip)) {
         /* counted only: s is the attached handle's, maybe running on another thread */
         atomic_fetch_add(&s->copies_refused, 1u);
         return CURL_PREREQFUNC_ABORT;
     }
+    /* a copy's earlier refusal is not this request's outcome */
+    atomic_store(&s->copies_refused, 0u);
     refresh_policy(s);
     if (curl_easy_getinfo(s->easy, CURLINFO_EFFECTIVE_URL, &url) != CURLE_OK || url == NULL) {
         refuse(s, PINCURL_PIN_CHECK_FAILED, "the request's host is not known");
@@ -527,6 +569,8 @@ static int prereq_hook(void *clientp, char *primary_ip, char *local_ip, int prim
         refuse(s, PINCURL_PIN_CHECK_FAILED, "the request's host is not known");
         return CURL_PREREQFUNC_ABORT;
     }
+    if (s->route == NULL && !proxy_decided(s))
+        return CURL_PREREQFUNC_ABORT;
     if (!host_pinned(s)) {
         if (strcmp(scheme, "http") == 0) {
             /* a cookie a pinned host may receive is not sent in cleartext to a neighbour */
@@ -602,6 +646,12 @@ pincurl_status pc_pin_state_init(pc_pin_state *s, pincurl_client *c, CURL *easy,
     s->conn.verdict.matched_depth = -1;
     if (s->policy == NULL)
         return PINCURL_INTERNAL;
+    {
+        char *ip = NULL;
+        if (curl_easy_getinfo(easy, CURLINFO_PRIMARY_IP, &ip) != CURLE_OK || ip == NULL)
+            return PINCURL_INTERNAL;
+        s->own_primary_ip = ip;
+    }
     return PINCURL_OK;
 }
 
@@ -644,31 +694,60 @@ pincurl_status pc_pin_install(pc_pin_state *s, int sessions)
     return PINCURL_OK;
 }
 
-/* The states of the attached handles alive. A copy of an attached handle
- * (curl_easy_duphandle) inherits CURLOPT_SSL_CTX_DATA and CURLOPT_PREREQDATA, pointers
- * that pincurl_detach frees and that pincurl cannot take back from the copy: the hooks of
- * attached handles look their state up here (under the read lock, held for the whole
- * hook, so that pc_pin_detach cannot free it meanwhile) and refuse when it is gone. */
-static pthread_rwlock_t attached_lock = PTHREAD_RWLOCK_INITIALIZER;
-static pc_pin_state **attached_states;
+/* The attached handles alive, each under a number of its own. A copy of an attached handle
+ * (curl_easy_duphandle) inherits CURLOPT_SSL_CTX_DATA and CURLOPT_PREREQDATA, which
+ * pincurl cannot take back from it: the hooks of attached handles carry that number, never
+ * a pointer, and find their state by it. A number is not given twice (while a pointer
+ * fits 64 bits; on 32-bit platforms after 2^32 attachments a copy may find a newer
+ * attachment, whose hooks then refuse it as a handle that is not theirs), so a copy
+ * outliving its attachment finds nothing, even when a newer attachment has the old one's
+ * memory. A hook marks the state in use before the lock is let go; pc_pin_detach takes the
+ * state out of the table and waits until no hook uses it. No lock is held while a hook
+ * runs (its events and reports reach the application). */
+struct attached_entry {
+    uintptr_t id;
+    pc_pin_state *s;
+};
+static pthread_mutex_t attached_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t attached_idle = PTHREAD_COND_INITIALIZER;
+static struct attached_entry *attached;
 static size_t attached_count, attached_cap;
+static uintptr_t attached_next_id = 1;
 
-/* Call with attached_lock held. */
-static int attached_alive(const void *s)
+/* The state of the attachment numbered userptr, marked in use, or NULL when it is gone. */
+static pc_pin_state *attached_enter(void *userptr)
 {
-    for (size_t i = 0; i < attached_count; i++)
-        if (attached_states[i] == s)
-            return 1;
-    return 0;
+    uintptr_t id = (uintptr_t)userptr;
+    pc_pin_state *s = NULL;
+
+    pthread_mutex_lock(&attached_lock);
+    for (size_t i = 0; i < attached_count; i++) {
+        if (attached[i].id == id) {
+            s = attached[i].s;
+            s->hook_users++;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&attached_lock);
+    return s;
+}
+
+static void attached_leave(pc_pin_state *s)
+{
+    pthread_mutex_lock(&attached_lock);
+    if (--s->hook_users == 0)
+        pthread_cond_broadcast(&attached_idle);
+    pthread_mutex_unlock(&attached_lock);
 }
 
 static CURLcode attached_ssl_ctx_hook(CURL *easy, void *ssl_ctx, void *userptr)
 {
     CURLcode rc = CURLE_SSL_CONNECT_ERROR; /* a copy whose attachment is gone */
-    pthread_rwlock_rdlock(&attached_lock);
-    if (attached_alive(userptr))
-        rc = ssl_ctx_hook(easy, ssl_ctx, userptr);
-    pthread_rwlock_unlock(&attached_lock);
+    pc_pin_state *s = attached_enter(userptr);
+    if (s != NULL) {
+        rc = ssl_ctx_hook(easy, ssl_ctx, s);
+        attached_leave(s);
+    }
     return rc;
 }
 
@@ -676,10 +755,11 @@ static int attached_prereq_hook(void *clientp, char *primary_ip, char *local_ip,
                                 int primary_port, int local_port)
 {
     int rc = CURL_PREREQFUNC_ABORT; /* a copy whose attachment is gone */
-    pthread_rwlock_rdlock(&attached_lock);
-    if (attached_alive(clientp))
-        rc = prereq_hook(clientp, primary_ip, local_ip, primary_port, local_port);
-    pthread_rwlock_unlock(&attached_lock);
+    pc_pin_state *s = attached_enter(clientp);
+    if (s != NULL) {
+        rc = prereq_hook(s, primary_ip, local_ip, primary_port, local_port);
+        attached_leave(s);
+    }
     return rc;
 }
 
@@ -687,27 +767,36 @@ pincurl_status pc_pin_attach(pc_pin_state *s)
 {
     CURL *e = s->easy;
     pincurl_status st = PINCURL_OK;
+    void *number = NULL;
 
-    pthread_rwlock_wrlock(&attached_lock);
+    pthread_mutex_lock(&attached_lock);
     if (attached_count == attached_cap) {
         size_t cap = attached_cap ? attached_cap * 2 : 8;
-        pc_pin_state **grown = realloc(attached_states, cap * sizeof(*grown));
+        struct attached_entry *grown = realloc(attached, cap * sizeof(*grown));
         if (grown == NULL) {
             st = PINCURL_OUT_OF_MEMORY;
         } else {
-            attached_states = grown;
+            attached = grown;
             attached_cap = cap;
         }
     }
-    if (st == PINCURL_OK)
-        attached_states[attached_count++] = s;
-    pthread_rwlock_unlock(&attached_lock);
+    if (st == PINCURL_OK) {
+        if (attached_next_id == 0)
+            attached_next_id = 1; /* 0 is no attachment */
+        s->attach_id = attached_next_id++;
+        s->hook_users = 0;
+        attached[attached_count].id = s->attach_id;
+        attached[attached_count].s = s;
+        attached_count++;
+        number = (void *)s->attach_id;
+    }
+    pthread_mutex_unlock(&attached_lock);
     if (st != PINCURL_OK)
         return st;
     if (curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, attached_ssl_ctx_hook) != CURLE_OK ||
-        curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, s) != CURLE_OK ||
+        curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, number) != CURLE_OK ||
         curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, attached_prereq_hook) != CURLE_OK ||
-        curl_easy_setopt(e, CURLOPT_PREREQDATA, s) != CURLE_OK ||
+        curl_easy_setopt(e, CURLOPT_PREREQDATA, number) != CURLE_OK ||
         curl_easy_setopt(e, CURLOPT_SSL_SESSIONID_CACHE, 0L) != CURLE_OK) {
         pc_pin_detach(s);
         return PINCURL_INTERNAL;
@@ -718,19 +807,22 @@ pincurl_status pc_pin_attach(pc_pin_state *s)
 void pc_pin_detach(pc_pin_state *s)
 {
     pc_pin_uninstall(s->easy);
-    pthread_rwlock_wrlock(&attached_lock);
+    pthread_mutex_lock(&attached_lock);
     for (size_t i = 0; i < attached_count; i++) {
-        if (attached_states[i] == s) {
-            attached_states[i] = attached_states[--attached_count];
+        if (attached[i].id == s->attach_id && attached[i].s == s) {
+            attached[i] = attached[--attached_count];
             break;
         }
     }
+    /* a hook of a copy may still be running on another thread */
+    while (s->hook_users > 0)
+        pthread_cond_wait(&attached_idle, &attached_lock);
     if (attached_count == 0) {
-        free(attached_states);
-        attached_states = NULL;
+        free(attached);
+        attached = NULL;
         attached_cap = 0;
     }
-    pthread_rwlock_unlock(&attached_lock);
+    pthread_mutex_unlock(&attached_lock);
 }
 
 void pc_pin_uninstall(CURL *easy)

@@ -44,6 +44,7 @@ const pc_tls_backend pc_tls_leaf_only = {
     .has_allow_record = leaf_has_allow_record,
     .error_text = leaf_error_text,
     .peer_chain = NULL,
+    .app_data = NULL,
     .set_allow_record = NULL,
     .trust_id = NULL,
 };

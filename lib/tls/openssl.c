@@ -599,6 +599,11 @@ static size_t os_peer_chain(void *ssl_ptr, pincurl_cert_ref *out, size_t max, in
     return pd->count;
 }
 
+static void *os_app_data(void *ssl)
+{
+    return ssl != NULL ? SSL_get_app_data((SSL *)ssl) : NULL;
+}
+
 static int os_set_allow_record(void *ssl, uint64_t token)
 {
     if (ssl == NULL || token == 0 || os_global_init() != 0)
@@ -667,6 +672,7 @@ const pc_tls_backend pc_tls_openssl = {
     os_has_allow_record,
     os_error_text,
     os_peer_chain,
+    os_app_data,
     os_set_allow_record,
     os_trust_id,
     os_handshake_done,

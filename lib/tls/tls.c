@@ -340,15 +340,19 @@ struct pc_curl_cfilter_head {
     void *next;
     void *ctx; /* an SSL filter's: struct ssl_connect_data */
 };
-/* struct ssl_connect_data of lib/vtls/vtls_int.h, as far as the peer: libcurl 7.88.1 */
+/* struct ssl_connect_data of lib/vtls/vtls_int.h, as far as the backend's data: libcurl
+ * 7.88.1 */
 struct pc_curl_ssl_7_88 {
     int state;            /* ssl_connection_state */
     int connecting_state; /* ssl_connect_state */
     char *hostname;
     char *dispname;
     int port;
+    const void *alpn;
+    void *backend; /* struct ssl_backend_data */
 };
-/* libcurl 8.14.1: the peer (struct ssl_peer of lib/vtls/vtls.h) after the backend */
+/* libcurl 8.14.1: the peer (struct ssl_peer of lib/vtls/vtls.h) after the backend, then
+ * the backend's data */
 struct pc_curl_ssl_8_14 {
     const void *ssl_impl;
     char *hostname;
@@ -357,6 +361,16 @@ struct pc_curl_ssl_8_14 {
     char *scache_key;
     int type; /* ssl_peer_type */
     int port;
+    int transport;
+    const void *alpn;
+    void *backend; /* struct wssl_ctx (lib/vtls/wolfssl.h) */
+};
+/* The backend's data begins with the library's context and connection object: struct
+ * ssl_backend_data of lib/vtls/openssl.c and lib/vtls/wolfssl.c in 7.88.1, struct wssl_ctx
+ * of lib/vtls/wolfssl.h in 8.14.1. */
+struct pc_curl_backend_head {
+    void *ssl_ctx;
+    void *ssl;
 };
 
 static pthread_once_t layout_once = PTHREAD_ONCE_INIT;
@@ -400,6 +414,42 @@ static int curl_filter_peer(const void *curl_filter, char *host, unsigned *port)
         return -1;
     *port = (unsigned)p;
     return 0;
+}
+
+int pc_tls_curl_proxy_of(const void *curl_filter, int curl_backend,
+                         char host[PINCURL_HOST_MAX + 1], unsigned *port, void **ssl)
+{
+    const struct pc_curl_cfilter_head *cf = curl_filter;
+    const struct pc_curl_backend_head *b = NULL;
+    pc_tls_role role;
+    int depth = 0;
+
+    *ssl = NULL;
+    pthread_once(&layout_once, layout_init);
+    role = pc_tls_curl_role(cf);
+    if (role == PC_TLS_ROLE_UNKNOWN)
+        return -1;
+    /* the filters below the first TLS one, down to the socket */
+    while (cf != NULL && role != PC_TLS_ROLE_PROXY) {
+        if (++depth > 16)
+            return -1;
+        cf = cf->next;
+        role = cf != NULL ? pc_tls_curl_role(cf) : PC_TLS_ROLE_UNKNOWN;
+    }
+    if (cf == NULL)
+        return 0; /* no https:// proxy */
+    if (cf->ctx == NULL || curl_filter_peer(cf, host, port) != 0)
+        return -1;
+    /* the backends whose data was read in those sources */
+    if (peer_layout == 0x080e && curl_backend == CURLSSLBACKEND_WOLFSSL)
+        b = ((const struct pc_curl_ssl_8_14 *)cf->ctx)->backend;
+    else if (peer_layout == 0x0758 &&
+             (curl_backend == CURLSSLBACKEND_OPENSSL || curl_backend == CURLSSLBACKEND_WOLFSSL))
+        b = ((const struct pc_curl_ssl_7_88 *)cf->ctx)->backend;
+    if (b == NULL || b->ssl == NULL)
+        return -1;
+    *ssl = b->ssl;
+    return 1;
 }
 
 pc_tls_role pc_tls_curl_role(const void *curl_filter)

@@ -210,6 +210,14 @@ pc_tls_role pc_tls_curl_role(const void *curl_filter);
  * sources of libcurl 7.88.1 and 8.14.1 only: on another version such a handshake cannot
  * be identified), EVALUATE when the policy names it. */
 int pc_tls_conn_identify(pc_tls_conn *conn, const void *curl_filter);
+/* The https:// proxy of a connection, from the filter of its first TLS layer (the
+ * application data of the connection object CURLINFO_TLS_SSL_PTR gives): 1 with the
+ * proxy's host (normalised), port and connection object (the TLS library's, of the
+ * backend curl_backend names); 0 when the connection has no https:// proxy; -1 when it
+ * cannot be read (a libcurl or TLS library whose layout was not read: 7.88.1 with OpenSSL
+ * or wolfSSL, 8.14.1 with wolfSSL). */
+int pc_tls_curl_proxy_of(const void *curl_filter, int curl_backend,
+                         char host[PINCURL_HOST_MAX + 1], unsigned *port, void **ssl);
 
 /* The record of a handshake's hook: what a TLS context's verify callback reaches. The TLS
  * context (and with it the hook) may outlive the transfer that made it (a pooled
@@ -258,6 +266,9 @@ typedef struct pc_tls_backend {
      * session or is not known to be exact (only a path this client cached for exactly
      * these bytes may decide then). NULL: not supported (re-verification then refuses). */
     size_t (*peer_chain)(void *ssl, pincurl_cert_ref *out, size_t max, int *own);
+    /* libcurl's connection filter of the connection object (its application data, which
+     * libcurl sets), or NULL. */
+    void *(*app_data)(void *ssl);
     /* Records an ALLOW token on the connection object. 0 on success. */
     int (*set_allow_record)(void *ssl, uint64_t token);
     /* The identity of the trust store the connection object verified against (as

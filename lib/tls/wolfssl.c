@@ -599,6 +599,11 @@ static size_t ws_peer_chain(void *ssl, pincurl_cert_ref *out, size_t max, int *o
     return (size_t)(count - start);
 }
 
+static void *ws_app_data(void *ssl)
+{
+    return ssl != NULL ? wolfSSL_get_app_data((WOLFSSL *)ssl) : NULL;
+}
+
 static int ws_set_allow_record(void *ssl, uint64_t token)
 {
     if (ssl == NULL || token == 0 || ws_global_init() != 0)
@@ -661,6 +666,7 @@ const pc_tls_backend pc_tls_wolfssl = {
     .has_allow_record = ws_has_allow_record,
     .error_text = ws_error_text,
     .peer_chain = ws_peer_chain,
+    .app_data = ws_app_data,
     .set_allow_record = ws_set_allow_record,
     .trust_id = ws_trust_id,
     .handshake_done = ws_handshake_done,

@@ -515,21 +515,25 @@ Test(handshakes, a_copied_attached_handle_is_refused)
 struct copy_run {
     CURL *copy;
     int refused;
+    char unnamed[64]; /* a host the policy does not name: refused in the request check */
 };
 
 static void *run_copy(void *arg)
 {
     struct copy_run *r = arg;
-    for (int i = 0; i < 20; i++)
+    for (int i = 0; i < 20; i++) {
+        if (i == 10) /* the second half: its handshake passes, its request check refuses */
+            curl_easy_setopt(r->copy, CURLOPT_URL, r->unnamed);
         if (curl_easy_perform(r->copy) != CURLE_OK)
             r->refused++;
+    }
     return NULL;
 }
 
 Test(handshakes, a_copy_on_another_thread_leaves_the_attachment_alone, .timeout = 120)
 {
     attached_fixture t;
-    struct copy_run r = {NULL, 0};
+    struct copy_run r = {NULL, 0, ""};
     pthread_t th;
     long before, per;
 
@@ -541,6 +545,7 @@ Test(handshakes, a_copy_on_another_thread_leaves_the_attachment_alone, .timeout 
     curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
     r.copy = curl_easy_duphandle(e);
     cr_assert_not_null(r.copy);
+    snprintf(r.unnamed, sizeof r.unnamed, "https://127.0.0.1:%d/", s.port);
     before = pt_server_request_bytes(&s);
     cr_assert_eq(curl_easy_perform(e), CURLE_OK); /* what one request of it weighs */
     cr_assert(pt_server_wait_closed(&s, 5000));
@@ -554,9 +559,11 @@ Test(handshakes, a_copy_on_another_thread_leaves_the_attachment_alone, .timeout 
     }
     cr_assert_eq(pthread_join(th, NULL), 0);
     cr_assert_eq(r.refused, 20, "the copy got through %d times", 20 - r.refused);
-    /* the copy's refusal is reported when asked with its code */
-    cr_assert_eq(pincurl_attachment_status(a, CURLE_SSL_CONNECT_ERROR),
-                 PINCURL_PIN_CHECK_FAILED);
+    /* the copy's refusal is reported when asked with its code (the attached handle's own
+     * requests forget the copies' earlier ones) */
+    CURLcode copy_rc = curl_easy_perform(r.copy);
+    cr_assert_neq(copy_rc, CURLE_OK);
+    cr_assert_eq(pincurl_attachment_status(a, (int)copy_rc), PINCURL_PIN_CHECK_FAILED);
     cr_assert(strstr(pincurl_attachment_detail(a), "curl_easy_duphandle") != NULL, "%s",
               pincurl_attachment_detail(a));
     /* only the attached handle's twenty requests reached the server */
@@ -762,6 +769,93 @@ static void attached_proxy_interceptor(int from_environment)
 Test(handshakes, an_attached_handles_own_https_proxy_is_held_to_its_pins)
 {
     attached_proxy_interceptor(0);
+}
+
+/* A connection an attached handle keeps through its own https:// proxy is decided again
+ * under a newer policy: once the policy names the proxy, a connection whose proxy handshake
+ * was not decided under it carries no request (however it was validated when it was made),
+ * and a new connection is decided in its handshake and then kept. */
+static long bytes_after_first_request(const pt_server *s)
+{
+    long bytes = 0;
+    for (int i = 0; i < 300 && bytes == 0; i++) {
+        bytes = pt_server_request_bytes(s);
+        if (bytes == 0) {
+            struct timespec ts = {0, 10 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    return bytes;
+}
+
+Test(handshakes, a_kept_connection_through_an_attached_handles_proxy_is_decided_under_the_policy_in_force,
+     .timeout = 60)
+{
+    pt_server s = start_tls("leaf-ec-chain.pem", "leaf-ec.key", "origin");
+    pt_proxy px;
+    /* origin localhost; the proxy 127.0.0.1 serves the genuine chain too */
+    pincurl_policy *origin_only = policy_of("localhost", "inter", "leaf-backup", NULL, NULL,
+                                            NULL);
+    pincurl_policy *proxy_bad = policy_of("localhost", "inter", "leaf-backup", "127.0.0.1",
+                                          "leaf-backup", "rogue-root");
+    pincurl_policy *both = policy_of("localhost", "inter", "leaf-backup", "127.0.0.1", "inter",
+                                     "leaf-backup");
+    pincurl_client *c = client_with(origin_only, "root.pem", NULL, 0, NULL);
+    pincurl_attachment *a = NULL;
+    char url[64], proxy[64];
+    long per, connects = -1;
+    CURLcode rc;
+
+    pt_proxy_start(&px, "leaf-ec-chain.pem", "leaf-ec.key");
+    snprintf(url, sizeof url, "https://localhost:%d/", s.port);
+    snprintf(proxy, sizeof proxy, "https://127.0.0.1:%d", px.port);
+    CURL *e = raw_handle(url, "root.pem");
+    curl_easy_setopt(e, CURLOPT_PROXY, proxy);
+    curl_easy_setopt(e, CURLOPT_PROXY_CAINFO, pt_pki("root.pem"));
+    cr_assert_eq(pincurl_attach(c, e, &a), PINCURL_OK);
+
+    /* the proxy unnamed: validated as configured, the connection kept */
+    cr_assert_eq(curl_easy_perform(e), CURLE_OK);
+    cr_assert_eq(pt_proxy_tunnels(&px), 1);
+    per = bytes_after_first_request(&s);
+    cr_assert_gt(per, 0);
+
+    /* the policy now names the proxy with pins its key does not match: the kept
+     * connection's proxy handshake was decided under no such policy */
+    cr_assert_eq(pincurl_client_set_policy(c, proxy_bad), PINCURL_OK);
+    rc = curl_easy_perform(e);
+    cr_assert_neq(rc, CURLE_OK, "a request went out through a proxy the policy now refuses");
+    cr_assert_eq(pincurl_attachment_status(a, (int)rc), PINCURL_PIN_CHECK_FAILED, "%s",
+                 pincurl_attachment_detail(a));
+    cr_assert(strstr(pincurl_attachment_detail(a), "127.0.0.1") != NULL, "%s",
+              pincurl_attachment_detail(a));
+    /* and a new connection is refused in the proxy's handshake, before any CONNECT */
+    rc = curl_easy_perform(e);
+    cr_assert_eq(pincurl_attachment_status(a, (int)rc), PINCURL_PIN_MISMATCH, "%s",
+                 pincurl_attachment_detail(a));
+    cr_assert_eq(pt_proxy_tunnels(&px), 1, "a tunnel was opened through a refused proxy");
+
+    /* pins the proxy matches: a new connection, decided in its handshake, then kept */
+    cr_assert_eq(pincurl_client_set_policy(c, both), PINCURL_OK);
+    cr_assert_eq(curl_easy_perform(e), CURLE_OK, "%s", pincurl_attachment_detail(a));
+    cr_assert_eq(pt_proxy_tunnels(&px), 2);
+    cr_assert_eq(curl_easy_perform(e), CURLE_OK, "%s", pincurl_attachment_detail(a));
+    cr_assert_eq(curl_easy_getinfo(e, CURLINFO_NUM_CONNECTS, &connects), CURLE_OK);
+    cr_assert_eq(connects, 0, "the decided connection was not kept");
+    cr_assert_eq(pt_proxy_tunnels(&px), 2);
+
+    pincurl_detach(a);
+    curl_easy_cleanup(e);
+    /* three requests reached the origin, not four */
+    cr_assert(pt_server_wait_closed(&s, 5000));
+    cr_assert_eq(pt_server_request_bytes(&s), 3 * per, "%ld bytes, %ld a request",
+                 pt_server_request_bytes(&s), per);
+    pincurl_client_free(c);
+    pincurl_policy_unref(origin_only);
+    pincurl_policy_unref(proxy_bad);
+    pincurl_policy_unref(both);
+    pt_proxy_stop(&px);
+    pt_server_stop(&s);
 }
 
 Test(handshakes, an_attached_handles_https_proxy_from_the_environment_is_held_to_its_pins)
