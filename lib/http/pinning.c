@@ -497,16 +497,16 @@ static int same_handle(const pc_pin_state *s, const char *primary_ip)
  * before the handle was attached. A proxy the policy in force names passes only when its
  * handshake carries this client's ALLOW record for this generation; a connection whose
  * route cannot be read is refused. 1: go on. */
-static int proxy_decided(pc_pin_state *s)
+static int proxy_decided(pc_pin_state *s, struct curl_tlssessioninfo *info)
 {
     const pc_tls_backend *b = s->client->backend;
-    struct curl_tlssessioninfo *info = NULL;
     char host[PINCURL_HOST_MAX + 1], reason[PINCURL_HOST_MAX + 160];
     unsigned port = 0;
     void *proxy_ssl = NULL;
     int found;
 
-    if (curl_easy_getinfo(s->easy, CURLINFO_TLS_SSL_PTR, &info) != CURLE_OK || info == NULL)
+    if (info == NULL &&
+        (curl_easy_getinfo(s->easy, CURLINFO_TLS_SSL_PTR, &info) != CURLE_OK || info == NULL))
         found = -1;
     else if (info->internals == NULL)
         return 1; /* no TLS on this connection at all: no https:// proxy */
@@ -569,9 +569,9 @@ static int prereq_hook(void *clientp, char *primary_ip, char *local_ip, int prim
         refuse(s, PINCURL_PIN_CHECK_FAILED, "the request's host is not known");
         return CURL_PREREQFUNC_ABORT;
     }
-    if (s->route == NULL && !proxy_decided(s))
-        return CURL_PREREQFUNC_ABORT;
     if (!host_pinned(s)) {
+        if (s->route == NULL && !proxy_decided(s, NULL))
+            return CURL_PREREQFUNC_ABORT;
         if (strcmp(scheme, "http") == 0) {
             /* a cookie a pinned host may receive is not sent in cleartext to a neighbour */
             char domain[PINCURL_HOST_MAX + 1], reason[PINCURL_HOST_MAX + 100];
@@ -631,7 +631,11 @@ static int prereq_hook(void *clientp, char *primary_ip, char *local_ip, int prim
     }
     /* No decision of this client and generation on the connection: a resumed session (the
      * verify callback does not run then), or a connection an attached handle kept from an
-     * earlier generation. Decide again, now, with the policy in force. */
+     * earlier generation. Decide again, now, with the policy in force (an attached
+     * handle's own proxy first). With the record, the connection's handshakes (its proxy's
+     * too, which came first) or this check were decided under this generation. */
+    if (s->route == NULL && !proxy_decided(s, info))
+        return CURL_PREREQFUNC_ABORT;
     return reverify(s, info->internals) ? CURL_PREREQFUNC_OK : CURL_PREREQFUNC_ABORT;
 }
 
@@ -713,6 +717,7 @@ static pthread_cond_t attached_idle = PTHREAD_COND_INITIALIZER;
 static struct attached_entry *attached;
 static size_t attached_count, attached_cap;
 static uintptr_t attached_next_id = 1;
+static unsigned attached_waiting; /* pc_pin_detach calls waiting for a hook to end */
 
 /* The state of the attachment numbered userptr, marked in use, or NULL when it is gone. */
 static pc_pin_state *attached_enter(void *userptr)
@@ -735,7 +740,7 @@ static pc_pin_state *attached_enter(void *userptr)
 static void attached_leave(pc_pin_state *s)
 {
     pthread_mutex_lock(&attached_lock);
-    if (--s->hook_users == 0)
+    if (--s->hook_users == 0 && attached_waiting > 0)
         pthread_cond_broadcast(&attached_idle);
     pthread_mutex_unlock(&attached_lock);
 }
@@ -815,8 +820,11 @@ void pc_pin_detach(pc_pin_state *s)
         }
     }
     /* a hook of a copy may still be running on another thread */
-    while (s->hook_users > 0)
+    while (s->hook_users > 0) {
+        attached_waiting++;
         pthread_cond_wait(&attached_idle, &attached_lock);
+        attached_waiting--;
+    }
     if (attached_count == 0) {
         free(attached);
         attached = NULL;

@@ -452,18 +452,31 @@ int pc_tls_curl_proxy_of(const void *curl_filter, int curl_backend,
     return 1;
 }
 
+/* The two filter types, once seen (libcurl's are static): compared as pointers after. */
+static _Atomic(const void *) cft_origin, cft_proxy;
+
 pc_tls_role pc_tls_curl_role(const void *curl_filter)
 {
     const struct pc_curl_cfilter_head *cf = curl_filter;
     const char *name;
 
     pthread_once(&layout_once, layout_init);
-    if (!layout_known || cf == NULL || cf->cft == NULL || (name = cf->cft->name) == NULL)
+    if (!layout_known || cf == NULL || cf->cft == NULL)
         return PC_TLS_ROLE_UNKNOWN;
-    if (strcmp(name, "SSL") == 0)
+    if ((const void *)cf->cft == atomic_load(&cft_origin))
         return PC_TLS_ROLE_ORIGIN;
-    if (strcmp(name, "SSL-PROXY") == 0)
+    if ((const void *)cf->cft == atomic_load(&cft_proxy))
         return PC_TLS_ROLE_PROXY;
+    if ((name = cf->cft->name) == NULL)
+        return PC_TLS_ROLE_UNKNOWN;
+    if (strcmp(name, "SSL") == 0) {
+        atomic_store(&cft_origin, (const void *)cf->cft);
+        return PC_TLS_ROLE_ORIGIN;
+    }
+    if (strcmp(name, "SSL-PROXY") == 0) {
+        atomic_store(&cft_proxy, (const void *)cf->cft);
+        return PC_TLS_ROLE_PROXY;
+    }
     return PC_TLS_ROLE_UNKNOWN;
 }
 
