@@ -45,9 +45,7 @@ int pc_response_append(pincurl_response *resp, const void *data, size_t len)
     if (len > SIZE_MAX - resp->body_len)
         return -1;
     if (resp->body_len + len > resp->body_cap) {
-        /* the first buffer small enough for the allocator's per-thread cache: most
-         * bodies of an API fit; a larger one doubles from there */
-        size_t cap = resp->body_cap ? resp->body_cap : 1024;
+        size_t cap = resp->body_cap ? resp->body_cap : 4096;
         unsigned char *grown;
         while (cap < resp->body_len + len)
             cap = cap > SIZE_MAX / 2 ? resp->body_len + len : cap * 2;
