@@ -295,6 +295,17 @@ Test(fetcher, every_hop_of_a_fetch_is_https)
     serve(&f, 1);
     pt_sniffer_start(&sn, NULL);
     redirecting_updater(&f, "root.pem", "hop-state", &c, &u);
+    {
+        /* an ordinary GET first: the client keeps its handle configured for such requests
+         * (http and https); the fetch must not inherit that */
+        pincurl_request *r = pincurl_request_new("GET", f.url);
+        pincurl_response *resp = NULL;
+        cr_assert_not_null(r);
+        cr_assert_eq(pincurl_client_perform(c, r, &resp), PINCURL_OK, "%s",
+                     resp != NULL ? pincurl_response_detail(resp) : "");
+        pincurl_response_free(resp);
+        pincurl_request_free(r);
+    }
 
     snprintf(url, sizeof url, "https://localhost:%d/redirect?to=http://127.0.0.1:%d/bundle",
              f.srv.port, sn.port);
